@@ -1,0 +1,1 @@
+//! Benchmarks live in `benches/*.rs` next to this file; see `benches/README.md`.

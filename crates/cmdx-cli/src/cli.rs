@@ -1,0 +1,203 @@
+//! The command line, declared with clap's derive API.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::line::{Kind, State, Status};
+
+/// cmdx — answer "what happened, and why?" from cmdx ledger files.
+#[derive(Debug, Parser)]
+#[command(name = "cmdx", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Read ledger NDJSON files (plain or gzip; `-` or none for stdin).
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+/// `cmdx ledger …` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LedgerCommand {
+    /// Print the lines that pass every filter.
+    Query(QueryArgs),
+    /// One row per execution, time-ordered: time, task, status, key inputs, reason.
+    Timeline(TimelineArgs),
+    /// Show one chain as a tree through its parent links.
+    Tree(TreeArgs),
+    /// Per-task (or per-status, per-code) counts and duration percentiles.
+    Stats(StatsArgs),
+}
+
+/// Where the lines come from and how bad lines are treated.
+#[derive(Debug, Args)]
+pub(crate) struct InputArgs {
+    /// Ledger files, plain or gzip (detected by magic bytes); `-` or none reads stdin.
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<String>,
+    /// Exit with status 1 when any line is malformed, foreign or of an unknown
+    /// version (they are still reported and skipped). Also validates every
+    /// line fully instead of only the lines the pre-filter lets through.
+    #[arg(long)]
+    pub(crate) strict: bool,
+}
+
+/// Filters; all given filters must hold (AND).
+#[derive(Debug, Args, Default)]
+pub(crate) struct FilterArgs {
+    /// Chain id.
+    #[arg(long)]
+    pub(crate) cid: Option<String>,
+    /// External correlation id.
+    #[arg(long)]
+    pub(crate) xid: Option<String>,
+    /// Task name or glob, e.g. `Inventory::*`.
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) task: Option<String>,
+    /// Status (comma-separated for several).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) status: Vec<Status>,
+    /// State (comma-separated for several).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) state: Vec<State>,
+    /// Kind (comma-separated for several).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) kind: Vec<Kind>,
+    /// Only root executions (index 0).
+    #[arg(long)]
+    pub(crate) root: bool,
+    /// Only lines at or after this time: RFC 3339 or a span back from now (30m, 1h, 2d).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) since: Option<String>,
+    /// Only lines at or before this time: RFC 3339 or a span back from now.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) until: Option<String>,
+    /// PATH OP VALUE with OP one of = != > >= < <= ~ (`~text` substring,
+    /// `~/re/` regex); a bare key like `sku=…` matches input.sku or
+    /// metadata.sku. Repeatable.
+    #[arg(long = "where", value_name = "EXPR")]
+    pub(crate) r#where: Vec<String>,
+}
+
+/// Output format of `query`, `timeline` and `stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// A table for people (the default when stdout is a terminal).
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line (the default when stdout is not a terminal).
+    Ndjson,
+}
+
+/// When to colour the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum Color {
+    /// When stdout is a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Sort orders of `query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SortKey {
+    /// Oldest first.
+    Ts,
+    /// Slowest first.
+    Duration,
+}
+
+/// Arguments of `cmdx ledger query`.
+#[derive(Debug, Args)]
+pub(crate) struct QueryArgs {
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+    /// Sort the matches (default: file order).
+    #[arg(long)]
+    pub(crate) sort: Option<SortKey>,
+    /// Print at most N lines.
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<usize>,
+    /// Output format (default: table on a terminal, ndjson otherwise).
+    #[arg(long)]
+    pub(crate) format: Option<Format>,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// Arguments of `cmdx ledger timeline`.
+#[derive(Debug, Args)]
+pub(crate) struct TimelineArgs {
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+    /// Print at most N rows (the earliest).
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<usize>,
+    /// Output format (default: table on a terminal, ndjson otherwise).
+    #[arg(long)]
+    pub(crate) format: Option<Format>,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// Output format of `tree`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum TreeFormat {
+    /// Indented tree drawing.
+    #[default]
+    Text,
+    /// Nested JSON (`children`, `compensations`).
+    Json,
+}
+
+/// Arguments of `cmdx ledger tree`.
+#[derive(Debug, Args)]
+pub(crate) struct TreeArgs {
+    /// The chain id (`cid`).
+    pub(crate) cid: String,
+    /// Output format.
+    #[arg(long, default_value = "text")]
+    pub(crate) format: TreeFormat,
+    /// Colour statuses.
+    #[arg(long, default_value = "auto")]
+    pub(crate) color: Color,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// Grouping of `stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum GroupBy {
+    /// Per task name.
+    #[default]
+    Task,
+    /// Per status.
+    Status,
+    /// Per `metadata.code` (`-` when absent).
+    Code,
+}
+
+/// Arguments of `cmdx ledger stats`.
+#[derive(Debug, Args)]
+pub(crate) struct StatsArgs {
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+    /// Group rows by.
+    #[arg(long, default_value = "task")]
+    pub(crate) by: GroupBy,
+    /// Output format (default: table on a terminal, ndjson otherwise).
+    #[arg(long)]
+    pub(crate) format: Option<Format>,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}

@@ -1,0 +1,130 @@
+//! `cmdx ledger timeline`: one row per execution, time-ordered — time, task,
+//! status, the key inputs and the reason of failures.
+
+use std::fmt;
+use std::io::Write;
+
+use chrono::Utc;
+use serde::Serialize;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::cli::{Format, TimelineArgs};
+use crate::error::Failure;
+use crate::filter::{Filter, ts_millis};
+use crate::output;
+use crate::query::strict_verdict;
+use crate::scan::{Flow, scan};
+
+/// One timeline row.
+#[derive(Debug, Serialize)]
+struct Row {
+    ts: String,
+    task: String,
+    kind: &'static str,
+    status: &'static str,
+    input: Option<Box<RawValue>>,
+    reason: Option<String>,
+    cid: String,
+    index: u64,
+    #[serde(skip)]
+    order: (i64, usize),
+}
+
+/// Runs the timeline.
+pub(crate) fn run(args: &TimelineArgs) -> Result<(), Failure> {
+    let filter = Filter::new(&args.filter, Utc::now()).map_err(Failure::usage)?;
+    let format = output::resolve(args.format);
+    let mut rows = Vec::new();
+    let summary = scan(&args.input.files, args.input.strict, &filter, |line, _| {
+        let order = (ts_millis(&line.ts).unwrap_or(i64::MAX), rows.len());
+        rows.push(Row {
+            ts: line.ts.to_string(),
+            task: line.task.to_string(),
+            kind: line.kind.as_str(),
+            status: line.status.as_str(),
+            input: line.input.map(ToOwned::to_owned),
+            reason: line.reason.as_ref().map(ToString::to_string),
+            cid: line.cid.to_string(),
+            index: line.index,
+            order,
+        });
+        Ok(Flow::Continue)
+    })?;
+    rows.sort_by_key(|r| r.order);
+    if let Some(limit) = args.limit {
+        rows.truncate(limit);
+    }
+    let mut out = output::stdout();
+    if format == Format::Table {
+        let pinned: Vec<&str> = filter.wheres().iter().filter_map(|w| w.pinned_input_key()).collect();
+        let mut table = output::table(&["TIME", "TASK", "STATUS", "INPUT", "REASON"]);
+        for row in &rows {
+            table.add_row(vec![
+                row.ts.clone(),
+                row.task.clone(),
+                row.status.to_owned(),
+                key_inputs(row.input.as_deref(), &pinned),
+                row.reason.clone().unwrap_or_default(),
+            ]);
+        }
+        output::write_table(&mut out, &table)?;
+    } else {
+        output::write_json_rows(&mut out, &rows, format)?;
+    }
+    out.flush()?;
+    strict_verdict(args.input.strict, summary.bad)
+}
+
+/// `key=value` pairs of the input, in written order, leaving out keys a
+/// `--where` pins to one value (they are the same on every row).
+fn key_inputs(input: Option<&RawValue>, pinned: &[&str]) -> String {
+    let Some(raw) = input else { return String::new() };
+    let Ok(Ordered(pairs)) = serde_json::from_str::<Ordered>(raw.get()) else {
+        return raw.get().to_owned();
+    };
+    pairs
+        .iter()
+        .filter(|(k, _)| !pinned.contains(&k.as_str()))
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A JSON object's entries in the order they were written.
+struct Ordered(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Ordered {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OrderedVisitor;
+        impl<'de> Visitor<'de> for OrderedVisitor {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(Ordered(pairs))
+            }
+        }
+        deserializer.deserialize_map(OrderedVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_inputs_keep_written_order_and_drop_pinned_keys() {
+        let raw = RawValue::from_string(r#"{"sku":"SKU-1","quantity":50,"order_id":201}"#.into()).unwrap();
+        assert_eq!(key_inputs(Some(&raw), &["sku"]), "quantity=50 order_id=201");
+    }
+}

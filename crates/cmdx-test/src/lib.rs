@@ -1,0 +1,127 @@
+//! Test kit for `cmdx`: run a future under a runtime whose ledger is kept in
+//! memory, then assert on the lines it wrote.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use cmdx::prelude::*;
+//! use cmdx_test::Capture;
+//!
+//! #[derive(Debug, Serialize, Deserialize, Validate)]
+//! struct Ping {}
+//! impl Task for Ping {
+//!     type Output = ();
+//!     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
+//! }
+//!
+//! let capture = Capture::new();
+//! let outcome = capture.run(Ping {}.execute()).await;
+//! assert!(outcome.is_success());
+//! capture.assert_one_line_per_execution();
+//! assert_eq!(capture.lines_for_task("Ping").len(), 1);
+//! # }
+//! ```
+
+use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use uuid::Uuid;
+
+/// A runtime whose ledger lines are kept in memory.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    memory: MemoryLedger,
+    runtime: Runtime,
+}
+
+impl Capture {
+    /// A capture with no resources.
+    pub fn new() -> Self {
+        Self::with(|builder| builder)
+    }
+
+    /// A capture whose runtime is configured by `configure` (add resources,
+    /// trace-id readers…); the ledger is always the in-memory one.
+    pub fn with(configure: impl FnOnce(RuntimeBuilder) -> RuntimeBuilder) -> Self {
+        let memory = MemoryLedger::new();
+        let runtime = configure(Runtime::builder()).ledger(Ledger::from(memory.clone())).build();
+        Self { memory, runtime }
+    }
+
+    /// The runtime; use it with `runtime.scope(fut)`.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Runs `fut` under the capturing runtime.
+    pub fn run<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> {
+        self.runtime.scope(fut)
+    }
+
+    /// Every line written so far, as text.
+    pub fn lines(&self) -> Vec<String> {
+        self.memory.lines()
+    }
+
+    /// Every line written so far, parsed as JSON.
+    pub fn values(&self) -> Vec<Value> {
+        self.memory.values()
+    }
+
+    /// Every line written so far, parsed into records.
+    pub fn records(&self) -> Vec<Record> {
+        self.memory.records()
+    }
+
+    /// The lines of one task, by name.
+    pub fn lines_for_task(&self, task: &str) -> Vec<Value> {
+        self.values()
+            .into_iter()
+            .filter(|line| line["task"] == task)
+            .collect()
+    }
+
+    /// The lines of one chain, in the order written.
+    pub fn chain(&self, cid: Uuid) -> Vec<Value> {
+        let cid = cid.to_string();
+        self.values()
+            .into_iter()
+            .filter(|line| line["cid"] == cid.as_str())
+            .collect()
+    }
+
+    /// Panics unless every line parses, and no execution (`tid`) has two lines.
+    pub fn assert_one_line_per_execution(&self) {
+        let lines = self.lines();
+        let mut seen = HashSet::new();
+        for line in &lines {
+            let record: Record = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("ledger line does not parse ({e}): {line}"));
+            assert!(seen.insert(record.tid), "two lines for execution {}:\n{}", record.tid, lines.join("\n"));
+        }
+    }
+
+    /// The chain as `index → parent index` (the root maps to `None`).
+    pub fn parent_indexes(&self, cid: Uuid) -> BTreeMap<u64, Option<u64>> {
+        let lines = self.chain(cid);
+        let index_of: BTreeMap<String, u64> = lines
+            .iter()
+            .filter(|l| l["kind"] != "rollback")
+            .filter_map(|l| Some((l["tid"].as_str()?.to_owned(), l["index"].as_u64()?)))
+            .collect();
+        lines
+            .iter()
+            .filter(|l| l["kind"] != "rollback")
+            .filter_map(|l| {
+                let parent = l["parent"].as_str().and_then(|p| index_of.get(p).copied());
+                Some((l["index"].as_u64()?, parent))
+            })
+            .collect()
+    }
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,158 @@
+//! Chains: every execution awaited inside another joins its chain.
+//!
+//! A chain is carried by a `tokio::task_local!`, so nested
+//! `execute().await` calls, `join_all` of several, and [`spawn`]ed tasks all
+//! join it without passing ids by hand. Plain `tokio::spawn` does not inherit
+//! task-locals: an execution there starts a fresh chain.
+
+pub(crate) mod scope;
+mod spawn;
+
+pub use spawn::spawn;
+
+use crate::ledger::Record;
+use crate::{Runtime, Status};
+use scope::{ChainState, Frame, Scope};
+use std::future::Future;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// A finished chain: every record, index 0 first. Roots expose theirs with
+/// [`Outcome::chain`](crate::Outcome::chain).
+#[derive(Debug, Clone)]
+pub struct Chain {
+    id: Uuid,
+    records: Vec<Arc<Record>>,
+}
+
+impl Chain {
+    pub(crate) fn new(id: Uuid, records: Vec<Arc<Record>>) -> Self {
+        Self { id, records }
+    }
+
+    /// The chain id (UUIDv7).
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// Every record, ordered by index.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &Record> {
+        self.records.iter().map(|r| &**r)
+    }
+
+    /// How many records the chain holds.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the chain holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The record at `index`.
+    pub fn get(&self, index: u32) -> Option<&Record> {
+        self.records().find(|r| r.index == index)
+    }
+
+    /// The records that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &Record> {
+        self.records().filter(|r| r.status == Status::Failed)
+    }
+}
+
+/// Opens one chain around a future, so that everything executed inside —
+/// even several top-level executions one after another — shares one chain
+/// id and external id. Use it where a unit of work (an HTTP request, a job)
+/// should read as one chain, or to continue a chain begun in another service.
+///
+/// The first top-level execution gets index 0 and `root: true`; later
+/// top-level executions get the next indexes and no parent.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use cmdx::prelude::*;
+/// use cmdx::{ChainScope, Ledger, Runtime};
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct Ping {}
+/// impl Task for Ping {
+///     type Output = ();
+///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
+/// }
+///
+/// let runtime = Runtime::builder().ledger(Ledger::off()).build();
+/// let chain = ChainScope::new().xid("req-42");
+/// let cid = chain.id();
+/// let outcome = runtime.scope(chain.run(Ping {}.execute())).await;
+/// assert_eq!(outcome.chain_id(), cid);
+/// assert_eq!(outcome.record().xid.as_deref(), Some("req-42"));
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ChainScope {
+    cid: Uuid,
+    xid: Option<Arc<str>>,
+    parent: Option<Uuid>,
+}
+
+impl ChainScope {
+    /// A new chain with a fresh UUIDv7 id.
+    pub fn new() -> Self {
+        Self::with_id(Uuid::now_v7())
+    }
+
+    /// Continues the chain `cid` (for example, one begun in another service
+    /// and received through `baggage`). Indexes start again at 0 in this
+    /// scope: an index is unique per process within a chain, and `parent`
+    /// links across processes when set with [`ChainScope::parent`].
+    pub fn with_id(cid: Uuid) -> Self {
+        Self {
+            cid,
+            xid: None,
+            parent: None,
+        }
+    }
+
+    /// Sets the external correlation id (for example an HTTP request id).
+    pub fn xid(mut self, xid: impl Into<String>) -> Self {
+        self.xid = Some(Arc::from(xid.into()));
+        self
+    }
+
+    /// Makes top-level executions children of `tid` (an execution in
+    /// another process), so they are not roots.
+    pub fn parent(mut self, tid: Uuid) -> Self {
+        self.parent = Some(tid);
+        self
+    }
+
+    /// The chain id executions in this scope will share.
+    pub fn id(&self) -> Uuid {
+        self.cid
+    }
+
+    /// Runs `fut` inside the chain, with the current [`Runtime`].
+    pub async fn run<F: Future>(self, fut: F) -> F::Output {
+        let scope = Scope {
+            runtime: Runtime::current(),
+            frame: Some(Frame {
+                chain: Arc::new(ChainState::new(self.cid, self.xid)),
+                parent: self.parent,
+            }),
+        };
+        scope::enter(scope, fut).await
+    }
+}
+
+impl Default for ChainScope {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The chain id of the execution running here, if any.
+pub fn current_id() -> Option<Uuid> {
+    scope::current().and_then(|s| s.frame).map(|f| f.chain.cid)
+}

@@ -1,0 +1,82 @@
+//! The task-local that carries the current runtime and chain through `.await`.
+
+use crate::Runtime;
+use crate::ledger::Record;
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+tokio::task_local! {
+    static SCOPE: Scope;
+}
+
+/// What the task-local holds: the runtime, and the chain when inside one.
+#[derive(Clone)]
+pub(crate) struct Scope {
+    pub(crate) runtime: Runtime,
+    pub(crate) frame: Option<Frame>,
+}
+
+/// A position in a chain: executions started here join `chain` as children
+/// of `parent` (top-level executions of a [`ChainScope`] have no parent).
+///
+/// [`ChainScope`]: crate::ChainScope
+#[derive(Clone)]
+pub(crate) struct Frame {
+    pub(crate) chain: Arc<ChainState>,
+    pub(crate) parent: Option<Uuid>,
+}
+
+/// One chain: its ids, the next index to hand out, and the records so far.
+pub(crate) struct ChainState {
+    pub(crate) cid: Uuid,
+    pub(crate) xid: Option<Arc<str>>,
+    next_index: AtomicU32,
+    records: Mutex<Vec<Arc<Record>>>,
+}
+
+impl ChainState {
+    pub(crate) fn new(cid: Uuid, xid: Option<Arc<str>>) -> Self {
+        Self {
+            cid,
+            xid,
+            next_index: AtomicU32::new(0),
+            records: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Hands out the next index; indexes are assigned at start, so they are
+    /// unique even when executions finish in another order.
+    pub(crate) fn next_index(&self) -> u32 {
+        self.next_index.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn push(&self, record: Arc<Record>) {
+        self.lock().push(record);
+    }
+
+    pub(crate) fn find(&self, tid: Uuid) -> Option<Arc<Record>> {
+        self.lock().iter().rev().find(|r| r.tid == tid).cloned()
+    }
+
+    /// Every record so far, sorted by index (rollback lines after the
+    /// execution they compensate).
+    pub(crate) fn snapshot(&self) -> Vec<Arc<Record>> {
+        let mut records = self.lock().clone();
+        records.sort_by_key(|r| r.index);
+        records
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Record>>> {
+        self.records.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+pub(crate) fn current() -> Option<Scope> {
+    SCOPE.try_with(Scope::clone).ok()
+}
+
+pub(crate) fn enter<F: Future>(scope: Scope, fut: F) -> impl Future<Output = F::Output> {
+    SCOPE.scope(scope, fut)
+}

@@ -1,0 +1,105 @@
+//! [`Cx`]: what `work` can reach besides its inputs.
+
+use crate::resources::MissingResource;
+use crate::{Context, Runtime};
+use std::borrow::Cow;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The execution context handed to [`Task::work`](crate::Task::work) and
+/// [`Task::rollback`](crate::Task::rollback): resources, the chain position,
+/// and the shared [`Context`].
+#[derive(Debug)]
+pub struct Cx {
+    runtime: Runtime,
+    task: Cow<'static, str>,
+    cid: Uuid,
+    tid: Uuid,
+    index: u32,
+    xid: Option<Arc<str>>,
+    pub(crate) attempt: u32,
+    context: Context,
+}
+
+impl Cx {
+    pub(crate) fn new(
+        runtime: Runtime,
+        task: Cow<'static, str>,
+        ids: (Uuid, Uuid, u32),
+        xid: Option<Arc<str>>,
+        context: Context,
+    ) -> Self {
+        let (cid, tid, index) = ids;
+        Self {
+            runtime,
+            task,
+            cid,
+            tid,
+            index,
+            xid,
+            attempt: 0,
+            context,
+        }
+    }
+
+    /// A resource of the runtime, by type; with `?` in `work`, a missing
+    /// resource fails the task with a reason saying how to add it.
+    pub fn resource<T: Send + Sync + 'static>(&self) -> Result<&T, MissingResource> {
+        self.runtime
+            .resources()
+            .get::<T>()
+            .ok_or_else(|| MissingResource::new::<T>(&self.task))
+    }
+
+    /// The runtime this execution runs under.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The running task's name.
+    pub fn task_name(&self) -> &str {
+        &self.task
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> Uuid {
+        self.cid
+    }
+
+    /// This execution's id.
+    pub fn tid(&self) -> Uuid {
+        self.tid
+    }
+
+    /// This execution's index in the chain.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// The chain's external correlation id.
+    pub fn xid(&self) -> Option<&str> {
+        self.xid.as_deref()
+    }
+
+    /// Which attempt of `work` this is: 0 for the first, 1 for the first retry.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// A key that is the same for every attempt of this execution and
+    /// different for every other execution: `"{cid}:{index}"`. Hand it to an
+    /// external API (a payment provider) so a retried call is deduplicated.
+    pub fn idempotency_key(&self) -> String {
+        format!("{}:{}", self.cid, self.index)
+    }
+
+    /// The shared key-value context (workflow steps read and write it).
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// The shared key-value context, mutably.
+    pub fn context_mut(&mut self) -> &mut Context {
+        &mut self.context
+    }
+}

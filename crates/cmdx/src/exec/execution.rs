@@ -1,0 +1,128 @@
+//! [`Execution`]: an execution under way, and the guard that ends it exactly once.
+
+use super::Ending;
+use crate::chain::scope::ChainState;
+use crate::ledger::{Record, SCHEMA_VERSION};
+use crate::{Chain, Kind, Runtime, State, Status};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Instant;
+use uuid::Uuid;
+
+/// What the task is, for the record: name, kind, tags.
+#[derive(Debug, Clone)]
+pub(crate) struct Spec {
+    pub(crate) task: Cow<'static, str>,
+    pub(crate) kind: Kind,
+    pub(crate) tags: &'static [&'static str],
+    pub(crate) compensates: Option<Uuid>,
+}
+
+/// An execution that has started and not yet written its record.
+pub(crate) struct Execution {
+    pub(crate) runtime: Runtime,
+    pub(crate) chain: Arc<ChainState>,
+    pub(crate) spec: Spec,
+    pub(crate) tid: Uuid,
+    pub(crate) index: u32,
+    pub(crate) parent: Option<Uuid>,
+    pub(crate) span: tracing::Span,
+    pub(crate) input: Option<Box<RawValue>>,
+    pub(crate) started: Instant,
+}
+
+/// The finished record, plus the chain for roots and the failure's origin.
+pub(crate) struct Finished {
+    pub(crate) record: Arc<Record>,
+    pub(crate) chain: Option<Chain>,
+    pub(crate) origin: Option<Arc<Record>>,
+}
+
+impl Execution {
+    pub(crate) fn is_root(&self) -> bool {
+        self.parent.is_none() && self.index == 0
+    }
+
+    /// Writes the one record of this execution: span fields, ledger line,
+    /// chain.
+    pub(crate) fn finish(self, ending: Ending) -> Finished {
+        let status = ending.status;
+        let origin = (status == Status::Failed).then(|| ending.origin.unwrap_or(self.tid));
+        let ids = self.runtime.trace_ids(&self.span);
+        let (trace_id, span_id) = ids.map_or((None, None), |ids| (Some(ids.trace_id), Some(ids.span_id)));
+        let record = Arc::new(Record {
+            v: SCHEMA_VERSION,
+            ts: chrono::Utc::now(),
+            cid: self.chain.cid,
+            xid: self.chain.xid.as_deref().map(str::to_owned),
+            tid: self.tid,
+            index: self.index,
+            parent: self.parent,
+            root: self.is_root(),
+            task: self.spec.task,
+            kind: self.spec.kind,
+            state: State::of(status),
+            status,
+            reason: ending.reason,
+            metadata: ending.metadata,
+            input: self.input,
+            duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            retries: ending.retries,
+            rolled_back: ending.rolled_back,
+            cause: ending.cause,
+            origin,
+            compensates: self.spec.compensates,
+            trace_id,
+            span_id,
+            tags: self.spec.tags.iter().map(|t| Cow::Borrowed(*t)).collect(),
+        });
+        super::span::record_end(&self.span, &record);
+        self.runtime.ledger().write(&record);
+        self.chain.push(record.clone());
+        let origin = origin.map(|tid| {
+            if tid == record.tid {
+                record.clone()
+            } else {
+                self.chain.find(tid).unwrap_or_else(|| record.clone())
+            }
+        });
+        let chain = record
+            .root
+            .then(|| Chain::new(self.chain.cid, self.chain.snapshot()));
+        Finished {
+            record,
+            chain,
+            origin,
+        }
+    }
+}
+
+/// Ends the execution as `cancelled` if dropped before [`Pending::finish`]:
+/// the caller dropped the future (client disconnect, `select!`, timeout).
+pub(crate) struct Pending(Option<Execution>);
+
+impl Pending {
+    pub(crate) fn new(execution: Execution) -> Self {
+        Self(Some(execution))
+    }
+
+    pub(crate) fn get(&self) -> &Execution {
+        self.0.as_ref().expect("an execution is only taken by finish")
+    }
+
+    pub(crate) fn finish(mut self, ending: Ending) -> Finished {
+        self.0
+            .take()
+            .expect("an execution is only taken by finish")
+            .finish(ending)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(execution) = self.0.take() {
+            let _ = execution.finish(Ending::cancelled());
+        }
+    }
+}

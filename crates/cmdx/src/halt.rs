@@ -1,0 +1,235 @@
+//! [`Halt`]: how `work` stops early, and the `fail!` / `skip!` / `success!` macros.
+
+use crate::Status;
+use crate::fault::Fault;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::fmt;
+use uuid::Uuid;
+
+/// A boxed error, for errors that belong to the user (rollbacks, sinks).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why `work` stopped before returning its output.
+///
+/// Build one with [`fail!`](crate::fail), [`skip!`](crate::skip) or
+/// [`success!`](crate::success), or let `?` convert any error: the task then
+/// fails with the error's message as reason and its source chain as cause.
+/// A [`Fault`] from a nested strict call keeps its origin, so the outcome
+/// records which execution caused the failure.
+///
+/// `Halt` deliberately does not implement `std::error::Error`, so that every
+/// error type converts into it with `?`.
+pub struct Halt {
+    pub(crate) status: Status,
+    pub(crate) reason: Option<String>,
+    pub(crate) metadata: Map<String, Value>,
+    pub(crate) cause: Option<String>,
+    pub(crate) origin: Option<Uuid>,
+    pub(crate) error: Option<crate::BoxError>,
+}
+
+impl Halt {
+    fn new(status: Status, reason: Option<String>) -> Self {
+        Self {
+            status,
+            reason,
+            metadata: Map::new(),
+            cause: None,
+            origin: None,
+            error: None,
+        }
+    }
+
+    /// Fails the task with `reason`.
+    pub fn fail(reason: impl Into<String>) -> Self {
+        Self::new(Status::Failed, Some(reason.into()))
+    }
+
+    /// Skips the task with `reason`.
+    pub fn skip(reason: impl Into<String>) -> Self {
+        Self::new(Status::Skipped, Some(reason.into()))
+    }
+
+    /// Ends the task successfully, now, with `reason`. The outcome has no
+    /// value ([`Outcome::value`](crate::Outcome::value) is `None`).
+    pub fn success(reason: impl Into<String>) -> Self {
+        Self::new(Status::Success, Some(reason.into()))
+    }
+
+    /// Fails the task with an error: its message becomes the reason, its
+    /// source chain the cause.
+    pub fn error(error: impl Into<crate::BoxError>) -> Self {
+        let error: crate::BoxError = error.into();
+        let error = match error.downcast::<Fault>() {
+            Ok(fault) => return Self::from_fault(*fault),
+            Err(error) => error,
+        };
+        let mut halt = Self::new(Status::Failed, Some(error.to_string()));
+        halt.cause = Some(error_chain(&*error));
+        halt.error = Some(error);
+        halt
+    }
+
+    fn from_fault(fault: Fault) -> Self {
+        let record = fault.record();
+        let mut halt = Self::new(Status::Failed, record.reason.clone());
+        halt.metadata = record.metadata.clone();
+        halt.cause = record.cause.clone();
+        halt.origin = Some(fault.origin().tid);
+        halt.error = Some(Box::new(fault));
+        halt
+    }
+
+    /// Adds `key = value` to the outcome's metadata.
+    pub fn with(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.metadata.insert(key.into(), value);
+        self
+    }
+
+    /// Sets the failure code (`metadata.code`), e.g. `"out_of_stock"`.
+    pub fn code(self, code: impl Into<String>) -> Self {
+        self.with("code", code.into())
+    }
+
+    /// Sets the cause text shown in the outcome and the ledger line.
+    pub fn caused_by(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+
+    /// The status the task ends with.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The reason given.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+
+    /// The metadata given.
+    pub fn metadata(&self) -> &Map<String, Value> {
+        &self.metadata
+    }
+
+    /// The error this halt was made from, if any (for retry predicates).
+    pub fn source_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.error.as_deref()
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Halt {
+    fn from(error: E) -> Self {
+        Halt::error(error)
+    }
+}
+
+impl fmt::Debug for Halt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Halt")
+            .field("status", &self.status)
+            .field("reason", &self.reason)
+            .field("metadata", &self.metadata)
+            .field("cause", &self.cause)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `error: source: source of source …`
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+/// Fails the task now: `fail!("Insufficient stock", code = "out_of_stock", available = n)`.
+///
+/// Expands to `return Err(Halt::fail(reason).with("key", value)…)`, so use it
+/// directly in `work` (or any function returning `Result<_, Halt>`). Values
+/// are anything `Serialize`.
+///
+/// ```
+/// # use cmdx::prelude::*;
+/// fn check(available: i64, requested: i64) -> Result<(), Halt> {
+///     if available < requested {
+///         fail!("Insufficient stock", code = "out_of_stock", available = available, requested = requested);
+///     }
+///     Ok(())
+/// }
+/// let halt = check(0, 10).unwrap_err();
+/// assert_eq!(halt.reason(), Some("Insufficient stock"));
+/// assert_eq!(halt.metadata()["code"], "out_of_stock");
+/// ```
+#[macro_export]
+macro_rules! fail {
+    ($reason:expr $(, $key:ident = $value:expr)* $(,)?) => {
+        return ::core::result::Result::Err(
+            $crate::Halt::fail($reason)$(.with(::core::stringify!($key), &$value))*
+        )
+    };
+}
+
+/// Skips the task now: `skip!("Nothing to do", order_id = id)`. See [`fail!`].
+#[macro_export]
+macro_rules! skip {
+    ($reason:expr $(, $key:ident = $value:expr)* $(,)?) => {
+        return ::core::result::Result::Err(
+            $crate::Halt::skip($reason)$(.with(::core::stringify!($key), &$value))*
+        )
+    };
+}
+
+/// Ends the task successfully now, with a reason: `success!("Already done")`.
+/// The outcome then carries no value. See [`fail!`].
+#[macro_export]
+macro_rules! success {
+    ($reason:expr $(, $key:ident = $value:expr)* $(,)?) => {
+        return ::core::result::Result::Err(
+            $crate::Halt::success($reason)$(.with(::core::stringify!($key), &$value))*
+        )
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("could not load stock")
+        }
+    }
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn an_error_fails_with_its_message_as_reason_and_its_chain_as_cause() {
+        let halt = Halt::from(Outer(std::io::Error::other("disk on fire")));
+        assert_eq!(halt.status(), Status::Failed);
+        assert_eq!(halt.reason(), Some("could not load stock"));
+        assert_eq!(halt.cause.as_deref(), Some("could not load stock: disk on fire"));
+        assert!(halt.source_error().is_some());
+    }
+
+    #[test]
+    fn macros_stop_with_their_status_and_metadata() {
+        fn skipper() -> Result<(), Halt> {
+            skip!("nothing to do", order = 7);
+        }
+        let halt = skipper().unwrap_err();
+        assert_eq!(halt.status(), Status::Skipped);
+        assert_eq!(halt.metadata()["order"], 7);
+    }
+}

@@ -1,0 +1,254 @@
+//! [`Outcome`]: what one execution achieved.
+
+pub(crate) mod status;
+
+use crate::ledger::Record;
+use crate::{Chain, Fault, State, Status};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The result of one execution: its status, reason, metadata, value and its
+/// place in the chain. Never a panic, never a lost failure.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use cmdx::prelude::*;
+/// use cmdx::{Ledger, Runtime};
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct Divide {
+///     #[garde(skip)] a: i64,
+///     #[garde(skip)] b: i64,
+/// }
+///
+/// impl Task for Divide {
+///     type Output = i64;
+///     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
+///         if self.b == 0 {
+///             fail!("Division by zero", code = "div_by_zero");
+///         }
+///         Ok(self.a / self.b)
+///     }
+/// }
+///
+/// Runtime::builder().ledger(Ledger::off()).build().scope(async {
+///     let ok = Divide { a: 6, b: 3 }.execute().await;
+///     assert!(ok.is_success() && ok.is_complete());
+///     assert_eq!(ok.value(), Some(&2));
+///
+///     let ko = Divide { a: 1, b: 0 }.execute().await;
+///     assert!(ko.is_failed() && ko.is_interrupted() && ko.is_ko());
+///     assert_eq!(ko.reason(), Some("Division by zero"));
+///     assert_eq!(ko.metadata()["code"], "div_by_zero");
+/// }).await;
+/// # }
+/// ```
+#[must_use = "an outcome may be a failure; check it, or use `execute_strict` and `?`"]
+pub struct Outcome<T> {
+    record: Arc<Record>,
+    value: Option<T>,
+    chain: Option<Chain>,
+    origin: Option<Arc<Record>>,
+}
+
+impl<T> Outcome<T> {
+    pub(crate) fn new(
+        record: Arc<Record>,
+        value: Option<T>,
+        chain: Option<Chain>,
+        origin: Option<Arc<Record>>,
+    ) -> Self {
+        Self {
+            record,
+            value,
+            chain,
+            origin,
+        }
+    }
+
+    /// The execution's record: exactly what its ledger line says.
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// Complete or interrupted.
+    pub fn state(&self) -> State {
+        self.record.state
+    }
+
+    /// Success, skipped or failed.
+    pub fn status(&self) -> Status {
+        self.record.status
+    }
+
+    /// Why it was skipped or failed.
+    pub fn reason(&self) -> Option<&str> {
+        self.record.reason.as_deref()
+    }
+
+    /// Structured data about the outcome (`code`, `errors`, values given to
+    /// `fail!`/`skip!`).
+    pub fn metadata(&self) -> &Map<String, Value> {
+        &self.record.metadata
+    }
+
+    /// The error chain as text, for errors returned with `?` and panics.
+    pub fn cause(&self) -> Option<&str> {
+        self.record.cause.as_deref()
+    }
+
+    /// For invalid input: each field's messages (`metadata.errors`).
+    pub fn field_errors(&self) -> Option<&Map<String, Value>> {
+        self.metadata().get("errors").and_then(Value::as_object)
+    }
+
+    /// The output of `work`, on success.
+    pub fn value(&self) -> Option<&T> {
+        self.value.as_ref()
+    }
+
+    /// Takes the output of `work`, on success.
+    pub fn into_value(self) -> Option<T> {
+        self.value
+    }
+
+    /// How long the execution took.
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.record.duration_ms.max(0.0) / 1000.0)
+    }
+
+    /// How many times `work` was retried.
+    pub fn retries(&self) -> u32 {
+        self.record.retries
+    }
+
+    /// The task's name.
+    pub fn task(&self) -> &str {
+        &self.record.task
+    }
+
+    /// This execution's id.
+    pub fn tid(&self) -> Uuid {
+        self.record.tid
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> Uuid {
+        self.record.cid
+    }
+
+    /// The place in the chain (0 for the root).
+    pub fn index(&self) -> u32 {
+        self.record.index
+    }
+
+    /// The parent execution's id (`None` for the root).
+    pub fn parent(&self) -> Option<Uuid> {
+        self.record.parent
+    }
+
+    /// The task's tags.
+    pub fn tags(&self) -> impl Iterator<Item = &str> {
+        self.record.tags.iter().map(|tag| &**tag)
+    }
+
+    /// For a root: the whole chain, every record, index 0 first.
+    pub fn chain(&self) -> Option<&Chain> {
+        self.chain.as_ref()
+    }
+
+    /// The execution that caused a failure: this one, or a nested one whose
+    /// failure was propagated. `None` unless failed.
+    pub fn origin(&self) -> Option<&Record> {
+        self.origin.as_deref()
+    }
+
+    /// Whether the status is success.
+    pub fn is_success(&self) -> bool {
+        self.status() == Status::Success
+    }
+
+    /// Whether the status is skipped.
+    pub fn is_skipped(&self) -> bool {
+        self.status() == Status::Skipped
+    }
+
+    /// Whether the status is failed.
+    pub fn is_failed(&self) -> bool {
+        self.status() == Status::Failed
+    }
+
+    /// Whether the state is complete (⇔ success).
+    pub fn is_complete(&self) -> bool {
+        self.state() == State::Complete
+    }
+
+    /// Whether the state is interrupted (⇔ skipped or failed).
+    pub fn is_interrupted(&self) -> bool {
+        self.state() == State::Interrupted
+    }
+
+    /// Success or skipped: nothing went wrong.
+    pub fn is_ok(&self) -> bool {
+        !self.is_failed()
+    }
+
+    /// Skipped or failed: the work was not done.
+    pub fn is_ko(&self) -> bool {
+        !self.is_success()
+    }
+
+    /// `Err(Fault)` when failed, the outcome otherwise.
+    pub fn into_strict(self) -> Result<Self, Fault> {
+        match self.fault() {
+            Some(fault) => Err(fault),
+            None => Ok(self),
+        }
+    }
+
+    /// The failure as a [`Fault`], or `None` when not failed.
+    pub fn fault(&self) -> Option<Fault> {
+        self.is_failed().then(|| {
+            let origin = self.origin.clone().unwrap_or_else(|| self.record.clone());
+            Fault::new(self.record.clone(), origin, self.chain.clone())
+        })
+    }
+
+    /// Propagates a failure from inside `work`: `child.throw()?` fails the
+    /// calling task with the child's reason and metadata, keeping the origin;
+    /// it does nothing when the child did not fail.
+    pub fn throw(&self) -> Result<(), crate::Halt> {
+        match self.fault() {
+            Some(fault) => Err(crate::Halt::from(fault)),
+            None => Ok(()),
+        }
+    }
+
+    /// Maps the value, keeping everything else.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
+        Outcome {
+            record: self.record,
+            value: self.value.map(f),
+            chain: self.chain,
+            origin: self.origin,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Outcome<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outcome")
+            .field("task", &self.record.task)
+            .field("status", &self.record.status)
+            .field("reason", &self.record.reason)
+            .field("metadata", &self.record.metadata)
+            .field("cause", &self.record.cause)
+            .field("value", &self.value)
+            .field("cid", &self.record.cid)
+            .field("index", &self.record.index)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,193 @@
+//! [`Task`]: a business operation with typed inputs and an explicit outcome.
+
+use crate::exec::{self, Executable, Spec, Start};
+use crate::input::{self, FieldErrors, Parsed};
+use crate::{BoxError, Context, Cx, Fault, Halt, Kind, Outcome};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::future::Future;
+
+/// A business operation: the struct's fields are its inputs, [`work`] does
+/// it, [`rollback`] undoes it.
+///
+/// Inputs are validated with [`garde`] before `work` runs and serialized
+/// into the ledger line (wrap sensitive ones in [`Secret`]). Every
+/// execution — typed ([`execute`]), strict ([`execute_strict`]) or untyped
+/// ([`execute_json`]) — ends in one [`Outcome`], one ledger line and one span.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use cmdx::prelude::*;
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct ReserveStock {
+///     #[garde(length(min = 1))]
+///     sku: String,
+///     #[garde(range(min = 1))]
+///     quantity: i64,
+///     #[garde(skip)]
+///     order_id: i64,
+/// }
+///
+/// impl Task for ReserveStock {
+///     type Output = ();
+///     fn name() -> &'static str {
+///         "Inventory::ReserveStock"
+///     }
+///     async fn work(&self, _cx: &mut Cx) -> Result<(), Halt> {
+///         let available = 0;
+///         if available < self.quantity {
+///             fail!("Insufficient stock", code = "out_of_stock", available = available);
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// # cmdx::Runtime::builder().ledger(cmdx::Ledger::off()).build().scope(async {
+/// let outcome = ReserveStock { sku: "SKU-1234".into(), quantity: 10, order_id: 204 }.execute().await;
+/// assert!(outcome.is_failed());
+/// assert_eq!(outcome.metadata()["code"], "out_of_stock");
+///
+/// let invalid = ReserveStock::execute_json(serde_json::json!({"sku": "", "quantity": "0", "order_id": 1})).await;
+/// let errors = invalid.field_errors().unwrap();
+/// assert!(errors.contains_key("sku") && errors.contains_key("quantity"));
+/// # }).await;
+/// # }
+/// ```
+///
+/// [`work`]: Task::work
+/// [`rollback`]: Task::rollback
+/// [`execute`]: Task::execute
+/// [`execute_strict`]: Task::execute_strict
+/// [`execute_json`]: Task::execute_json
+/// [`Secret`]: crate::Secret
+pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized + 'static {
+    /// What `work` produces on success.
+    type Output: Send + 'static;
+
+    /// Tags written on every line and span of this task.
+    const TAGS: &'static [&'static str] = &[];
+
+    /// The stable name in ledger lines and spans, e.g.
+    /// `Inventory::ReserveStock`. Defaults to the type's name without its
+    /// module path; override it to keep lines stable across refactors.
+    fn name() -> &'static str {
+        short_type_name(std::any::type_name::<Self>())
+    }
+
+    /// Does the work. Return the output, or stop early with
+    /// [`fail!`](crate::fail), [`skip!`](crate::skip),
+    /// [`success!`](crate::success), or any error with `?`.
+    fn work(&self, cx: &mut Cx) -> impl Future<Output = Result<Self::Output, Halt>> + Send;
+
+    /// Undoes the work after this task failed (its own failure, a panic, or
+    /// a propagated one); also called by workflows to compensate a
+    /// completed step. Defaults to doing nothing.
+    fn rollback(&self, cx: &mut Cx) -> impl Future<Output = Result<(), BoxError>> + Send {
+        let _ = cx;
+        async { Ok(()) }
+    }
+
+    /// Executes the task in the current chain (or a new one).
+    fn execute(self) -> impl Future<Output = Outcome<Self::Output>> + Send {
+        exec::execute(TaskUnit(Some(self)), Start::default())
+    }
+
+    /// Executes the task; a failure is `Err(Fault)`, which keeps the
+    /// failure's origin and chain and propagates with `?` from another
+    /// task's `work`.
+    fn execute_strict(self) -> impl Future<Output = Result<Outcome<Self::Output>, Fault>> + Send {
+        async move { self.execute().await.into_strict() }
+    }
+
+    /// Executes the task from untyped JSON (an HTTP body, a CLI argument, a
+    /// replayed ledger line): scalars are coerced from strings, and every
+    /// invalid or missing field is reported at once in `metadata.errors`.
+    /// Invalid input never reaches `work`.
+    fn execute_json(input: Value) -> impl Future<Output = Outcome<Self::Output>> + Send
+    where
+        Self: DeserializeOwned,
+    {
+        async move {
+            match input::parse::<Self>(&input) {
+                Parsed::Valid(task) => task.execute().await,
+                Parsed::Invalid { errors, input } => {
+                    let start = Start {
+                        invalid: Some((errors, input)),
+                        ..Start::default()
+                    };
+                    exec::execute(TaskUnit::<Self>(None), start).await
+                }
+            }
+        }
+    }
+
+    /// Executes the task with its inputs read from a [`Context`], like
+    /// [`execute_json`](Task::execute_json).
+    fn execute_context(context: &Context) -> impl Future<Output = Outcome<Self::Output>> + Send
+    where
+        Self: DeserializeOwned,
+    {
+        Self::execute_json(context.to_value())
+    }
+}
+
+/// `my_crate::inventory::ReserveStock<my_crate::Sku>` → `ReserveStock<my_crate::Sku>`.
+fn short_type_name(full: &'static str) -> &'static str {
+    let base_end = full.find('<').unwrap_or(full.len());
+    let start = full[..base_end].rfind("::").map_or(0, |i| i + 2);
+    &full[start..]
+}
+
+/// A task, or the absence of one when its input was invalid.
+pub(crate) struct TaskUnit<T>(pub(crate) Option<T>);
+
+impl<T: Task> Executable for TaskUnit<T> {
+    type Output = T::Output;
+
+    fn spec(&self) -> Spec {
+        Spec {
+            task: Cow::Borrowed(T::name()),
+            kind: Kind::Task,
+            tags: T::TAGS,
+            compensates: None,
+        }
+    }
+
+    fn input_json(&self) -> Option<Box<RawValue>> {
+        self.0.as_ref().and_then(input::to_raw)
+    }
+
+    fn validate(&self) -> Result<(), FieldErrors> {
+        self.0.as_ref().map_or(Ok(()), input::validate)
+    }
+
+    async fn work(&self, cx: &mut Cx) -> Result<T::Output, Halt> {
+        match &self.0 {
+            Some(task) => task.work(cx).await,
+            None => Err(Halt::fail("task input was not available")),
+        }
+    }
+
+    async fn rollback(&self, cx: &mut Cx) -> Result<(), BoxError> {
+        match &self.0 {
+            Some(task) => task.rollback(cx).await,
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_type_name;
+
+    #[test]
+    fn the_default_name_drops_the_module_path() {
+        assert_eq!(short_type_name("app::inventory::ReserveStock"), "ReserveStock");
+        assert_eq!(short_type_name("Plain"), "Plain");
+        assert_eq!(short_type_name("app::Wrap<app::Sku>"), "Wrap<app::Sku>");
+    }
+}
