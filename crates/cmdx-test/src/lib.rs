@@ -44,7 +44,9 @@ impl Capture {
     /// trace-id readers…); the ledger is always the in-memory one.
     pub fn with(configure: impl FnOnce(RuntimeBuilder) -> RuntimeBuilder) -> Self {
         let memory = MemoryLedger::new();
-        let runtime = configure(Runtime::builder()).ledger(Ledger::from(memory.clone())).build();
+        let runtime = configure(Runtime::builder())
+            .ledger(Ledger::from(memory.clone()))
+            .build();
         Self { memory, runtime }
     }
 
@@ -97,7 +99,12 @@ impl Capture {
         for line in &lines {
             let record: Record = serde_json::from_str(line)
                 .unwrap_or_else(|e| panic!("ledger line does not parse ({e}): {line}"));
-            assert!(seen.insert(record.tid), "two lines for execution {}:\n{}", record.tid, lines.join("\n"));
+            assert!(
+                seen.insert(record.tid),
+                "two lines for execution {}:\n{}",
+                record.tid,
+                lines.join("\n")
+            );
         }
     }
 

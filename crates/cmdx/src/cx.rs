@@ -18,6 +18,7 @@ pub struct Cx {
     index: u32,
     xid: Option<Arc<str>>,
     pub(crate) attempt: u32,
+    pub(crate) compensating: bool,
     context: Context,
 }
 
@@ -38,6 +39,7 @@ impl Cx {
             index,
             xid,
             attempt: 0,
+            compensating: false,
             context,
         }
     }
@@ -84,6 +86,14 @@ impl Cx {
     /// Which attempt of `work` this is: 0 for the first, 1 for the first retry.
     pub fn attempt(&self) -> u32 {
         self.attempt
+    }
+
+    /// In `rollback`: whether it undoes a *completed* execution (a workflow
+    /// compensating an earlier step) rather than cleaning up after this
+    /// task's own failure. A task whose failure leaves nothing behind only
+    /// needs to act when this is true.
+    pub fn is_compensating(&self) -> bool {
+        self.compensating
     }
 
     /// A key that is the same for every attempt of this execution and

@@ -219,7 +219,10 @@ mod tests {
         let halt = Halt::from(Outer(std::io::Error::other("disk on fire")));
         assert_eq!(halt.status(), Status::Failed);
         assert_eq!(halt.reason(), Some("could not load stock"));
-        assert_eq!(halt.cause.as_deref(), Some("could not load stock: disk on fire"));
+        assert_eq!(
+            halt.cause.as_deref(),
+            Some("could not load stock: disk on fire")
+        );
         assert!(halt.source_error().is_some());
     }
 

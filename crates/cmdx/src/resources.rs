@@ -26,7 +26,9 @@ impl Resources {
 
 impl fmt::Debug for Resources {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.map.values().map(|(name, _)| name)).finish()
+        f.debug_set()
+            .entries(self.map.values().map(|(name, _)| name))
+            .finish()
     }
 }
 

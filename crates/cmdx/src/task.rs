@@ -186,7 +186,10 @@ mod tests {
 
     #[test]
     fn the_default_name_drops_the_module_path() {
-        assert_eq!(short_type_name("app::inventory::ReserveStock"), "ReserveStock");
+        assert_eq!(
+            short_type_name("app::inventory::ReserveStock"),
+            "ReserveStock"
+        );
         assert_eq!(short_type_name("Plain"), "Plain");
         assert_eq!(short_type_name("app::Wrap<app::Sku>"), "Wrap<app::Sku>");
     }

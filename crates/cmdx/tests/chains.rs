@@ -172,7 +172,10 @@ async fn a_thousand_concurrent_roots_never_share_or_mix_chains() {
     // The ledger agrees: 4 lines per chain, each chain's indexes are 0..4.
     let mut per_chain: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for line in capture.values() {
-        per_chain.entry(line["cid"].as_str().unwrap().to_owned()).or_default().push(line["index"].as_u64().unwrap());
+        per_chain
+            .entry(line["cid"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(line["index"].as_u64().unwrap());
     }
     assert_eq!(per_chain.len(), 1000);
     for indexes in per_chain.values_mut() {
@@ -193,5 +196,9 @@ async fn a_chain_scope_shares_its_id_and_xid_with_every_execution_inside() {
     assert_eq!((first.index(), second.index()), (0, 1));
     assert!(first.record().root && !second.record().root);
     assert_eq!(second.record().xid.as_deref(), Some("req-7"));
-    assert_eq!(cmdx::current_chain_id(), None, "the scope ends with its future");
+    assert_eq!(
+        cmdx::current_chain_id(),
+        None,
+        "the scope ends with its future"
+    );
 }

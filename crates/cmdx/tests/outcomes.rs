@@ -55,9 +55,19 @@ async fn act(mode: Mode) -> Outcome<&'static str> {
 async fn success_is_complete_and_carries_the_value() {
     let reached = Arc::new(Reached(AtomicBool::new(false)));
     let capture = Capture::with(|b| b.resource(reached.clone()));
-    let outcome = capture.run(Act { mode: Mode::Succeed }.execute()).await;
+    let outcome = capture
+        .run(
+            Act {
+                mode: Mode::Succeed,
+            }
+            .execute(),
+        )
+        .await;
     assert!(reached.0.load(Ordering::SeqCst));
-    assert_eq!((outcome.state(), outcome.status()), (State::Complete, Status::Success));
+    assert_eq!(
+        (outcome.state(), outcome.status()),
+        (State::Complete, Status::Success)
+    );
     assert!(outcome.is_ok() && !outcome.is_ko());
     assert_eq!(outcome.value(), Some(&"done"));
     assert_eq!(outcome.reason(), None);
@@ -66,7 +76,10 @@ async fn success_is_complete_and_carries_the_value() {
 #[tokio::test]
 async fn skip_is_interrupted_with_its_reason_and_metadata() {
     let outcome = act(Mode::Skip).await;
-    assert_eq!((outcome.state(), outcome.status()), (State::Interrupted, Status::Skipped));
+    assert_eq!(
+        (outcome.state(), outcome.status()),
+        (State::Interrupted, Status::Skipped)
+    );
     assert!(outcome.is_ok() && outcome.is_ko());
     assert_eq!(outcome.reason(), Some("Nothing to do"));
     assert_eq!(outcome.metadata()["order_id"], 7);
@@ -76,7 +89,10 @@ async fn skip_is_interrupted_with_its_reason_and_metadata() {
 #[tokio::test]
 async fn fail_is_interrupted_with_reason_metadata_and_itself_as_origin() {
     let outcome = act(Mode::Fail).await;
-    assert_eq!((outcome.state(), outcome.status()), (State::Interrupted, Status::Failed));
+    assert_eq!(
+        (outcome.state(), outcome.status()),
+        (State::Interrupted, Status::Failed)
+    );
     assert_eq!(outcome.reason(), Some("Insufficient stock"));
     assert_eq!(outcome.metadata()["code"], "out_of_stock");
     assert_eq!(outcome.metadata()["available"], 0);
@@ -105,11 +121,21 @@ async fn a_panic_in_work_fails_with_a_panicked_cause_and_the_caller_keeps_runnin
 async fn success_macro_stops_work_at_once_with_a_reason() {
     let reached = Arc::new(Reached(AtomicBool::new(false)));
     let capture = Capture::with(|b| b.resource(reached.clone()));
-    let outcome = capture.run(Act { mode: Mode::SuccessEarly }.execute()).await;
+    let outcome = capture
+        .run(
+            Act {
+                mode: Mode::SuccessEarly,
+            }
+            .execute(),
+        )
+        .await;
     assert!(outcome.is_success() && outcome.is_complete());
     assert_eq!(outcome.reason(), Some("Already reserved"));
     assert!(outcome.value().is_none());
-    assert!(!reached.0.load(Ordering::SeqCst), "work went on after success!");
+    assert!(
+        !reached.0.load(Ordering::SeqCst),
+        "work went on after success!"
+    );
 }
 
 #[tokio::test]
@@ -128,7 +154,10 @@ async fn a_missing_resource_fails_with_a_reason_that_says_how_to_add_it() {
     let outcome = Capture::new().run(NeedsPool {}.execute()).await;
     assert!(outcome.is_failed());
     let reason = outcome.reason().unwrap();
-    assert!(reason.contains("Pool") && reason.contains("Runtime::builder().resource"), "{reason}");
+    assert!(
+        reason.contains("Pool") && reason.contains("Runtime::builder().resource"),
+        "{reason}"
+    );
 }
 
 #[derive(Debug, Serialize, Deserialize, Validate)]
@@ -158,7 +187,9 @@ impl Task for Undoable {
         Ok(())
     }
     async fn rollback(&self, cx: &mut Cx) -> Result<(), BoxError> {
-        cx.resource::<Arc<Rollbacks>>()?.0.fetch_add(1, Ordering::SeqCst);
+        cx.resource::<Arc<Rollbacks>>()?
+            .0
+            .fetch_add(1, Ordering::SeqCst);
         match self.rollback {
             RollbackMode::Ok => Ok(()),
             RollbackMode::Err => Err("refund service unavailable".into()),
@@ -193,12 +224,18 @@ async fn a_rollback_error_is_recorded_without_replacing_the_failure() {
     let (outcome, _) = undo(true, RollbackMode::Err).await;
     assert_eq!(outcome.reason(), Some("Card declined"));
     assert_eq!(outcome.metadata()["code"], "declined");
-    assert_eq!(outcome.metadata()["rollback_error"], "refund service unavailable");
+    assert_eq!(
+        outcome.metadata()["rollback_error"],
+        "refund service unavailable"
+    );
 }
 
 #[tokio::test]
 async fn a_panicking_rollback_is_recorded_without_replacing_the_failure() {
     let (outcome, _) = undo(true, RollbackMode::Panic).await;
     assert_eq!(outcome.reason(), Some("Card declined"));
-    assert_eq!(outcome.metadata()["rollback_error"], "rollback panicked: rollback exploded");
+    assert_eq!(
+        outcome.metadata()["rollback_error"],
+        "rollback panicked: rollback exploded"
+    );
 }

@@ -16,7 +16,11 @@ impl Task for Reserve {
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         if self.available < 10 {
-            fail!("Insufficient stock", code = "out_of_stock", available = self.available);
+            fail!(
+                "Insufficient stock",
+                code = "out_of_stock",
+                available = self.available
+            );
         }
         Ok(())
     }
@@ -34,7 +38,11 @@ impl Task for Process {
         "Inventory::ProcessOrder"
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        let _ = Reserve { available: self.available }.execute_strict().await?;
+        let _ = Reserve {
+            available: self.available,
+        }
+        .execute_strict()
+        .await?;
         Ok(())
     }
 }
@@ -62,25 +70,38 @@ impl Task for Skipper {
 
 #[tokio::test]
 async fn a_strict_failure_is_a_fault_carrying_the_outcome_and_the_chain() {
-    let fault = Capture::new().run(Reserve { available: 0 }.execute_strict()).await.unwrap_err();
+    let fault = Capture::new()
+        .run(Reserve { available: 0 }.execute_strict())
+        .await
+        .unwrap_err();
     assert_eq!(fault.task(), "Inventory::ReserveStock");
     assert_eq!(fault.reason(), Some("Insufficient stock"));
     assert_eq!(fault.record().metadata["code"], "out_of_stock");
     assert_eq!(fault.origin().tid, fault.record().tid);
     assert_eq!(fault.chain().unwrap().id(), fault.chain_id());
     let message = fault.to_string();
-    assert!(message.contains("Inventory::ReserveStock") && message.contains(&fault.chain_id().to_string()), "{message}");
+    assert!(
+        message.contains("Inventory::ReserveStock")
+            && message.contains(&fault.chain_id().to_string()),
+        "{message}"
+    );
 }
 
 #[tokio::test]
 async fn a_strict_success_is_ok() {
-    let outcome = Capture::new().run(Reserve { available: 10 }.execute_strict()).await.unwrap();
+    let outcome = Capture::new()
+        .run(Reserve { available: 10 }.execute_strict())
+        .await
+        .unwrap();
     assert!(outcome.is_success());
 }
 
 #[tokio::test]
 async fn a_skip_is_not_a_fault() {
-    let outcome = Capture::new().run(Skipper {}.execute_strict()).await.unwrap();
+    let outcome = Capture::new()
+        .run(Skipper {}.execute_strict())
+        .await
+        .unwrap();
     assert!(outcome.is_skipped());
 }
 
@@ -93,7 +114,12 @@ async fn a_propagated_failure_records_the_deepest_origin_through_nested_strict_c
     assert_eq!(fault.record().metadata["code"], "out_of_stock");
     assert_eq!(fault.origin().task, "Inventory::ReserveStock");
     assert_eq!(fault.origin().index, 2);
-    assert!(fault.to_string().contains("caused by `Inventory::ReserveStock`, index 2"), "{fault}");
+    assert!(
+        fault
+            .to_string()
+            .contains("caused by `Inventory::ReserveStock`, index 2"),
+        "{fault}"
+    );
     // every line of the chain names the same origin
     let reserve_tid = fault.origin().tid.to_string();
     for line in capture.values() {
@@ -112,7 +138,12 @@ async fn throw_propagates_a_child_failure_and_ignores_a_success() {
     impl Task for Thrower {
         type Output = &'static str;
         async fn work(&self, _: &mut Cx) -> Result<&'static str, Halt> {
-            Reserve { available: self.available }.execute().await.throw()?;
+            Reserve {
+                available: self.available,
+            }
+            .execute()
+            .await
+            .throw()?;
             Ok("reserved")
         }
     }

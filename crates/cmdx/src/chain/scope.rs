@@ -69,7 +69,9 @@ impl ChainState {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Record>>> {
-        self.records.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.records
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -51,12 +51,16 @@ impl Ending {
 
     pub(crate) fn invalid(errors: FieldErrors) -> Self {
         let mut ending = Self::with_status(Status::Failed, Some(invalid_reason(&errors)));
-        ending.metadata.insert("code".into(), "invalid_input".into());
+        ending
+            .metadata
+            .insert("code".into(), "invalid_input".into());
         let errors = errors
             .into_iter()
             .map(|(field, messages)| (field, Value::from(messages)))
             .collect();
-        ending.metadata.insert("errors".into(), Value::Object(errors));
+        ending
+            .metadata
+            .insert("errors".into(), Value::Object(errors));
         ending
     }
 

@@ -50,7 +50,8 @@ impl Execution {
         let status = ending.status;
         let origin = (status == Status::Failed).then(|| ending.origin.unwrap_or(self.tid));
         let ids = self.runtime.trace_ids(&self.span);
-        let (trace_id, span_id) = ids.map_or((None, None), |ids| (Some(ids.trace_id), Some(ids.span_id)));
+        let (trace_id, span_id) =
+            ids.map_or((None, None), |ids| (Some(ids.trace_id), Some(ids.span_id)));
         let record = Arc::new(Record {
             v: SCHEMA_VERSION,
             ts: chrono::Utc::now(),
@@ -67,7 +68,7 @@ impl Execution {
             reason: ending.reason,
             metadata: ending.metadata,
             input: self.input,
-            duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms: millis(self.started.elapsed()),
             retries: ending.retries,
             rolled_back: ending.rolled_back,
             cause: ending.cause,
@@ -98,6 +99,11 @@ impl Execution {
     }
 }
 
+/// Milliseconds, rounded to the microsecond.
+fn millis(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_micros() as f64) / 1000.0
+}
+
 /// Ends the execution as `cancelled` if dropped before [`Pending::finish`]:
 /// the caller dropped the future (client disconnect, `select!`, timeout).
 pub(crate) struct Pending(Option<Execution>);
@@ -108,7 +114,9 @@ impl Pending {
     }
 
     pub(crate) fn get(&self) -> &Execution {
-        self.0.as_ref().expect("an execution is only taken by finish")
+        self.0
+            .as_ref()
+            .expect("an execution is only taken by finish")
     }
 
     pub(crate) fn finish(mut self, ending: Ending) -> Finished {

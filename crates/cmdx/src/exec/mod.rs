@@ -46,8 +46,10 @@ pub(crate) trait Executable: Send + Sync {
         cx: &'a mut Cx,
     ) -> impl Future<Output = Result<Self::Output, Halt>> + Send + 'a;
 
-    fn rollback<'a>(&'a self, cx: &'a mut Cx)
-    -> impl Future<Output = Result<(), BoxError>> + Send + 'a;
+    fn rollback<'a>(
+        &'a self,
+        cx: &'a mut Cx,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send + 'a;
 }
 
 /// How an execution starts: normally, or already known to be invalid
@@ -139,19 +141,29 @@ async fn run<E: Executable>(
         execution.chain.xid.clone(),
         context,
     );
-    let worked = within(execution, AssertUnwindSafe(unit.work(&mut cx)).catch_unwind()).await;
+    let worked = within(
+        execution,
+        AssertUnwindSafe(unit.work(&mut cx)).catch_unwind(),
+    )
+    .await;
     let (value, mut ending) = match worked {
         Ok(Ok(value)) => (Some(value), Ending::success()),
         Ok(Err(halt)) => (None, Ending::from_halt(halt)),
         Err(payload) => (None, Ending::panicked(&*payload)),
     };
     if ending.status == Status::Failed {
-        let rolled = within(execution, AssertUnwindSafe(unit.rollback(&mut cx)).catch_unwind()).await;
+        let rolled = within(
+            execution,
+            AssertUnwindSafe(unit.rollback(&mut cx)).catch_unwind(),
+        )
+        .await;
         ending.rolled_back = true;
         match rolled {
             Ok(Ok(())) => {}
             Ok(Err(error)) => ending.rollback_failed(&*error),
-            Err(payload) => ending.rollback_failed(&PanickedRollback(ending::panic_message(&*payload))),
+            Err(payload) => {
+                ending.rollback_failed(&PanickedRollback(ending::panic_message(&*payload)))
+            }
         }
     }
     (value, ending)

@@ -6,15 +6,21 @@
 //! span tree mirrors the chain.
 
 use super::execution::Spec;
-use crate::ledger::Record;
 use crate::Status;
+use crate::ledger::Record;
 use tracing::field::Empty;
 use uuid::Uuid;
 
 /// The span's target: filter on it (`cmdx=info`).
 pub(crate) const TARGET: &str = "cmdx";
 
-pub(crate) fn start(spec: &Spec, cid: Uuid, xid: Option<&str>, tid: Uuid, index: u32) -> tracing::Span {
+pub(crate) fn start(
+    spec: &Spec,
+    cid: Uuid,
+    xid: Option<&str>,
+    tid: Uuid,
+    index: u32,
+) -> tracing::Span {
     tracing::info_span!(
         target: TARGET,
         "execute",
@@ -52,6 +58,9 @@ pub(crate) fn record_end(span: &tracing::Span, record: &Record) {
     }
     if record.status == Status::Failed {
         span.record("otel.status_code", "ERROR");
-        span.record("otel.status_message", record.reason.as_deref().unwrap_or("failed"));
+        span.record(
+            "otel.status_message",
+            record.reason.as_deref().unwrap_or("failed"),
+        );
     }
 }

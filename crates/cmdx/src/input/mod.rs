@@ -20,8 +20,15 @@ pub(crate) fn validate<T: garde::Validate<Context = ()>>(input: &T) -> Result<()
         let mut errors = FieldErrors::new();
         for (path, error) in report.iter() {
             let field = path.to_string();
-            let field = if field.is_empty() { "input".to_owned() } else { field };
-            errors.entry(field).or_default().push(error.message().to_owned());
+            let field = if field.is_empty() {
+                "input".to_owned()
+            } else {
+                field
+            };
+            errors
+                .entry(field)
+                .or_default()
+                .push(error.message().to_owned());
         }
         errors
     })
@@ -78,7 +85,11 @@ fn top_level(path: &str) -> &str {
 /// where it could be built (so [`Secret`] fields stay redacted), with the
 /// raw values of the fields that failed coercion. When no typed value could
 /// be built, which fields are sensitive is unknown: every value is redacted.
-fn redacted_input<T: Serialize>(value: Option<&T>, raw: &Value, errors: &FieldErrors) -> Option<Box<RawValue>> {
+fn redacted_input<T: Serialize>(
+    value: Option<&T>,
+    raw: &Value,
+    errors: &FieldErrors,
+) -> Option<Box<RawValue>> {
     let Value::Object(raw) = raw else {
         return to_raw(&Value::Null);
     };

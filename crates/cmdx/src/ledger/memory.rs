@@ -63,7 +63,9 @@ impl MemoryLedger {
     }
 
     fn guard(&self) -> MutexGuard<'_, Vec<String>> {
-        self.lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.lines
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

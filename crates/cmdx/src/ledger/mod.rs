@@ -128,7 +128,10 @@ struct Writer(Mutex<Box<dyn Write + Send>>);
 
 impl LedgerSink for Writer {
     fn write(&self, line: &[u8], _: &Record) {
-        let mut writer = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut writer = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let _ = writer.write_all(line).and_then(|()| writer.flush());
     }
 }

@@ -105,8 +105,14 @@ mod tests {
 
     #[test]
     fn names_serialize_lowercase() {
-        assert_eq!(serde_json::to_string(&Status::Skipped).unwrap(), "\"skipped\"");
-        assert_eq!(serde_json::to_string(&Kind::Rollback).unwrap(), "\"rollback\"");
+        assert_eq!(
+            serde_json::to_string(&Status::Skipped).unwrap(),
+            "\"skipped\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Kind::Rollback).unwrap(),
+            "\"rollback\""
+        );
         assert_eq!(State::Interrupted.to_string(), "interrupted");
     }
 }
