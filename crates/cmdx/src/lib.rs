@@ -23,7 +23,7 @@ pub use ledger::{Ledger, LedgerSink, MemoryLedger, Record};
 pub use outcome::Outcome;
 pub use outcome::status::{Kind, State, Status};
 pub use resources::MissingResource;
-pub use runtime::{Runtime, RuntimeBuilder, TraceIds, TraceIdsFn};
+pub use runtime::{Runtime, RuntimeBuilder, TraceBridge, TraceIds};
 pub use task::Task;
 
 /// Re-exports for `use cmdx::prelude::*;`: the trait, the types `work`

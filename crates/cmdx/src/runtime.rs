@@ -7,9 +7,29 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
-/// Reads the OpenTelemetry ids of an execution's span, for the ledger line's
-/// `trace_id` / `span_id`. Installed by `cmdx-telemetry`; you rarely write one.
-pub type TraceIdsFn = dyn Fn(&tracing::Span) -> Option<TraceIds> + Send + Sync;
+/// Connects executions' spans to a tracer (OpenTelemetry): reads ids for
+/// the ledger line, adds links and attributes `tracing` fields cannot carry.
+/// `cmdx-telemetry` installs one; you rarely write your own. Every method
+/// has a no-op default.
+pub trait TraceBridge: Send + Sync + 'static {
+    /// The trace and span ids of `span`, for the line's `trace_id`/`span_id`.
+    fn trace_ids(&self, span: &tracing::Span) -> Option<TraceIds> {
+        let _ = span;
+        None
+    }
+
+    /// A compensation's span was opened: link it to the span of the
+    /// execution it undoes.
+    fn link(&self, span: &tracing::Span, undone: &TraceIds) {
+        let _ = (span, undone);
+    }
+
+    /// The execution ended with `record`; its span is about to close.
+    /// Add attributes or events (metadata, exceptions) here.
+    fn finish(&self, span: &tracing::Span, record: &crate::Record) {
+        let _ = (span, record);
+    }
+}
 
 /// The hex trace and span ids of one span.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +93,7 @@ pub struct Runtime {
 struct Inner {
     ledger: Ledger,
     resources: Resources,
-    trace_ids: Option<Arc<TraceIdsFn>>,
+    trace: Option<Arc<dyn TraceBridge>>,
 }
 
 static GLOBAL: OnceLock<Runtime> = OnceLock::new();
@@ -85,7 +105,7 @@ impl Runtime {
             inner: Inner {
                 ledger: Ledger::stdout(),
                 resources: Resources::default(),
-                trace_ids: None,
+                trace: None,
             },
         }
     }
@@ -143,8 +163,8 @@ impl Runtime {
         &self.inner.resources
     }
 
-    pub(crate) fn trace_ids(&self, span: &tracing::Span) -> Option<TraceIds> {
-        self.inner.trace_ids.as_ref().and_then(|read| read(span))
+    pub(crate) fn trace(&self) -> Option<&dyn TraceBridge> {
+        self.inner.trace.as_deref()
     }
 }
 
@@ -153,7 +173,7 @@ impl fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("ledger", &self.inner.ledger)
             .field("resources", &self.inner.resources)
-            .field("trace_ids", &self.inner.trace_ids.is_some())
+            .field("trace_bridge", &self.inner.trace.is_some())
             .finish()
     }
 }
@@ -178,12 +198,9 @@ impl RuntimeBuilder {
         self
     }
 
-    /// How to read trace/span ids from an execution's span.
-    pub fn trace_ids<F>(mut self, read: F) -> Self
-    where
-        F: Fn(&tracing::Span) -> Option<TraceIds> + Send + Sync + 'static,
-    {
-        self.inner.trace_ids = Some(Arc::new(read));
+    /// Connects spans to a tracer (see [`TraceBridge`]).
+    pub fn trace_bridge(mut self, bridge: impl TraceBridge) -> Self {
+        self.inner.trace = Some(Arc::new(bridge));
         self
     }
 

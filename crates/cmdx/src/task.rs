@@ -154,6 +154,7 @@ impl<T: Task> Executable for TaskUnit<T> {
             kind: Kind::Task,
             tags: T::TAGS,
             compensates: None,
+            link: None,
         }
     }
 

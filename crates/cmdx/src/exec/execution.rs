@@ -17,6 +17,8 @@ pub(crate) struct Spec {
     pub(crate) kind: Kind,
     pub(crate) tags: &'static [&'static str],
     pub(crate) compensates: Option<Uuid>,
+    /// For compensations: the undone execution's span, to link to.
+    pub(crate) link: Option<crate::TraceIds>,
 }
 
 /// An execution that has started and not yet written its record.
@@ -49,7 +51,8 @@ impl Execution {
     pub(crate) fn finish(self, ending: Ending) -> Finished {
         let status = ending.status;
         let origin = (status == Status::Failed).then(|| ending.origin.unwrap_or(self.tid));
-        let ids = self.runtime.trace_ids(&self.span);
+        let trace = self.runtime.trace();
+        let ids = trace.and_then(|t| t.trace_ids(&self.span));
         let (trace_id, span_id) =
             ids.map_or((None, None), |ids| (Some(ids.trace_id), Some(ids.span_id)));
         let record = Arc::new(Record {
@@ -79,6 +82,9 @@ impl Execution {
             tags: self.spec.tags.iter().map(|t| Cow::Borrowed(*t)).collect(),
         });
         super::span::record_end(&self.span, &record);
+        if let Some(trace) = trace {
+            trace.finish(&self.span, &record);
+        }
         self.runtime.ledger().write(&record);
         self.chain.push(record.clone());
         let origin = origin.map(|tid| {

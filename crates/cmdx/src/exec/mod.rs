@@ -73,6 +73,9 @@ pub(crate) fn begin(spec: Spec, input: impl FnOnce() -> Option<Box<RawValue>>) -
     let index = chain.next_index();
     let tid = Uuid::now_v7();
     let span = span::start(&spec, chain.cid, chain.xid.as_deref(), tid, index);
+    if let (Some(trace), Some(undone)) = (runtime.trace(), &spec.link) {
+        trace.link(&span, undone);
+    }
     let input = if runtime.ledger().is_enabled() {
         input()
     } else {
