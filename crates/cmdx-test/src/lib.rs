@@ -21,6 +21,10 @@
 //! # }
 //! ```
 
+mod spans;
+
+pub use spans::{CapturedSpan, SpanCapture};
+
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};

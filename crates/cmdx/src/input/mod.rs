@@ -1,7 +1,6 @@
 //! Inputs: validation with `garde`, lenient coercion of untyped JSON, and
 //! redaction of sensitive fields.
 
-#[path = "/work/coerce_stub.rs"]
 mod coerce;
 mod secret;
 

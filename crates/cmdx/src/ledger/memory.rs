@@ -57,6 +57,16 @@ impl MemoryLedger {
             .collect()
     }
 
+    /// How many lines were written (and not taken).
+    pub fn len(&self) -> usize {
+        self.guard().len()
+    }
+
+    /// Whether no line was written (or all were taken).
+    pub fn is_empty(&self) -> bool {
+        self.guard().is_empty()
+    }
+
     /// Removes and returns every line written so far.
     pub fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.guard())
