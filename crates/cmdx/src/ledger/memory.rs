@@ -81,7 +81,11 @@ impl MemoryLedger {
 
 impl LedgerSink for MemoryLedger {
     fn write(&self, line: &[u8], _: &Record) {
-        let text = String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(line));
-        self.guard().push(text.into_owned());
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(line).into_owned(),
+        };
+        self.guard().push(text);
     }
 }
