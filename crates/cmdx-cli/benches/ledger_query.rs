@@ -4,7 +4,7 @@
 //!
 //! The ledger is generated once (deterministically) under the target
 //! directory and reused. Run with
-//! `CARGO_TARGET_DIR=/work/target-cli cargo bench -p cmdx-cli --bench ledger_query`.
+//! `cargo bench -p cmdx-cli --bench ledger_query`.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
