@@ -21,6 +21,13 @@
 //! # }
 //! ```
 
+#[cfg(feature = "axum")]
+mod http;
+mod wait;
+
+#[cfg(feature = "axum")]
+pub use http::AxumServer;
+
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
