@@ -14,8 +14,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::var("CMDX_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let inventory = Inventory::in_memory().await?;
     let runtime = Runtime::builder().resource(inventory.clone()).build();
-    let (server, addrs) = http::actix::server(runtime, inventory, &addr, 2)
-        .map_err(|error| format!("cannot listen on {addr} ({error}); set CMDX_ADDR to a free address"))?;
+    let (server, addrs) = http::actix::server(runtime, inventory, &addr, 2).map_err(|error| {
+        format!("cannot listen on {addr} ({error}); set CMDX_ADDR to a free address")
+    })?;
     eprintln!("# inventory API (actix-web) on http://{}", addrs[0]);
     let handle = server.handle();
     actix_web::rt::spawn(async move {

@@ -15,8 +15,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = Runtime::builder().resource(inventory.clone()).build();
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
-        .map_err(|error| format!("cannot listen on {addr} ({error}); set CMDX_ADDR to a free address"))?;
-    eprintln!("# inventory API (axum) on http://{}", listener.local_addr()?);
+        .map_err(|error| {
+            format!("cannot listen on {addr} ({error}); set CMDX_ADDR to a free address")
+        })?;
+    eprintln!(
+        "# inventory API (axum) on http://{}",
+        listener.local_addr()?
+    );
     axum::serve(listener, http::router(runtime, inventory))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -29,12 +29,18 @@ impl ActixServer {
             actix_web::rt::System::new().block_on(async move {
                 let (server, addrs) = actix::server(runtime, inventory, "127.0.0.1:0", 2)
                     .expect("binding 127.0.0.1:0");
-                sender.send((addrs[0], server.handle())).expect("the test waits");
+                sender
+                    .send((addrs[0], server.handle()))
+                    .expect("the test waits");
                 let _ = server.await;
             });
         });
         let (addr, handle) = receiver.recv().expect("the server started");
-        Self { addr, handle, thread: Some(thread) }
+        Self {
+            addr,
+            handle,
+            thread: Some(thread),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -87,14 +93,21 @@ async fn an_order_on_actix_answers_204_and_echoes_the_request_id_in_every_line()
     assert_eq!(header(&response, "x-request-id"), "actix-req-1");
     let cid: Uuid = header(&response, "x-chain-id").parse().unwrap();
     let lines = capture.chain(cid);
-    assert_eq!(lines.len(), 3, "ProcessOrder and its two children: {lines:?}");
+    assert_eq!(
+        lines.len(),
+        3,
+        "ProcessOrder and its two children: {lines:?}"
+    );
     assert!(lines.iter().all(|l| l["xid"] == "actix-req-1"));
-    assert_eq!(capture.parent_indexes(cid).into_iter().collect::<Vec<_>>(), [
-        (0, None),
-        (1, Some(0)),
-        (2, Some(0))
-    ]);
-    let product = client.get(server.url("/products/SKU-1")).send().await.unwrap();
+    assert_eq!(
+        capture.parent_indexes(cid).into_iter().collect::<Vec<_>>(),
+        [(0, None), (1, Some(0)), (2, Some(0))]
+    );
+    let product = client
+        .get(server.url("/products/SKU-1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         product.json::<Value>().await.unwrap(),
         json!({"sku": "SKU-1", "available_quantity": 7, "reserved_quantity": 0})
@@ -115,10 +128,16 @@ async fn invalid_input_on_actix_answers_422_with_every_field() {
     assert!(Uuid::parse_str(&header(&response, "x-request-id")).is_ok());
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid input");
-    let mut fields: Vec<&str> = body["fields"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut fields: Vec<&str> = body["fields"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     fields.sort_unstable();
     assert_eq!(fields, ["order_id", "quantity", "sku", "warehouse_id"]);
-    let missing = client.post(server.url("/orders"))
+    let missing = client
+        .post(server.url("/orders"))
         .json(&json!({"sku": "SKU-9", "quantity": 1, "order_id": 2, "warehouse_id": 1}))
         .send()
         .await
@@ -142,11 +161,24 @@ async fn spans_on_actix_workers_nest_like_the_chain() {
     let spans = SPANS.lock().unwrap().clone();
     for line in &lines {
         let tid = line["tid"].as_str().unwrap();
-        let span = spans.iter().find(|s| s.tid == tid).expect("one span per execution");
-        assert_eq!(span.parent_tid.as_deref(), line["parent"].as_str(), "{span:?}");
+        let span = spans
+            .iter()
+            .find(|s| s.tid == tid)
+            .expect("one span per execution");
+        assert_eq!(
+            span.parent_tid.as_deref(),
+            line["parent"].as_str(),
+            "{span:?}"
+        );
     }
-    let root = spans.iter().find(|s| Some(s.tid.as_str()) == lines.last().unwrap()["tid"].as_str()).unwrap();
-    assert!(root.thread.starts_with("actix-rt"), "opened on an actix worker: {root:?}");
+    let root = spans
+        .iter()
+        .find(|s| Some(s.tid.as_str()) == lines.last().unwrap()["tid"].as_str())
+        .unwrap();
+    assert!(
+        root.thread.starts_with("actix-rt"),
+        "opened on an actix worker: {root:?}"
+    );
     server.stop().await;
 }
 
@@ -167,18 +199,26 @@ struct Recorder;
 impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Recorder {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut tid = None;
-        attrs.record(&mut |field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
-            if field.name() == "cmdx.tid" {
-                tid = Some(format!("{value:?}"));
-            }
-        });
-        let (Some(tid), Some(span)) = (tid, ctx.span(id)) else { return };
+        attrs.record(
+            &mut |field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
+                if field.name() == "cmdx.tid" {
+                    tid = Some(format!("{value:?}"));
+                }
+            },
+        );
+        let (Some(tid), Some(span)) = (tid, ctx.span(id)) else {
+            return;
+        };
         let parent_tid = span
             .parent()
             .and_then(|parent| parent.extensions().get::<Tid>().map(|t| t.0.clone()));
         span.extensions_mut().insert(Tid(tid.clone()));
         let thread = std::thread::current().name().unwrap_or("").to_owned();
-        SPANS.lock().unwrap().push(SpanSeen { tid, parent_tid, thread });
+        SPANS.lock().unwrap().push(SpanSeen {
+            tid,
+            parent_tid,
+            thread,
+        });
     }
 }
 

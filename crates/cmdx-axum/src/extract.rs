@@ -110,7 +110,10 @@ where
             .get::<StatusMap>()
             .cloned()
             .unwrap_or_default();
-        let cid = request.extensions().get::<RequestChain>().map(RequestChain::id);
+        let cid = request
+            .extensions()
+            .get::<RequestChain>()
+            .map(RequestChain::id);
         match Json::<Value>::from_request(request, state).await {
             Ok(Json(body)) => Ok(Self {
                 body,

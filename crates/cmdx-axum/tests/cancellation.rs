@@ -4,8 +4,8 @@
 use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
-use cmdx::prelude::*;
 use cmdx::BoxError;
+use cmdx::prelude::*;
 use cmdx_axum::{ChainLayer, JsonTask, Problem, Reply};
 use cmdx_test::{AxumServer, Capture};
 use serde_json::{Value, json};
@@ -62,12 +62,18 @@ impl Task for PlaceOrder {
     type Output = i64;
 
     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
-        let waited = WaitAtGate { order_id: self.order_id }.execute_strict().await?;
+        let waited = WaitAtGate {
+            order_id: self.order_id,
+        }
+        .execute_strict()
+        .await?;
         Ok(waited.into_value().unwrap_or_default())
     }
 
     async fn rollback(&self, cx: &mut Cx) -> Result<(), BoxError> {
-        cx.resource::<Arc<Gate>>()?.rolled_back.store(true, Ordering::SeqCst);
+        cx.resource::<Arc<Gate>>()?
+            .rolled_back
+            .store(true, Ordering::SeqCst);
         Ok(())
     }
 }
@@ -110,7 +116,12 @@ async fn serve() -> Setup {
         .with_state(handler_done.clone())
         .layer(ChainLayer::new().runtime(capture.runtime().clone()));
     let server = AxumServer::start(app).await;
-    Setup { capture, gate, handler_done, server }
+    Setup {
+        capture,
+        gate,
+        handler_done,
+        server,
+    }
 }
 
 /// Sends the request, waits until the task is inside `work`, then drops the
@@ -129,7 +140,11 @@ async fn disconnect_mid_task(setup: &Setup, path: &str, request_id: &str) {
 }
 
 fn lines_of(capture: &Capture, request_id: &str) -> Vec<Value> {
-    capture.values().into_iter().filter(|l| l["xid"] == request_id).collect()
+    capture
+        .values()
+        .into_iter()
+        .filter(|l| l["xid"] == request_id)
+        .collect()
 }
 
 #[tokio::test]
@@ -139,12 +154,19 @@ async fn a_client_that_disconnects_mid_task_leaves_cancelled_lines_and_runs_no_r
 
     let root = setup
         .capture
-        .wait_for(|l| l["xid"] == "req-gone" && l["task"] == "PlaceOrder", WAIT)
+        .wait_for(
+            |l| l["xid"] == "req-gone" && l["task"] == "PlaceOrder",
+            WAIT,
+        )
         .await
         .expect("the dropped root writes its line");
     let lines = lines_of(&setup.capture, "req-gone");
     let tasks: Vec<&str> = lines.iter().map(|l| l["task"].as_str().unwrap()).collect();
-    assert_eq!(tasks, ["WaitAtGate", "PlaceOrder"], "children first, one line each");
+    assert_eq!(
+        tasks,
+        ["WaitAtGate", "PlaceOrder"],
+        "children first, one line each"
+    );
     for line in &lines {
         assert_eq!(line["status"], "failed");
         assert_eq!(line["state"], "interrupted");
@@ -152,7 +174,10 @@ async fn a_client_that_disconnects_mid_task_leaves_cancelled_lines_and_runs_no_r
         assert_eq!(line["rolled_back"], false);
         assert_eq!(line["cid"], root["cid"]);
     }
-    assert!(!setup.gate.rolled_back.load(Ordering::SeqCst), "no rollback runs from Drop");
+    assert!(
+        !setup.gate.rolled_back.load(Ordering::SeqCst),
+        "no rollback runs from Drop"
+    );
     setup.capture.assert_one_line_per_execution();
 }
 
@@ -164,19 +189,29 @@ async fn in_run_to_completion_mode_the_task_finishes_after_the_client_disconnect
     tokio::time::timeout(WAIT, handler_dropped)
         .await
         .expect("axum drops the handler when the client leaves");
-    assert!(lines_of(&setup.capture, "req-kept").is_empty(), "still running");
+    assert!(
+        lines_of(&setup.capture, "req-kept").is_empty(),
+        "still running"
+    );
 
     setup.gate.release.notify_one();
     let root = setup
         .capture
-        .wait_for(|l| l["xid"] == "req-kept" && l["task"] == "PlaceOrder", WAIT)
+        .wait_for(
+            |l| l["xid"] == "req-kept" && l["task"] == "PlaceOrder",
+            WAIT,
+        )
         .await
         .expect("the detached task finishes and writes its line");
     assert_eq!(root["status"], "success");
     assert_eq!(root["root"], true);
     let lines = lines_of(&setup.capture, "req-kept");
     assert_eq!(lines.len(), 2);
-    assert!(lines.iter().all(|l| l["status"] == "success" && l["cid"] == root["cid"]));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["status"] == "success" && l["cid"] == root["cid"])
+    );
 }
 
 #[tokio::test]

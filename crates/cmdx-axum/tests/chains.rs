@@ -29,7 +29,11 @@ async fn the_request_id_is_echoed_and_is_the_xid_of_every_line_of_the_chain() {
     let tasks: Vec<&str> = lines.iter().map(|l| l["task"].as_str().unwrap()).collect();
     assert_eq!(
         tasks,
-        ["Inventory::ReserveStock", "Inventory::FulfillStock", "Inventory::ProcessOrder"]
+        [
+            "Inventory::ReserveStock",
+            "Inventory::FulfillStock",
+            "Inventory::ProcessOrder"
+        ]
     );
     assert!(lines.iter().all(|l| l["xid"] == "req-2024-abc"));
     assert_eq!(lines.iter().filter(|l| l["root"] == true).count(), 1);
@@ -44,7 +48,12 @@ async fn a_request_without_an_id_gets_a_fresh_uuid_v7_as_its_xid() {
     let xid = header(&response, "x-request-id");
     assert_eq!(Uuid::parse_str(&xid).unwrap().get_version_num(), 7);
     let cid: Uuid = header(&response, "x-chain-id").parse().unwrap();
-    assert!(api.capture.chain(cid).iter().all(|l| l["xid"] == xid.as_str()));
+    assert!(
+        api.capture
+            .chain(cid)
+            .iter()
+            .all(|l| l["xid"] == xid.as_str())
+    );
 }
 
 #[tokio::test]
@@ -100,12 +109,21 @@ async fn the_request_span_hook_sees_the_headers_and_the_chain_of_each_request() 
     let layer = ChainLayer::new()
         .runtime(api.capture.runtime().clone())
         .request_span(move |parts: &http::request::Parts, chain: &RequestChain| {
-            let traceparent = parts.headers.get("traceparent").map_or("", |v| v.to_str().unwrap_or(""));
-            hook_seen.lock().unwrap().push((traceparent.to_owned(), chain.id()));
+            let traceparent = parts
+                .headers
+                .get("traceparent")
+                .map_or("", |v| v.to_str().unwrap_or(""));
+            hook_seen
+                .lock()
+                .unwrap()
+                .push((traceparent.to_owned(), chain.id()));
             tracing::info_span!("request")
         });
     let app = axum::Router::new()
-        .route("/ping", axum::routing::get(|chain: RequestChain| async move { chain.request_id().to_owned() }))
+        .route(
+            "/ping",
+            axum::routing::get(|chain: RequestChain| async move { chain.request_id().to_owned() }),
+        )
         .layer(layer);
     let server = cmdx_test::AxumServer::start(app).await;
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

@@ -49,7 +49,10 @@ async fn two_hundred_concurrent_orders_keep_chains_lines_and_stock_exact() {
     assert_eq!(statuses.get(&422), Some(&50), "{statuses:?}");
     assert!(statuses.get(&409).is_some_and(|n| *n > 0), "{statuses:?}");
     assert_eq!(statuses.values().sum::<usize>(), REQUESTS as usize);
-    assert!(statuses.keys().all(|s| [204, 409, 422].contains(s)), "{statuses:?}");
+    assert!(
+        statuses.keys().all(|s| [204, 409, 422].contains(s)),
+        "{statuses:?}"
+    );
 
     // Every request had its own chain, with one root, all lines carrying its xid.
     let chains: HashSet<Uuid> = answers.iter().map(|a| a.4).collect();
@@ -58,13 +61,20 @@ async fn two_hundred_concurrent_orders_keep_chains_lines_and_stock_exact() {
     let values = api.capture.values();
     let mut by_chain: HashMap<&str, Vec<&Value>> = HashMap::new();
     for line in &values {
-        by_chain.entry(line["cid"].as_str().unwrap()).or_default().push(line);
+        by_chain
+            .entry(line["cid"].as_str().unwrap())
+            .or_default()
+            .push(line);
     }
     let receive_chain = 1;
     assert_eq!(by_chain.len(), REQUESTS as usize + receive_chain);
     for (_, _, _, request_id, cid) in &answers {
         let lines = &by_chain[cid.to_string().as_str()];
-        assert_eq!(lines.iter().filter(|l| l["root"] == true).count(), 1, "{lines:?}");
+        assert_eq!(
+            lines.iter().filter(|l| l["root"] == true).count(),
+            1,
+            "{lines:?}"
+        );
         assert!(lines.iter().all(|l| l["xid"] == request_id.as_str()));
     }
 

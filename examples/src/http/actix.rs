@@ -55,7 +55,10 @@ async fn chain_per_request(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let header = request.headers().get(X_REQUEST_ID).map(HeaderValue::as_bytes);
+    let header = request
+        .headers()
+        .get(X_REQUEST_ID)
+        .map(HeaderValue::as_bytes);
     let xid = cmdx_axum::accept_request_id(header);
     let scope = ChainScope::new().xid(xid.as_str());
     let cid = scope.id().to_string();
@@ -92,7 +95,11 @@ async fn receive_stock(body: web::Json<Value>) -> HttpResponse {
     let sku = body["sku"].clone();
     let outcome = ReceiveStock::execute_json(body).await;
     let reply = Reply::new(outcome).statuses(&super::statuses());
-    respond(reply.map(|available| super::received(&sku, available)).render())
+    respond(
+        reply
+            .map(|available| super::received(&sku, available))
+            .render(),
+    )
 }
 
 async fn process_order(body: web::Json<Value>) -> HttpResponse {

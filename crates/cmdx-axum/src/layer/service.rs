@@ -53,8 +53,8 @@ where
         let (xid, xid_header) = request_id(&parts.headers);
         let scope = ChainScope::new().xid(xid.as_str());
         let chain = RequestChain::new(scope.id(), Arc::from(xid));
-        let cid_header = HeaderValue::from_str(&scope.id().to_string())
-            .expect("a UUID is a valid header value");
+        let cid_header =
+            HeaderValue::from_str(&scope.id().to_string()).expect("a UUID is a valid header value");
         parts.headers.insert(X_REQUEST_ID, xid_header.clone());
         parts.extensions.insert(self.config.statuses.clone());
         let span = match &self.config.span {

@@ -26,7 +26,10 @@ impl InventoryApi {
         };
         for (sku, quantity) in stock {
             let response = api
-                .post("/stock/receive", json!({"sku": sku, "quantity": quantity, "warehouse_id": 1}))
+                .post(
+                    "/stock/receive",
+                    json!({"sku": sku, "quantity": quantity, "warehouse_id": 1}),
+                )
                 .await;
             assert_eq!(response.status(), 200, "receiving {sku}");
         }
