@@ -111,7 +111,9 @@ impl Problem {
         if code == Some(INVALID_INPUT) && own_input {
             return Self::invalid_input(record, statuses);
         }
-        let status = statuses.status_for(code.filter(|c| *c != INVALID_INPUT));
+        // A nested task's invalid input is the server's bug: no code shown.
+        let code = code.filter(|c| *c != INVALID_INPUT);
+        let status = statuses.status_for(code);
         let mut problem = Self::new(status).cid(record.cid);
         match code {
             Some(code) => {
