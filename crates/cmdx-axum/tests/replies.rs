@@ -45,7 +45,11 @@ async fn split(response: Response) -> (StatusCode, Value, String) {
         .map_or("", |v| v.to_str().unwrap())
         .to_owned();
     let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
     (status, body, content_type)
 }
 
@@ -59,7 +63,10 @@ async fn a_value_answers_200_with_it_as_json() {
 #[tokio::test]
 async fn a_value_that_serializes_to_null_answers_204_without_a_body() {
     let (status, body, content_type) = answer("nothing", &StatusMap::new()).await;
-    assert_eq!((status, body, content_type.as_str()), (StatusCode::NO_CONTENT, Value::Null, ""));
+    assert_eq!(
+        (status, body, content_type.as_str()),
+        (StatusCode::NO_CONTENT, Value::Null, "")
+    );
 }
 
 #[tokio::test]
@@ -109,7 +116,10 @@ async fn an_uncaught_error_answers_500_without_its_message_or_cause() {
     assert_eq!(body["title"], "Internal Server Error");
     let text = body.to_string();
     assert!(!text.contains("db-7.internal"), "{text}");
-    assert!(text.contains(body["cid"].as_str().unwrap()), "detail quotes the chain id");
+    assert!(
+        text.contains(body["cid"].as_str().unwrap()),
+        "detail quotes the chain id"
+    );
 }
 
 #[tokio::test]
@@ -132,8 +142,14 @@ async fn a_fault_from_a_strict_call_becomes_a_problem_with_question_mark() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["code"], "gone");
     let statuses = StatusMap::new().code("gone", StatusCode::GONE);
-    let fault = capture.run(EndAs { how: "gone".into() }.execute_strict()).await.unwrap_err();
-    assert_eq!(Problem::from_fault(&fault, &statuses).status(), StatusCode::GONE);
+    let fault = capture
+        .run(EndAs { how: "gone".into() }.execute_strict())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        Problem::from_fault(&fault, &statuses).status(),
+        StatusCode::GONE
+    );
 }
 
 #[tokio::test]
@@ -166,5 +182,8 @@ async fn a_nested_tasks_invalid_input_answers_500_not_422() {
     assert_eq!(outcome.metadata()["code"], "invalid_input");
     let (status, body, _) = split(Reply::new(outcome).into_response()).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(body.get("fields").is_none() && body.get("code").is_none(), "{body}");
+    assert!(
+        body.get("fields").is_none() && body.get("code").is_none(),
+        "{body}"
+    );
 }
