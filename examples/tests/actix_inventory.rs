@@ -55,6 +55,16 @@ impl ActixServer {
     }
 }
 
+impl Drop for ActixServer {
+    /// A test that panicked before `stop` still stops its server (the stop
+    /// command is sent when `stop` is called; its future only waits).
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            drop(self.handle.stop(false));
+        }
+    }
+}
+
 async fn start() -> (ActixServer, Capture, reqwest::Client) {
     record_spans();
     let inventory = Inventory::in_memory().await.expect("an in-memory database");
