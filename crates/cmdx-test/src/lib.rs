@@ -24,6 +24,12 @@
 mod spans;
 
 pub use spans::{CapturedSpan, SpanCapture};
+#[cfg(feature = "axum")]
+mod http;
+mod wait;
+
+#[cfg(feature = "axum")]
+pub use http::AxumServer;
 
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;
