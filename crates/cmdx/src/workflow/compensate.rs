@@ -60,7 +60,11 @@ async fn one(step: Completed) -> (Arc<Record>, Vec<CompensationFailure>) {
         context,
     );
     cx.compensating = true;
-    let undone_by = exec::within(execution, AssertUnwindSafe(undo.undo(&mut cx)).catch_unwind()).await;
+    let undone_by = exec::within(
+        execution,
+        AssertUnwindSafe(undo.undo(&mut cx)).catch_unwind(),
+    )
+    .await;
     let mut nested = Vec::new();
     let ending = match undone_by {
         Ok(Ok(())) => Ending::success(),

@@ -112,10 +112,7 @@ impl Group {
     }
 
     /// Skips the group when `condition` holds for the context.
-    pub fn unless(
-        mut self,
-        condition: impl Fn(&Context) -> bool + Send + Sync + 'static,
-    ) -> Self {
+    pub fn unless(mut self, condition: impl Fn(&Context) -> bool + Send + Sync + 'static) -> Self {
         self.conditions.push((false, Arc::new(condition)));
         self
     }

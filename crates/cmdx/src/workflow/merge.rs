@@ -91,6 +91,9 @@ mod tests {
     fn changes_keep_only_new_or_changed_keys() {
         let before = Context::from(object(json!({"a": 1, "b": 2})));
         let after = Context::from(object(json!({"a": 1, "b": 3, "c": 4})));
-        assert_eq!(Value::Object(changes(&before, after)), json!({"b": 3, "c": 4}));
+        assert_eq!(
+            Value::Object(changes(&before, after)),
+            json!({"b": 3, "c": 4})
+        );
     }
 }

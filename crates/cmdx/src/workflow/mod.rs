@@ -160,12 +160,19 @@ impl Workflow {
     /// Executes the workflow with `context` as its input, in the current
     /// chain (or a new one). The value on success is the final context.
     pub async fn execute(&self, context: impl Into<Context>) -> Outcome<Context> {
-        exec::execute(run::WorkflowUnit::new(self, context.into()), Start::default()).await
+        exec::execute(
+            run::WorkflowUnit::new(self, context.into()),
+            Start::default(),
+        )
+        .await
     }
 
     /// Executes the workflow; a failure is `Err(Fault)`, keeping the
     /// failure's origin (the deepest failing step).
-    pub async fn execute_strict(&self, context: impl Into<Context>) -> Result<Outcome<Context>, Fault> {
+    pub async fn execute_strict(
+        &self,
+        context: impl Into<Context>,
+    ) -> Result<Outcome<Context>, Fault> {
         self.execute(context).await.into_strict()
     }
 

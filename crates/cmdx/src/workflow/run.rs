@@ -199,7 +199,11 @@ async fn halt(halted: Halted, completed: Vec<Completed>) -> Halt {
     let first = halted.runs[0].record.clone();
     let mut metadata = first.metadata.clone();
     let mut errors = Map::new();
-    for run in &halted.runs[..if halted.collected { halted.runs.len() } else { 1 }] {
+    for run in &halted.runs[..if halted.collected {
+        halted.runs.len()
+    } else {
+        1
+    }] {
         collect_errors(&run.record, halted.collected, &mut errors);
     }
     if !errors.is_empty() {
@@ -207,7 +211,11 @@ async fn halt(halted: Halted, completed: Vec<Completed>) -> Halt {
     }
     metadata.insert(report::HALTED_BY.into(), to_value(StepReport::of(&first)));
     if halted.collected {
-        let failures: Vec<StepReport> = halted.runs.iter().map(|r| StepReport::of(&r.record)).collect();
+        let failures: Vec<StepReport> = halted
+            .runs
+            .iter()
+            .map(|r| StepReport::of(&r.record))
+            .collect();
         metadata.insert(report::FAILURES.into(), to_value(failures));
     }
     if !halted.not_started.is_empty() {

@@ -116,7 +116,10 @@ where
             }
         });
         pending
-            .finish(Ending::with_status(Status::Skipped, Some(reason.to_owned())))
+            .finish(Ending::with_status(
+                Status::Skipped,
+                Some(reason.to_owned()),
+            ))
             .record
     }
 }
@@ -204,7 +207,10 @@ impl Step for WorkflowStep {
         let unit = WorkflowUnit::new(&self.0, Context::new());
         let pending = exec::begin(unit.spec(), || input::to_raw(context));
         pending
-            .finish(Ending::with_status(Status::Skipped, Some(reason.to_owned())))
+            .finish(Ending::with_status(
+                Status::Skipped,
+                Some(reason.to_owned()),
+            ))
             .record
     }
 }
