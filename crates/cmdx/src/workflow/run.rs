@@ -232,14 +232,15 @@ async fn halt(halted: Halted, completed: Vec<Completed>) -> Halt {
             metadata.insert(report::COMPENSATION_FAILURES.into(), to_value(all));
         }
     }
-    Halt {
-        status: first.status,
-        reason: first.reason.clone(),
-        metadata,
-        cause: first.cause.clone(),
-        origin: first.origin,
-        error: None,
-    }
+    let mut halt = match first.status {
+        Status::Skipped => Halt::skip(""),
+        _ => Halt::fail(""),
+    };
+    halt.reason = first.reason.clone();
+    halt.metadata = metadata;
+    halt.cause = first.cause.clone();
+    halt.origin = first.origin;
+    halt
 }
 
 /// A step's field errors keyed `"Task.field"` (a nested workflow's are

@@ -74,7 +74,7 @@ where
                 Parsed::Invalid { errors, input } => {
                     let start = Start {
                         invalid: Some((errors, input)),
-                        context: Context::new(),
+                        ..Start::default()
                     };
                     let outcome = exec::execute(TaskUnit::<T>(None), start).await;
                     let (record, _) = outcome.into_record_and_value();
@@ -86,8 +86,8 @@ where
                 }
             };
             let start = Start {
-                invalid: None,
                 context: context.clone(),
+                ..Start::default()
             };
             let outcome = exec::execute(Borrowed(&task), start).await;
             let (record, value) = outcome.into_record_and_value();
