@@ -26,7 +26,9 @@ pub use outcome::status::{Kind, State, Status};
 pub use resources::MissingResource;
 pub use runtime::{Runtime, RuntimeBuilder, TraceBridge, TraceIds};
 pub use task::Task;
-pub use workflow::{CompensationFailure, Group, Merge, StepReport, Workflow, WorkflowOutcomeExt};
+pub use workflow::{
+    CompensationFailure, Condition, Group, Merge, StepReport, Workflow, WorkflowOutcomeExt,
+};
 
 /// Re-exports for `use cmdx::prelude::*;`: the trait, the types `work`
 /// needs, the macros, and the derives tasks use.

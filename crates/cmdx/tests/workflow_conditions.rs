@@ -110,3 +110,29 @@ async fn a_skipped_by_condition_step_is_never_compensated() {
     assert_eq!(journal.of(" rollback compensating"), ["A"]);
     assert_eq!(capture.lines_of_kind("rollback").len(), 1);
 }
+
+struct Opted(&'static str);
+
+impl cmdx::Condition for Opted {
+    fn holds(&self, context: &Context) -> bool {
+        context
+            .get::<Vec<String>>("channels")
+            .is_some_and(|c| c.iter().any(|c| c == self.0))
+    }
+}
+
+#[tokio::test]
+async fn a_condition_can_be_a_type_of_its_own() {
+    let (capture, journal) = Capture::with_journal();
+    let workflow = Workflow::new("Demo")
+        .group(Group::new().task::<A>().when_condition(Opted("email")))
+        .group(Group::new().task::<B>().when_condition(Opted("sms")))
+        .group(Group::new().task::<C>().unless_condition(Opted("email")));
+
+    let outcome = capture
+        .run(workflow.execute(context(json!({"channels": ["email"]}))))
+        .await;
+
+    assert!(outcome.is_success());
+    assert_eq!(journal.of(" work"), ["A"]);
+}

@@ -10,7 +10,38 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
 
-type Condition = Arc<dyn Fn(&Context) -> bool + Send + Sync>;
+/// Decides from the context whether a group runs: any
+/// `Fn(&Context) -> bool` closure, or a type of your own.
+///
+/// ```
+/// use cmdx::{Condition, Context};
+///
+/// struct EmailConfigured;
+///
+/// impl Condition for EmailConfigured {
+///     fn holds(&self, context: &Context) -> bool {
+///         context.get::<String>("email").is_some_and(|email| email.contains('@'))
+///     }
+/// }
+///
+/// let mut context = Context::new();
+/// context.insert("email", "ada@example.com");
+/// assert!(EmailConfigured.holds(&context));
+/// assert!(!(|c: &Context| c.contains("phone")).holds(&context));
+/// ```
+pub trait Condition: Send + Sync + 'static {
+    /// Whether the condition holds for `context`.
+    fn holds(&self, context: &Context) -> bool;
+}
+
+impl<F> Condition for F
+where
+    F: Fn(&Context) -> bool + Send + Sync + 'static,
+{
+    fn holds(&self, context: &Context) -> bool {
+        self(context)
+    }
+}
 type MergeFn = Arc<dyn Fn(&mut Context, &str, &Map<String, Value>) + Send + Sync>;
 
 /// One or more steps declared together, sharing a condition, breakpoints,
@@ -49,7 +80,7 @@ type MergeFn = Arc<dyn Fn(&mut Context, &str, &Map<String, Value>) + Send + Sync
 #[must_use]
 pub struct Group {
     pub(super) steps: Vec<Arc<dyn Step>>,
-    pub(super) conditions: Vec<(bool, Condition)>,
+    pub(super) conditions: Vec<(bool, Arc<dyn Condition>)>,
     pub(super) breakpoints: Option<Vec<Status>>,
     pub(super) concurrency: Option<usize>,
     pub(super) merge: Merge,
@@ -104,15 +135,26 @@ impl Group {
         self
     }
 
-    /// Runs the group only when `condition` holds for the context; otherwise
-    /// each of its steps writes a `skipped` line ("condition was false").
-    pub fn when(mut self, condition: impl Fn(&Context) -> bool + Send + Sync + 'static) -> Self {
+    /// Runs the group only when `condition` holds for the context;
+    /// otherwise each of its steps writes a `skipped` line ("condition was
+    /// false").
+    pub fn when(self, condition: impl Fn(&Context) -> bool + Send + Sync + 'static) -> Self {
+        self.when_condition(condition)
+    }
+
+    /// Skips the group when `condition` holds for the context.
+    pub fn unless(self, condition: impl Fn(&Context) -> bool + Send + Sync + 'static) -> Self {
+        self.unless_condition(condition)
+    }
+
+    /// Like [`when`](Self::when), with a [`Condition`] type of your own.
+    pub fn when_condition(mut self, condition: impl Condition) -> Self {
         self.conditions.push((true, Arc::new(condition)));
         self
     }
 
-    /// Skips the group when `condition` holds for the context.
-    pub fn unless(mut self, condition: impl Fn(&Context) -> bool + Send + Sync + 'static) -> Self {
+    /// Like [`unless`](Self::unless), with a [`Condition`] type of your own.
+    pub fn unless_condition(mut self, condition: impl Condition) -> Self {
         self.conditions.push((false, Arc::new(condition)));
         self
     }
@@ -126,7 +168,7 @@ impl Group {
     pub(super) fn condition_holds(&self, context: &Context) -> bool {
         self.conditions
             .iter()
-            .all(|(expected, condition)| condition(context) == *expected)
+            .all(|(expected, condition)| condition.holds(context) == *expected)
     }
 }
 

@@ -18,7 +18,7 @@ mod report;
 mod run;
 mod step;
 
-pub use group::{Group, Merge};
+pub use group::{Condition, Group, Merge};
 pub use report::{CompensationFailure, StepReport, WorkflowOutcomeExt};
 
 use crate::exec::{self, Start};
