@@ -207,3 +207,20 @@ async fn a_workflow_is_reusable_and_each_execution_is_its_own_chain() {
     assert_eq!(first.chain().map(|c| c.len()), Some(3));
     capture.assert_one_line_per_execution();
 }
+
+#[tokio::test]
+async fn a_workflow_execution_can_be_spawned_and_keeps_the_chain() {
+    let (capture, journal) = Capture::with_journal();
+    let workflow = Workflow::new("Demo").step::<A>().step::<B>();
+
+    let outcome = capture
+        .run(
+            async move { cmdx::spawn(async move { workflow.execute(Context::new()).await }).await },
+        )
+        .await
+        .expect("the spawned workflow ran");
+
+    assert!(outcome.is_success());
+    assert_eq!(journal.of(" work"), ["A", "B"]);
+    assert_eq!(capture.chain(outcome.chain_id()).len(), 3);
+}
