@@ -280,3 +280,32 @@ async fn a_rollback_knows_it_is_compensating_and_sees_the_context_its_step_read(
 
     assert_eq!(*SEEN.lock().unwrap(), ["SKU-1 true Some(\"SKU-1\")"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_workflow_still_compensates_its_completed_steps() {
+    let (capture, journal) = Capture::with_journal();
+    let plan = json!({"plan": {"B": {"delay_ms": 1_000}}});
+
+    let timed_out = capture
+        .run(tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            three().execute(context(plan)),
+        ))
+        .await;
+    tokio::task::yield_now().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+
+    assert!(timed_out.is_err(), "the caller gave up");
+    assert_eq!(journal.of(" rollback compensating"), ["A"]);
+    assert_eq!(capture.lines_for_task("Probe::B")[0]["reason"], "cancelled");
+    let workflow = &capture.lines_for_task("Checkout")[0];
+    assert_eq!(workflow["reason"], "cancelled");
+    let undo = &capture.lines_of_kind("rollback")[0];
+    assert_eq!(undo["task"], "Probe::A");
+    assert_eq!(undo["parent"], workflow["tid"]);
+    assert_eq!(
+        undo["compensates"],
+        capture.lines_for_task("Probe::A")[0]["tid"]
+    );
+    capture.assert_one_line_per_execution();
+}

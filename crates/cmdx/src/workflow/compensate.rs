@@ -20,9 +20,11 @@ use std::sync::Arc;
 /// Undoes `completed` in reverse completion order, each once; a failing or
 /// panicking rollback is recorded and the others still run. Returns the
 /// compensations that failed (including those inside nested workflows).
-pub(super) async fn all(completed: Vec<Completed>) -> Vec<CompensationFailure> {
+/// Steps are taken from the end of `completed` one at a time, so if this
+/// future is dropped, the steps not yet compensated are still there.
+pub(super) async fn all(completed: &mut Vec<Completed>) -> Vec<CompensationFailure> {
     let mut failures = Vec::new();
-    for step in completed.into_iter().rev() {
+    while let Some(step) = completed.pop() {
         let (record, nested) = one(step).await;
         failures.extend(nested);
         if record.status == Status::Failed {

@@ -8,6 +8,8 @@
 //! * `step`: the private, type-erased steps (a task, a nested workflow).
 //! * `run`: the engine — the workflow as an executable, groups in order.
 //! * `compensate`: undoing completed steps, one `rollback` line each.
+//! * `saga`: holding completed steps, compensating them even when the
+//!   workflow's future is dropped.
 //! * `report`: what a workflow's outcome says about its steps
 //!   ([`WorkflowOutcomeExt`]).
 
@@ -16,6 +18,7 @@ mod group;
 mod merge;
 mod report;
 mod run;
+mod saga;
 mod step;
 
 pub use group::{Condition, Group, Merge};

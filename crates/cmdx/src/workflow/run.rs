@@ -3,6 +3,7 @@
 //! when a step ends with a breakpoint status.
 
 use super::report::{self, CompensationFailure, StepReport};
+use super::saga::Saga;
 use super::step::{Completed, StepRun};
 use super::{Group, Workflow, compensate, merge};
 use crate::exec::{Executable, Spec};
@@ -42,7 +43,8 @@ impl<'w> WorkflowUnit<'w> {
 
     async fn run(&self) -> Result<Context, Halt> {
         let mut context = self.input.clone();
-        let mut completed = Vec::new();
+        let mut saga = Saga::new();
+        let completed = &mut saga.completed;
         for group in &self.workflow.groups {
             if !group.condition_holds(&context) {
                 for step in &group.steps {
@@ -55,15 +57,16 @@ impl<'w> WorkflowUnit<'w> {
                 .as_deref()
                 .unwrap_or(&self.workflow.breakpoints);
             let halted = match group.concurrency {
-                None => sequential(group, breakpoints, &mut context, &mut completed).await,
-                Some(limit) => {
-                    parallel(group, limit, breakpoints, &mut context, &mut completed).await
-                }
+                None => sequential(group, breakpoints, &mut context, completed).await,
+                Some(limit) => parallel(group, limit, breakpoints, &mut context, completed).await,
             };
             if let Some(halted) = halted {
                 return Err(halt(halted, completed).await);
             }
         }
+        // Success: nothing to compensate here. A nested workflow hands its
+        // completed steps on, in case the enclosing workflow fails later.
+        let completed = std::mem::take(completed);
         if let Some(sink) = &self.completed_sink {
             *sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = completed;
         }
@@ -195,15 +198,16 @@ async fn parallel(
 /// The workflow's halt: the first halting step's status, reason, metadata,
 /// cause and origin, plus what the workflow knows about the others. On a
 /// failure, completed steps are compensated first.
-async fn halt(halted: Halted, completed: Vec<Completed>) -> Halt {
+async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
     let first = halted.runs[0].record.clone();
     let mut metadata = first.metadata.clone();
     let mut errors = Map::new();
-    for run in &halted.runs[..if halted.collected {
-        halted.runs.len()
+    let considered = if halted.collected {
+        &halted.runs[..]
     } else {
-        1
-    }] {
+        &halted.runs[..1]
+    };
+    for run in considered {
         collect_errors(&run.record, halted.collected, &mut errors);
     }
     if !errors.is_empty() {
@@ -221,7 +225,10 @@ async fn halt(halted: Halted, completed: Vec<Completed>) -> Halt {
     if !halted.not_started.is_empty() {
         metadata.insert(report::NOT_STARTED.into(), to_value(&halted.not_started));
     }
-    if first.status == Status::Failed {
+    if first.status != Status::Failed {
+        // A halt that is not a failure (a skip breakpoint) undoes nothing.
+        completed.clear();
+    } else {
         let failed = compensate::all(completed).await;
         if !failed.is_empty() {
             let mut all: Vec<CompensationFailure> = metadata

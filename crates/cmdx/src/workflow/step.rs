@@ -220,9 +220,9 @@ impl Step for WorkflowStep {
 struct NestedUndo(Vec<Completed>);
 
 impl Undo for NestedUndo {
-    fn undo(self: Box<Self>, _: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
+    fn undo(mut self: Box<Self>, _: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async move {
-            let failures = compensate::all(self.0).await;
+            let failures = compensate::all(&mut self.0).await;
             if failures.is_empty() {
                 Ok(())
             } else {
