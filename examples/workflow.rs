@@ -93,7 +93,7 @@ async fn story(inventory: &Inventory, payments: &Payments) -> Result<(), Error> 
         eprintln!("#   errors {}", serde_json::Value::Object(errors.clone()));
     }
     eprintln!(
-        "#   notifications queued for order 301: {}",
+        "#   notifications queued for order 301 after compensation: {}",
         payments.outbox_count(301).await?
     );
     Ok(())

@@ -112,3 +112,28 @@ async fn the_process_order_workflow_has_the_shape_of_the_task_in_task_version() 
         ]
     );
 }
+
+#[tokio::test]
+async fn notifying_collects_the_failed_channel_and_unqueues_the_others() {
+    let (capture, _, payments) = shop().await;
+    let input = json!({"sku": "SKU-1", "order_id": 9, "email": "ada@example.com", "phone": ""});
+
+    let outcome = capture
+        .run(checkout::notify_customer().execute_json(input))
+        .await;
+
+    assert!(outcome.is_failed());
+    let failed: Vec<String> = outcome.failures().into_iter().map(|f| f.task).collect();
+    assert_eq!(failed, ["Checkout::TextReceipt"]);
+    assert!(
+        outcome
+            .field_errors()
+            .unwrap()
+            .contains_key("Checkout::TextReceipt.phone")
+    );
+    let notified = capture.lines_of_kind("task").into_iter();
+    let notified = notified.filter(|l| l["parent"] == outcome.tid().to_string());
+    assert_eq!(notified.count(), 3, "all three ran");
+    assert_eq!(capture.lines_of_kind("rollback").len(), 2);
+    assert_eq!(payments.outbox_count(9).await.unwrap(), 0);
+}

@@ -142,4 +142,15 @@ impl Payments {
             .await?;
         Ok(())
     }
+
+    /// Removes an order's queued notifications of one channel (the
+    /// compensation of `enqueue`, while the outbox is not yet drained).
+    pub(crate) async fn dequeue(&self, channel: &str, order_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM outbox WHERE channel = ? AND order_id = ?")
+            .bind(channel)
+            .bind(order_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

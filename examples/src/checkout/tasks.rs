@@ -138,7 +138,7 @@ impl Task for SendConfirmation {
     }
 }
 
-/// Emails a receipt.
+/// Emails a receipt; its compensation takes it out of the outbox.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate)]
 pub struct EmailReceipt {
     /// Where to send it.
@@ -160,6 +160,15 @@ impl Task for EmailReceipt {
         cx.resource::<Payments>()?
             .enqueue("email", &self.email, self.order_id)
             .await?;
+        Ok(())
+    }
+
+    async fn rollback(&self, cx: &mut Cx) -> Result<(), BoxError> {
+        if cx.is_compensating() {
+            cx.resource::<Payments>()?
+                .dequeue("email", self.order_id)
+                .await?;
+        }
         Ok(())
     }
 }
@@ -188,9 +197,19 @@ impl Task for TextReceipt {
             .await?;
         Ok(())
     }
+
+    async fn rollback(&self, cx: &mut Cx) -> Result<(), BoxError> {
+        if cx.is_compensating() {
+            cx.resource::<Payments>()?
+                .dequeue("sms", self.order_id)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
-/// Tells the warehouse to pick the order.
+/// Tells the warehouse to pick the order; its compensation takes the
+/// notice out of the outbox.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate)]
 pub struct NotifyWarehouse {
     /// The product.
@@ -212,6 +231,15 @@ impl Task for NotifyWarehouse {
         cx.resource::<Payments>()?
             .enqueue("warehouse", &self.sku, self.order_id)
             .await?;
+        Ok(())
+    }
+
+    async fn rollback(&self, cx: &mut Cx) -> Result<(), BoxError> {
+        if cx.is_compensating() {
+            cx.resource::<Payments>()?
+                .dequeue("warehouse", self.order_id)
+                .await?;
+        }
         Ok(())
     }
 }
