@@ -2,7 +2,7 @@
 //! with breakpoints, conditions, parallel groups and saga compensation.
 //!
 //! The pieces:
-//! * [`mod@self`] (this file): the builder and the ways to execute.
+//! * this file: the builder and the ways to execute.
 //! * `group`: [`Group`], the unit of declaration (one or more steps sharing
 //!   options), and [`Merge`], how parallel results fold back.
 //! * `step`: the private, type-erased steps (a task, a nested workflow).
