@@ -57,11 +57,13 @@ async fn story(inventory: &Inventory, payments: &Payments) -> Result<(), Error> 
          the confirmation email bounces",
         before.1, before.0
     );
-    let checkout = checkout::place_order()
-        .execute_json(json!({
+    // As an HTTP handler would: one chain for the request, its id as `xid`.
+    let checkout = cmdx::ChainScope::new()
+        .xid("req-checkout-401")
+        .run(checkout::place_order().execute_json(json!({
             "sku": sku, "quantity": 3, "order_id": 401,
             "account_id": 7, "amount_cents": 4_500, "email": "ada@bounce.example",
-        }))
+        })))
         .await;
     report(&checkout);
     print_chain(&checkout);
