@@ -39,9 +39,3 @@ pub mod prelude {
     pub use garde::Validate;
     pub use serde::{Deserialize, Serialize};
 }
-
-/// Not public API: used by macros.
-#[doc(hidden)]
-pub mod __private {
-    pub use serde_json;
-}
