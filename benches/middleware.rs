@@ -41,8 +41,15 @@ fn bench(c: &mut Criterion) {
         b.to_async(&rt).iter(|| bare(black_box(1), black_box(2)));
     });
     group.bench_function("execute, ledger off, no middleware", |b| {
-        b.to_async(&rt)
-            .iter(|| plain.scope(Add { a: black_box(1), b: black_box(2) }.execute()));
+        b.to_async(&rt).iter(|| {
+            plain.scope(
+                Add {
+                    a: black_box(1),
+                    b: black_box(2),
+                }
+                .execute(),
+            )
+        });
     });
     group.finish();
 }

@@ -83,6 +83,10 @@ impl Cx {
         self.xid.as_deref()
     }
 
+    pub(crate) fn set_xid(&mut self, xid: Arc<str>) {
+        self.xid = Some(xid);
+    }
+
     /// Which attempt of `work` this is: 0 for the first, 1 for the first retry.
     pub fn attempt(&self) -> u32 {
         self.attempt
