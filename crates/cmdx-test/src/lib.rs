@@ -21,6 +21,10 @@
 //! # }
 //! ```
 
+mod journal;
+
+pub use journal::Journal;
+
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
