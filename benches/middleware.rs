@@ -1,8 +1,9 @@
 //! `execute()` with no middleware vs. with three no-op middlewares and every
 //! hook registered, against a bare `async fn` call, in the same run.
 
+use cmdx::middleware::{Call, Done, Middleware, Next};
 use cmdx::prelude::*;
-use cmdx::{Ledger, Runtime};
+use cmdx::{BoxError, HookCx, Hooks, Ledger, Runtime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
@@ -22,6 +23,51 @@ impl Task for Add {
     }
 }
 
+/// A middleware that only passes the call on.
+struct Pass;
+
+impl Middleware for Pass {
+    async fn call(&self, call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+        Ok(next.run(call).await)
+    }
+}
+
+/// Every hook registered, each doing nothing.
+struct AllHooks;
+
+impl Hooks for AllHooks {
+    fn before_execution(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+        Ok(black_box(()))
+    }
+    fn before_validation(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+        Ok(black_box(()))
+    }
+    fn after_execution(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+        Ok(black_box(()))
+    }
+    fn on_complete(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+        Ok(black_box(()))
+    }
+    fn on_interrupted(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+        Ok(black_box(()))
+    }
+    fn on_success(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+        Ok(black_box(()))
+    }
+    fn on_skipped(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+        Ok(black_box(()))
+    }
+    fn on_failed(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+        Ok(black_box(()))
+    }
+    fn on_ok(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+        Ok(black_box(()))
+    }
+    fn on_ko(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+        Ok(black_box(()))
+    }
+}
+
 #[inline(never)]
 async fn bare(a: i64, b: i64) -> i64 {
     a + b
@@ -32,6 +78,24 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("a current-thread runtime");
     let plain = Runtime::builder().ledger(Ledger::off()).build();
+    let one = Runtime::builder().ledger(Ledger::off()).layer(Pass).build();
+    let layered = Runtime::builder()
+        .ledger(Ledger::off())
+        .layer(Pass)
+        .layer(Pass)
+        .layer(Pass)
+        .build();
+    let hooked = Runtime::builder()
+        .ledger(Ledger::off())
+        .hooks(AllHooks)
+        .build();
+    let everything = Runtime::builder()
+        .ledger(Ledger::off())
+        .layer(Pass)
+        .layer(Pass)
+        .layer(Pass)
+        .hooks(AllHooks)
+        .build();
     let mut group = c.benchmark_group("middleware");
     group
         .sample_size(30)
@@ -43,6 +107,50 @@ fn bench(c: &mut Criterion) {
     group.bench_function("execute, ledger off, no middleware", |b| {
         b.to_async(&rt).iter(|| {
             plain.scope(
+                Add {
+                    a: black_box(1),
+                    b: black_box(2),
+                }
+                .execute(),
+            )
+        });
+    });
+    group.bench_function("execute, 1 no-op middleware", |b| {
+        b.to_async(&rt).iter(|| {
+            one.scope(
+                Add {
+                    a: black_box(1),
+                    b: black_box(2),
+                }
+                .execute(),
+            )
+        });
+    });
+    group.bench_function("execute, 3 no-op middlewares", |b| {
+        b.to_async(&rt).iter(|| {
+            layered.scope(
+                Add {
+                    a: black_box(1),
+                    b: black_box(2),
+                }
+                .execute(),
+            )
+        });
+    });
+    group.bench_function("execute, all 10 hooks", |b| {
+        b.to_async(&rt).iter(|| {
+            hooked.scope(
+                Add {
+                    a: black_box(1),
+                    b: black_box(2),
+                }
+                .execute(),
+            )
+        });
+    });
+    group.bench_function("execute, 3 no-op middlewares and all hooks", |b| {
+        b.to_async(&rt).iter(|| {
+            everything.scope(
                 Add {
                     a: black_box(1),
                     b: black_box(2),

@@ -21,7 +21,11 @@ struct Unreachable {}
 impl Task for Unreachable {
     type Output = ();
     fn settings() -> Settings {
-        Settings::new().retry(RetryPolicy::any_failure().limit(2).delay(Duration::from_millis(5)))
+        Settings::new().retry(
+            RetryPolicy::any_failure()
+                .limit(2)
+                .delay(Duration::from_millis(5)),
+        )
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         fail!("host unreachable")
@@ -38,7 +42,13 @@ async fn a_failing_task_emits_started_retries_rolled_back_then_executed() {
     let _ = capture.run(Unreachable {}.execute()).await;
     assert_eq!(
         journal.entries(),
-        ["started", "retried:1", "retried:2", "rolled_back", "executed:failed"]
+        [
+            "started",
+            "retried:1",
+            "retried:2",
+            "rolled_back",
+            "executed:failed"
+        ]
     );
 }
 
@@ -59,7 +69,9 @@ async fn the_executed_event_carries_the_record_of_the_line() {
     let capture = Capture::with(|b| {
         b.subscribe(move |event: &Event<'_>| {
             if let EventKind::Executed { record } = event.kind {
-                sink.lock().unwrap().push((event.tid, String::from_utf8(record.to_line()).unwrap()));
+                sink.lock()
+                    .unwrap()
+                    .push((event.tid, String::from_utf8(record.to_line()).unwrap()));
             }
         })
     });
@@ -87,7 +99,10 @@ async fn a_deprecated_task_that_warns_emits_a_deprecated_event_and_runs() {
     let capture = Capture::with(|b| b.subscribe(recorder(journal.clone())));
     let outcome = capture.run(Old {}.execute()).await;
     assert!(outcome.is_success());
-    assert_eq!(journal.entries(), ["started", "deprecated", "executed:success"]);
+    assert_eq!(
+        journal.entries(),
+        ["started", "deprecated", "executed:success"]
+    );
 }
 
 #[tokio::test]

@@ -88,7 +88,17 @@ const BEFORE: [&str; 2] = ["before_execution", "before_validation"];
 
 #[tokio::test]
 async fn success_fires_complete_success_and_ok() {
-    let expected = [&BEFORE[..], &["work", "after_execution", "on_complete", "on_success", "on_ok"]].concat();
+    let expected = [
+        &BEFORE[..],
+        &[
+            "work",
+            "after_execution",
+            "on_complete",
+            "on_success",
+            "on_ok",
+        ],
+    ]
+    .concat();
     assert_eq!(fired(Mode::Succeed).await, expected);
 }
 
@@ -96,7 +106,14 @@ async fn success_fires_complete_success_and_ok() {
 async fn skipped_fires_interrupted_skipped_ok_and_ko() {
     let expected = [
         &BEFORE[..],
-        &["work", "after_execution", "on_interrupted", "on_skipped", "on_ok", "on_ko"],
+        &[
+            "work",
+            "after_execution",
+            "on_interrupted",
+            "on_skipped",
+            "on_ok",
+            "on_ko",
+        ],
     ]
     .concat();
     assert_eq!(fired(Mode::Skip).await, expected);
@@ -106,7 +123,14 @@ async fn skipped_fires_interrupted_skipped_ok_and_ko() {
 async fn failed_fires_interrupted_failed_and_ko_after_the_rollback() {
     let expected = [
         &BEFORE[..],
-        &["work", "rollback", "after_execution", "on_interrupted", "on_failed", "on_ko"],
+        &[
+            "work",
+            "rollback",
+            "after_execution",
+            "on_interrupted",
+            "on_failed",
+            "on_ko",
+        ],
     ]
     .concat();
     assert_eq!(fired(Mode::Fail).await, expected);
@@ -114,12 +138,18 @@ async fn failed_fires_interrupted_failed_and_ko_after_the_rollback() {
 
 #[test]
 fn the_outcome_hooks_match_the_status_table() {
-    assert_eq!(Hook::for_status(Status::Success), [Hook::OnComplete, Hook::OnSuccess, Hook::OnOk]);
+    assert_eq!(
+        Hook::for_status(Status::Success),
+        [Hook::OnComplete, Hook::OnSuccess, Hook::OnOk]
+    );
     assert_eq!(
         Hook::for_status(Status::Skipped),
         [Hook::OnInterrupted, Hook::OnSkipped, Hook::OnOk, Hook::OnKo]
     );
-    assert_eq!(Hook::for_status(Status::Failed), [Hook::OnInterrupted, Hook::OnFailed, Hook::OnKo]);
+    assert_eq!(
+        Hook::for_status(Status::Failed),
+        [Hook::OnInterrupted, Hook::OnFailed, Hook::OnKo]
+    );
 }
 
 /// Fails at one hook point, by error or by panic.
@@ -147,10 +177,23 @@ impl Hooks for FailAt {
 #[tokio::test]
 async fn a_failing_outcome_hook_turns_success_into_failure_and_rolls_back() {
     let journal = Journal::new();
-    let capture = Capture::with(|b| b.resource(journal.clone()).hooks(FailAt(Hook::OnSuccess, false)));
-    let outcome = capture.run(Act { mode: Mode::Succeed }.execute()).await;
+    let capture = Capture::with(|b| {
+        b.resource(journal.clone())
+            .hooks(FailAt(Hook::OnSuccess, false))
+    });
+    let outcome = capture
+        .run(
+            Act {
+                mode: Mode::Succeed,
+            }
+            .execute(),
+        )
+        .await;
     assert!(outcome.is_failed());
-    assert_eq!(outcome.reason(), Some("hook `on_success` of `Act` failed: audit log unavailable"));
+    assert_eq!(
+        outcome.reason(),
+        Some("hook `on_success` of `Act` failed: audit log unavailable")
+    );
     assert_eq!(outcome.metadata()["code"], "hook_failed");
     assert!(outcome.record().rolled_back);
     assert_eq!(journal.entries(), ["work", "rollback"]);
@@ -165,7 +208,14 @@ async fn a_failing_before_hook_stops_the_task_before_work() {
             .hooks(FailAt(Hook::BeforeExecution, false))
             .hooks(Every(journal.clone()))
     });
-    let outcome = capture.run(Act { mode: Mode::Succeed }.execute()).await;
+    let outcome = capture
+        .run(
+            Act {
+                mode: Mode::Succeed,
+            }
+            .execute(),
+        )
+        .await;
     assert!(outcome.is_failed());
     assert_eq!(journal.entries(), ["on_interrupted", "on_failed", "on_ko"]);
 }
@@ -173,9 +223,19 @@ async fn a_failing_before_hook_stops_the_task_before_work() {
 #[tokio::test]
 async fn a_panicking_hook_fails_the_task_without_panicking_the_caller() {
     let capture = Capture::with(|b| b.hooks(FailAt(Hook::OnSuccess, true)));
-    let outcome = capture.run(Act { mode: Mode::Succeed }.execute()).await;
+    let outcome = capture
+        .run(
+            Act {
+                mode: Mode::Succeed,
+            }
+            .execute(),
+        )
+        .await;
     assert!(outcome.is_failed());
-    assert_eq!(outcome.reason(), Some("hook `on_success` of `Act` failed: panicked: hook bug"));
+    assert_eq!(
+        outcome.reason(),
+        Some("hook `on_success` of `Act` failed: panicked: hook bug")
+    );
 }
 
 /// Task-level hooks see the task itself.
@@ -222,5 +282,8 @@ async fn runtime_hooks_run_before_task_hooks_and_task_hooks_see_the_task() {
     let capture = Capture::with(|b| b.hooks(Global(journal.clone())));
     let outcome = capture.run(Audited { order_id: 204 }.execute()).await;
     assert!(outcome.is_success());
-    assert_eq!(journal.entries(), ["global hook: Audited", "task hook: order 204"]);
+    assert_eq!(
+        journal.entries(),
+        ["global hook: Audited", "task hook: order 204"]
+    );
 }

@@ -90,7 +90,10 @@ async fn a_middleware_that_halts_skips_the_task_and_the_line_says_why() {
     assert_eq!(outcome.reason(), Some("pings are paused"));
     assert!(journal.entries().is_empty(), "{:?}", journal.entries());
     let line = &capture.values()[0];
-    assert_eq!((line["status"].as_str(), line["metadata"]["code"].as_str()), (Some("skipped"), Some("paused")));
+    assert_eq!(
+        (line["status"].as_str(), line["metadata"]["code"].as_str()),
+        (Some("skipped"), Some("paused"))
+    );
 }
 
 #[tokio::test]
@@ -219,7 +222,11 @@ async fn a_transaction_middleware_commits_only_successful_work() {
             let log = log.clone();
             Box::pin(async move {
                 let done = next.run(call).await;
-                log.push(if done.is_success() { "commit" } else { "rollback" });
+                log.push(if done.is_success() {
+                    "commit"
+                } else {
+                    "rollback"
+                });
                 Ok(done)
             })
         }))

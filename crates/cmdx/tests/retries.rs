@@ -77,19 +77,28 @@ async fn constant_waits_the_base_delay_every_time() {
 #[tokio::test(start_paused = true)]
 async fn exponential_doubles_the_wait_up_to_the_max_delay() {
     let waits = waits(policy(Backoff::exponential(), ms(1000))).await;
-    assert_close(&waits, &[ms(100), ms(200), ms(400), ms(800), ms(1000), ms(1000)]);
+    assert_close(
+        &waits,
+        &[ms(100), ms(200), ms(400), ms(800), ms(1000), ms(1000)],
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn linear_grows_by_the_base_delay_up_to_the_max_delay() {
     let waits = waits(policy(Backoff::linear(), ms(350))).await;
-    assert_eq!(waits, [ms(100), ms(200), ms(300), ms(350), ms(350), ms(350)]);
+    assert_eq!(
+        waits,
+        [ms(100), ms(200), ms(300), ms(350), ms(350), ms(350)]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn fibonacci_follows_the_sequence_up_to_the_max_delay() {
     let waits = waits(policy(Backoff::fibonacci(), ms(400))).await;
-    assert_eq!(waits, [ms(100), ms(100), ms(200), ms(300), ms(400), ms(400)]);
+    assert_eq!(
+        waits,
+        [ms(100), ms(100), ms(200), ms(300), ms(400), ms(400)]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -101,13 +110,19 @@ async fn full_random_waits_between_zero_and_the_base_delay() {
 #[tokio::test(start_paused = true)]
 async fn half_random_waits_between_half_and_all_of_the_base_delay() {
     let waits = waits(policy(Backoff::half_random(), ms(1000))).await;
-    assert!(waits.iter().all(|w| *w >= BASE / 2 && *w <= BASE), "{waits:?}");
+    assert!(
+        waits.iter().all(|w| *w >= BASE / 2 && *w <= BASE),
+        "{waits:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn bounded_random_waits_between_one_and_two_base_delays_capped_by_the_max() {
     let waits = waits(policy(Backoff::bounded_random(), ms(150))).await;
-    assert!(waits.iter().all(|w| *w >= BASE && *w <= ms(150)), "{waits:?}");
+    assert!(
+        waits.iter().all(|w| *w >= BASE && *w <= ms(150)),
+        "{waits:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -117,7 +132,10 @@ async fn decorrelated_jitter_stays_between_the_base_and_three_times_the_previous
     let mut previous = BASE;
     for wait in &waits {
         let high = (previous * 3).min(max);
-        assert!(*wait >= BASE && *wait <= high, "{wait:?} outside [{BASE:?}, {high:?}] in {waits:?}");
+        assert!(
+            *wait >= BASE && *wait <= high,
+            "{wait:?} outside [{BASE:?}, {high:?}] in {waits:?}"
+        );
         previous = *wait;
     }
 }
@@ -126,7 +144,10 @@ async fn decorrelated_jitter_stays_between_the_base_and_three_times_the_previous
 async fn a_custom_backoff_is_used_and_capped_by_the_max_delay() {
     let custom = Backoff::custom(|attempt, base, _| base * (attempt + 1) * 3);
     let waits = waits(policy(custom, ms(1000))).await;
-    assert_eq!(waits, [ms(300), ms(600), ms(900), ms(1000), ms(1000), ms(1000)]);
+    assert_eq!(
+        waits,
+        [ms(300), ms(600), ms(900), ms(1000), ms(1000), ms(1000)]
+    );
 }
 
 #[derive(Debug, Serialize, Deserialize, Validate)]
@@ -138,7 +159,11 @@ struct Breaks {
 impl Task for Breaks {
     type Output = ();
     fn settings() -> Settings {
-        Settings::new().retry(RetryPolicy::on::<std::io::Error>().limit(2).delay(Duration::ZERO))
+        Settings::new().retry(
+            RetryPolicy::on::<std::io::Error>()
+                .limit(2)
+                .delay(Duration::ZERO),
+        )
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         if self.parse {
@@ -238,7 +263,9 @@ async fn the_idempotency_key_is_stable_across_retries_and_distinct_between_execu
 
 #[tokio::test]
 async fn exhausted_retries_fail_with_the_last_cause_kept() {
-    let policy = RetryPolicy::on::<std::io::Error>().limit(3).delay(Duration::ZERO);
+    let policy = RetryPolicy::on::<std::io::Error>()
+        .limit(3)
+        .delay(Duration::ZERO);
     let capture = Capture::with(|b| b.retry(policy));
     let outcome = capture.run(AlwaysDown {}.execute()).await;
     assert!(outcome.is_failed());

@@ -37,8 +37,14 @@ fn import() -> Import {
 async fn runtime_tags_come_before_task_tags_on_the_line() {
     let capture = Capture::with(|b| b.tags(["svc:inventory"]));
     let outcome = capture.run(import().execute()).await;
-    assert_eq!(capture.values()[0]["tags"], serde_json::json!(["svc:inventory", "catalog"]));
-    assert_eq!(outcome.tags().collect::<Vec<_>>(), ["svc:inventory", "catalog"]);
+    assert_eq!(
+        capture.values()[0]["tags"],
+        serde_json::json!(["svc:inventory", "catalog"])
+    );
+    assert_eq!(
+        outcome.tags().collect::<Vec<_>>(),
+        ["svc:inventory", "catalog"]
+    );
 }
 
 #[tokio::test]
@@ -107,7 +113,10 @@ async fn a_deprecated_task_set_to_fail_refuses_to_run_with_a_clear_reason() {
     let capture = Capture::new();
     let outcome = capture.run(Retired {}.execute()).await;
     assert!(outcome.is_failed());
-    assert_eq!(outcome.reason(), Some("task `Retired` is deprecated: use ImportV2"));
+    assert_eq!(
+        outcome.reason(),
+        Some("task `Retired` is deprecated: use ImportV2")
+    );
     assert_eq!(outcome.metadata()["code"], "deprecated");
     assert_eq!(capture.lines().len(), 1);
 }

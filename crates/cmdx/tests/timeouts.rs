@@ -1,9 +1,9 @@
 //! Timeouts: `work` is dropped, the outcome is failed, the rollback runs,
 //! exactly one line. On tokio's paused clock: nothing really sleeps.
 
+use cmdx::BoxError;
 use cmdx::middleware::Timeout;
 use cmdx::prelude::*;
-use cmdx::BoxError;
 use cmdx_test::{Capture, Journal};
 use std::time::Duration;
 
@@ -90,9 +90,11 @@ async fn the_timeout_covers_retries_and_their_waits() {
     impl Task for Flapping {
         type Output = ();
         fn settings() -> Settings {
-            Settings::new()
-                .timeout(Duration::from_millis(250))
-                .retry(RetryPolicy::any_failure().limit(10).delay(Duration::from_millis(100)))
+            Settings::new().timeout(Duration::from_millis(250)).retry(
+                RetryPolicy::any_failure()
+                    .limit(10)
+                    .delay(Duration::from_millis(100)),
+            )
         }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             fail!("down")
