@@ -36,35 +36,45 @@ impl Middleware for Pass {
 struct AllHooks;
 
 impl Hooks for AllHooks {
-    fn before_execution(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
-        Ok(black_box(()))
+    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+        black_box(cx);
+        Ok(())
     }
-    fn before_validation(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
-        Ok(black_box(()))
+    fn before_validation(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+        black_box(cx);
+        Ok(())
     }
-    fn after_execution(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
-        Ok(black_box(()))
+    fn after_execution(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+        black_box(cx);
+        Ok(())
     }
-    fn on_complete(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
-        Ok(black_box(()))
+    fn on_complete(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+        black_box(cx);
+        Ok(())
     }
-    fn on_interrupted(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
-        Ok(black_box(()))
+    fn on_interrupted(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+        black_box(cx);
+        Ok(())
     }
-    fn on_success(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
-        Ok(black_box(()))
+    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+        black_box(cx);
+        Ok(())
     }
-    fn on_skipped(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
-        Ok(black_box(()))
+    fn on_skipped(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+        black_box(cx);
+        Ok(())
     }
-    fn on_failed(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
-        Ok(black_box(()))
+    fn on_failed(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+        black_box(cx);
+        Ok(())
     }
-    fn on_ok(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
-        Ok(black_box(()))
+    fn on_ok(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+        black_box(cx);
+        Ok(())
     }
-    fn on_ko(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
-        Ok(black_box(()))
+    fn on_ko(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+        black_box(cx);
+        Ok(())
     }
 }
 

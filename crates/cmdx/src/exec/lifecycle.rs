@@ -60,10 +60,10 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
                 if ending.status == Status::Failed {
                     rollback(self.unit, cx, execution, &mut ending).await;
                 }
-                if !hooks.is_empty() {
-                    if let Err(failed) = hooks.run(Hook::AfterExecution, cx, task, Some(&ending)) {
-                        ending = failed;
-                    }
+                if !hooks.is_empty()
+                    && let Err(failed) = hooks.run(Hook::AfterExecution, cx, task, Some(&ending))
+                {
+                    ending = failed;
                 }
                 (ending, true)
             }

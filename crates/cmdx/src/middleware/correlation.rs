@@ -50,10 +50,10 @@ where
     F: Fn(&Call<'_>) -> Option<String> + Send + Sync + 'static,
 {
     async fn call(&self, mut call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
-        if call.xid().is_none() {
-            if let Some(xid) = (self.xid)(&call) {
-                call.set_xid(xid);
-            }
+        if call.xid().is_none()
+            && let Some(xid) = (self.xid)(&call)
+        {
+            call.set_xid(xid);
         }
         Ok(next.run(call).await)
     }

@@ -6,7 +6,6 @@ use crate::{Halt, Status};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 
 /// The innermost layer: the task's own lifecycle.
@@ -27,8 +26,8 @@ pub struct Next<'a> {
 
 impl<'a> Next<'a> {
     /// Runs the inner middleware and the task; tells how they ended.
-    pub fn run<'c>(self, call: Call<'c>) -> impl Future<Output = Done> + Send + use<'a, 'c> {
-        async move {
+    pub async fn run(self, call: Call<'_>) -> Done {
+        {
             let Next {
                 global,
                 local,
