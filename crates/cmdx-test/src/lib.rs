@@ -22,8 +22,10 @@
 //! ```
 
 mod journal;
+mod traces;
 
 pub use journal::Journal;
+pub use traces::{Fields, TracedEvent, Traces};
 
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;

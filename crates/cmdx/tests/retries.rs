@@ -308,3 +308,22 @@ async fn a_task_can_turn_off_the_runtime_default_retry_policy() {
     assert_eq!(capture.run(NoRetry {}.execute()).await.retries(), 0);
     assert_eq!(capture.run(AlwaysDown {}.execute()).await.retries(), 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn each_retry_is_a_tracing_event_in_the_execution_span() {
+    let traces = cmdx_test::Traces::new();
+    let _guard = traces.install();
+    let outcome = Capture::new().run(Charge { cents: 500 }.execute()).await;
+    let retries: Vec<_> = traces
+        .events()
+        .into_iter()
+        .filter(|event| event.fields.contains_key("attempt"))
+        .collect();
+    assert_eq!(retries.len(), 2);
+    for (n, event) in retries.iter().enumerate() {
+        assert_eq!(event.span["cmdx.tid"], outcome.tid().to_string());
+        assert_eq!(event.fields["attempt"], (n + 1).to_string());
+        assert_eq!(event.fields["error"], "gateway timeout");
+        assert_eq!(event.fields["delay_ms"], "10.0");
+    }
+}

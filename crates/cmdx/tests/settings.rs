@@ -120,3 +120,14 @@ async fn a_deprecated_task_set_to_fail_refuses_to_run_with_a_clear_reason() {
     assert_eq!(outcome.metadata()["code"], "deprecated");
     assert_eq!(capture.lines().len(), 1);
 }
+
+#[tokio::test]
+async fn tags_are_recorded_on_the_span_too() {
+    let traces = cmdx_test::Traces::new();
+    let _guard = traces.install();
+    let capture = Capture::with(|b| b.tags(["svc:inventory"]));
+    let _ = capture.run(import().execute()).await;
+    let spans = traces.spans();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0]["cmdx.tags"], "svc:inventory,catalog");
+}
