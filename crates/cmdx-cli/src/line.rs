@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
-use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
@@ -227,9 +227,7 @@ impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Foreign => f.write_str("not a JSON object (another program's log line?)"),
-            Self::NoVersion => {
-                f.write_str("JSON without a schema version `v`: not a cmdx ledger line")
-            }
+            Self::NoVersion => f.write_str("JSON without a schema version `v`: not a cmdx ledger line"),
             Self::Truncated => f.write_str("truncated line (the JSON ends early)"),
             Self::UnknownVersion(v) => write!(
                 f,
@@ -310,9 +308,6 @@ mod tests {
     fn version_two_is_unknown() {
         let line = LINE.replacen(r#""v":1"#, r#""v":2"#, 1);
         let err = parse_line(line.as_bytes()).unwrap_err();
-        assert!(
-            matches!(err, LineError::UnknownVersion(ref v) if v == "2"),
-            "{err}"
-        );
+        assert!(matches!(err, LineError::UnknownVersion(ref v) if v == "2"), "{err}");
     }
 }
