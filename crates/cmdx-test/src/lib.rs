@@ -37,7 +37,7 @@ mod journal;
 mod traces;
 
 pub use journal::Journal;
-pub use traces::{Fields, TracedEvent, Traces};
+pub use traces::{Fields, TracedEvent, Traces, TracesGuard};
 
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;

@@ -45,7 +45,11 @@ impl SpanCapture {
     }
 
     /// Installs a registry with this layer as the thread's default
-    /// subscriber until the guard is dropped (use a current-thread runtime).
+    /// subscriber until the guard is dropped (use a current-thread runtime,
+    /// in a test binary of its own: `tracing` caches callsite interest
+    /// globally, so a test running without a subscriber at the same time can
+    /// hide spans from it — or use [`Traces`](crate::Traces), which routes
+    /// through one global subscriber).
     pub fn set_default(&self) -> DefaultGuard {
         tracing::subscriber::set_default(Registry::default().with(self.clone()))
     }

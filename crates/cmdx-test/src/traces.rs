@@ -1,9 +1,11 @@
 //! [`Traces`]: capture `tracing` spans and events, to assert on span fields
 //! and on which span an event happened in.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
@@ -54,11 +56,33 @@ impl Traces {
         Self::default()
     }
 
-    /// Makes a capturing subscriber the default for this thread until the
-    /// guard drops (use a current-thread runtime).
-    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
-        let subscriber = tracing_subscriber::registry().with(Capture(self.clone()));
-        tracing::subscriber::set_default(subscriber)
+    /// Captures what this thread records until the guard drops (use a
+    /// current-thread runtime).
+    ///
+    /// The first call installs one process-wide subscriber that routes to
+    /// the `Traces` installed on the recording thread. A per-thread
+    /// `set_default` would be simpler, but `tracing` caches each callsite's
+    /// interest globally: a test running at the same time without a
+    /// subscriber can leave a callsite disabled for everyone, and the
+    /// capture would flakily miss events.
+    ///
+    /// # Panics
+    ///
+    /// When another global subscriber was installed in this process.
+    pub fn install(&self) -> TracesGuard {
+        static ROUTER: OnceLock<bool> = OnceLock::new();
+        let installed = *ROUTER.get_or_init(|| {
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Router))
+                .is_ok()
+        });
+        assert!(
+            installed,
+            "Traces needs to own the global subscriber of this test binary"
+        );
+        CURRENT.with(|current| *current.borrow_mut() = Some(self.clone()));
+        TracesGuard {
+            _not_send: PhantomData,
+        }
     }
 
     /// The fields of every span closed so far, in closing order.
@@ -78,9 +102,36 @@ impl Traces {
     }
 }
 
-struct Capture(Traces);
+/// Stops capturing on this thread when dropped.
+#[derive(Debug)]
+#[must_use = "capturing stops when the guard drops"]
+pub struct TracesGuard {
+    _not_send: PhantomData<*const ()>,
+}
 
-impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
+impl Drop for TracesGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|current| current.borrow_mut().take());
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Traces>> = const { RefCell::new(None) };
+}
+
+fn with_current(f: impl FnOnce(&Traces)) {
+    CURRENT.with(|current| {
+        if let Some(traces) = &*current.borrow() {
+            f(traces);
+        }
+    });
+}
+
+/// Keeps every span's fields; hands events and closed spans to the
+/// recording thread's [`Traces`].
+struct Router;
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Router {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut fields = Collect(Fields::new());
         attrs.record(&mut fields);
@@ -107,9 +158,11 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
             .event_span(event)
             .and_then(|span| span.extensions().get::<Fields>().cloned())
             .unwrap_or_default();
-        self.0.guard().events.push(TracedEvent {
-            fields: fields.0,
-            span,
+        with_current(|traces| {
+            traces.guard().events.push(TracedEvent {
+                fields: fields.0,
+                span,
+            });
         });
     }
 
@@ -120,7 +173,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
                 .get::<Fields>()
                 .cloned()
                 .unwrap_or_default();
-            self.0.guard().spans.push(fields);
+            with_current(|traces| traces.guard().spans.push(fields));
         }
     }
 }
