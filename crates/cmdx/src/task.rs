@@ -145,7 +145,12 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
 /// `my_crate::inventory::ReserveStock<my_crate::Sku>` → `ReserveStock<my_crate::Sku>`.
 fn short_type_name(full: &'static str) -> &'static str {
     let bytes = full.as_bytes();
-    let base_end = bytes.iter().position(|&b| b == b'<').unwrap_or(bytes.len());
+    // Only generic names end in `>`; the others need no forward scan.
+    let base_end = if bytes.last() == Some(&b'>') {
+        bytes.iter().position(|&b| b == b'<').unwrap_or(bytes.len())
+    } else {
+        bytes.len()
+    };
     let start = bytes[..base_end]
         .iter()
         .rposition(|&b| b == b':')

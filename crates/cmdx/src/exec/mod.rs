@@ -26,6 +26,7 @@ use crate::middleware::{Call, Next};
 use crate::settings::{self, LedgerLevel, Settings};
 use crate::{BoxError, Context, Cx, Halt, Outcome, Runtime, Status};
 use futures::FutureExt;
+use futures::future::Either;
 use lifecycle::Lifecycle;
 use serde_json::value::RawValue;
 use std::any::Any;
@@ -134,7 +135,13 @@ pub(crate) fn within<F: Future>(execution: &Execution, fut: F) -> impl Future<Ou
             parent: Some(execution.tid),
         }),
     };
-    scope::enter(scope, fut).instrument(execution.span.clone())
+    let fut = scope::enter(scope, fut);
+    // A disabled span (no subscriber) has nothing to enter on every poll.
+    if execution.span.is_disabled() {
+        Either::Left(fut)
+    } else {
+        Either::Right(fut.instrument(execution.span.clone()))
+    }
 }
 
 pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::Output> {
