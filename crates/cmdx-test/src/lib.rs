@@ -21,6 +21,9 @@
 //! # }
 //! ```
 
+#[cfg(feature = "otlp")]
+pub mod otlp;
+
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
