@@ -282,3 +282,64 @@ fn json(value: Option<&AnyValue>) -> Value {
         _ => Value::Null,
     }
 }
+
+/// Checks exported spans against ledger lines (JSON values) and returns
+/// the span of each line, keyed by `tid`. Panics, saying which execution,
+/// unless for every line:
+///
+/// - exactly one span carries its `tid` (attribute `cmdx.tid`), named after
+///   the task, with matching `cmdx.*` attributes (cid, index, kind, state,
+///   status);
+/// - the line's `trace_id`/`span_id` are that span's ids;
+/// - the span's parent is the span of the line's `parent` (no parent for
+///   lines without one), so the trace tree equals the chain tree;
+/// - a failed line's span has status Error with the reason as message.
+pub fn assert_spans_match_lines(
+    spans: &[ReceivedSpan],
+    lines: &[Value],
+) -> BTreeMap<String, ReceivedSpan> {
+    let by_tid: BTreeMap<String, ReceivedSpan> = lines
+        .iter()
+        .map(|line| {
+            let tid = line["tid"].as_str().expect("a ledger line has a tid");
+            let matching: Vec<&ReceivedSpan> = spans
+                .iter()
+                .filter(|s| s.attribute("cmdx.tid").as_ref().and_then(Value::as_str) == Some(tid))
+                .collect();
+            assert_eq!(matching.len(), 1, "spans for execution {tid}: {matching:#?}");
+            (tid.to_owned(), matching[0].clone())
+        })
+        .collect();
+    for line in lines {
+        let tid = line["tid"].as_str().unwrap_or_default();
+        let span = &by_tid[tid];
+        assert_eq!(span.name(), line["task"], "span name of {tid}");
+        assert_eq!(Some(span.trace_id()), line["trace_id"].as_str().map(str::to_owned), "trace_id of {tid}");
+        assert_eq!(Some(span.span_id()), line["span_id"].as_str().map(str::to_owned), "span_id of {tid}");
+        for key in ["cid", "kind", "state", "status"] {
+            assert_eq!(
+                span.attribute(&format!("cmdx.{key}")).as_ref(),
+                Some(&line[key]),
+                "cmdx.{key} of {tid}"
+            );
+        }
+        assert_eq!(span.attribute("cmdx.index").as_ref(), Some(&line["index"]), "cmdx.index of {tid}");
+        let expected_parent = match line["parent"].as_str() {
+            None => None,
+            Some(parent) => Some(
+                by_tid
+                    .get(parent)
+                    .unwrap_or_else(|| panic!("the parent {parent} of {tid} has no line here"))
+                    .span_id(),
+            ),
+        };
+        assert_eq!(span.parent_span_id(), expected_parent, "span parent of {tid}");
+        if line["status"] == "failed" {
+            assert!(span.is_error(), "the span of failed {tid} has status Error");
+            assert_eq!(span.status_message(), line["reason"].as_str().unwrap_or("failed"));
+        } else {
+            assert!(!span.is_error(), "the span of {tid} is not an error");
+        }
+    }
+    by_tid
+}
