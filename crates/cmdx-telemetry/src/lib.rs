@@ -56,6 +56,11 @@ pub use config::Protocol;
 pub use error::{InitError, InitErrorKind, ShutdownError};
 pub use telemetry::{TRACER_NAME, Telemetry};
 
+/// The guide chapter `docs/telemetry.md`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/telemetry.md")]
+pub struct TelemetryGuide;
+
 /// Re-exported so a custom exporter or batch configuration can be named
 /// without depending on the SDK directly.
 pub use opentelemetry_sdk::trace::{BatchConfig, BatchConfigBuilder};

@@ -30,6 +30,8 @@ pub const TRACER_NAME: &str = "cmdx";
 pub struct Telemetry {
     runtime: Runtime,
     exporting: Option<Exporting>,
+    /// Built once: every scope shares one registry.
+    dispatch: Option<Dispatch>,
     extras: bool,
 }
 
@@ -98,11 +100,16 @@ impl Telemetry {
     }
 
     pub(crate) fn new(runtime: Runtime, exporting: Option<Exporting>, extras: bool) -> Self {
-        Self {
+        let mut telemetry = Self {
             runtime,
             exporting,
+            dispatch: None,
             extras,
-        }
+        };
+        telemetry.dispatch = telemetry
+            .layer()
+            .map(|layer| Dispatch::new(tracing_subscriber::registry().with(layer)));
+        telemetry
     }
 
     /// The runtime: the configured ledger and, when exporting, the
@@ -141,11 +148,11 @@ impl Telemetry {
         )
     }
 
-    /// A subscriber made of a registry and [`layer`](Self::layer); `None`
-    /// when not exporting.
+    /// The subscriber (a registry with [`layer`](Self::layer)) that
+    /// [`init`](crate::init) installs and [`scope`](Self::scope) uses;
+    /// `None` when not exporting. Clones share one registry.
     pub fn dispatch(&self) -> Option<Dispatch> {
-        let layer = self.layer()?;
-        Some(Dispatch::new(tracing_subscriber::registry().with(layer)))
+        self.dispatch.clone()
     }
 
     /// Runs `fut` with this telemetry's runtime and subscriber current
@@ -154,7 +161,7 @@ impl Telemetry {
     /// subscriber instead.
     pub fn scope<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> {
         let scoped = self.runtime.scope(fut);
-        let dispatch = self.dispatch();
+        let dispatch = self.dispatch.clone();
         async move {
             match dispatch {
                 Some(dispatch) => scoped.with_subscriber(dispatch).await,
@@ -182,7 +189,7 @@ impl Telemetry {
     }
 
     pub(crate) fn install(&self) -> Result<(), InitError> {
-        if let Some(dispatch) = self.dispatch() {
+        if let Some(dispatch) = self.dispatch.clone() {
             tracing::dispatcher::set_global_default(dispatch).map_err(|_| {
                 InitError::already_installed(
                     "a global tracing subscriber is already set: use Telemetry::builder().build() \
