@@ -24,18 +24,26 @@ impl Diagnostics {
     pub(crate) fn report(&mut self, file: &str, line: u64, err: &LineError) {
         self.total += 1;
         if self.total <= SHOWN {
-            self.print(&format!("cmdx: warning: {file}:{line}: {err}; line skipped"));
+            self.print(&format!(
+                "cmdx: warning: {file}:{line}: {err}; line skipped"
+            ));
         }
     }
 
     /// Prints the summary count, if any line was bad.
     pub(crate) fn finish(&self) {
         if self.total > SHOWN {
-            self.print(&format!("cmdx: warning: … and {} more bad lines", self.total - SHOWN));
+            self.print(&format!(
+                "cmdx: warning: … and {} more bad lines",
+                self.total - SHOWN
+            ));
         }
         if self.total > 0 {
             let s = if self.total == 1 { "" } else { "s" };
-            self.print(&format!("cmdx: warning: skipped {} bad line{s} in total", self.total));
+            self.print(&format!(
+                "cmdx: warning: skipped {} bad line{s} in total",
+                self.total
+            ));
         }
     }
 

@@ -55,7 +55,11 @@ impl Durations {
         for (&b, &n) in &self.buckets {
             seen += n;
             if seen >= rank {
-                return if b == 0 { 0.0 } else { (FLOOR_MS * GROWTH.powf(f64::from(b) - 0.5)).min(self.max) };
+                return if b == 0 {
+                    0.0
+                } else {
+                    (FLOOR_MS * GROWTH.powf(f64::from(b) - 0.5)).min(self.max)
+                };
             }
         }
         self.max
@@ -63,7 +67,11 @@ impl Durations {
 }
 
 fn bucket(ms: f64) -> u32 {
-    if ms <= FLOOR_MS { 0 } else { ((ms / FLOOR_MS).ln() / GROWTH.ln()).ceil() as u32 }
+    if ms <= FLOOR_MS {
+        0
+    } else {
+        ((ms / FLOOR_MS).ln() / GROWTH.ln()).ceil() as u32
+    }
 }
 
 #[cfg(test)]

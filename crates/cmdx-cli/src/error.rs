@@ -15,12 +15,20 @@ pub(crate) struct Failure {
 impl Failure {
     /// Bad arguments (exit status 2).
     pub(crate) fn usage(message: impl Into<String>) -> Self {
-        Self { code: 2, message: message.into(), broken_pipe: false }
+        Self {
+            code: 2,
+            message: message.into(),
+            broken_pipe: false,
+        }
     }
 
     /// The command ran but its answer is a failure (exit status 1).
     pub(crate) fn answer(message: impl Into<String>) -> Self {
-        Self { code: 1, message: message.into(), broken_pipe: false }
+        Self {
+            code: 1,
+            message: message.into(),
+            broken_pipe: false,
+        }
     }
 
     /// An input could not be read (exit status 2).

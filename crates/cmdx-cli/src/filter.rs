@@ -58,7 +58,10 @@ impl Filter {
 
     /// A filter on one chain id only (for `tree`).
     pub(crate) fn chain(cid: &str) -> Self {
-        Self { cid: Some(cid.to_owned()), ..Self::default() }
+        Self {
+            cid: Some(cid.to_owned()),
+            ..Self::default()
+        }
     }
 
     /// The `--where` expressions.
@@ -69,7 +72,12 @@ impl Filter {
     /// Literal byte strings every matching line must contain.
     pub(crate) fn needles(&self) -> Vec<Vec<u8>> {
         let mut needles: Vec<Vec<u8>> = self.wheres.iter().filter_map(WhereExpr::needle).collect();
-        needles.extend([&self.cid, &self.xid].into_iter().flatten().filter_map(|v| quoted(v)));
+        needles.extend(
+            [&self.cid, &self.xid]
+                .into_iter()
+                .flatten()
+                .filter_map(|v| quoted(v)),
+        );
         if let Some((pattern, _)) = &self.task
             && !pattern.contains(['*', '?', '[', '{', '\\'])
         {
@@ -92,17 +100,25 @@ impl Filter {
     /// Whether a parsed line passes every filter.
     pub(crate) fn matches(&self, line: &LedgerLine<'_>) -> bool {
         if self.cid.as_deref().is_some_and(|c| c != line.cid.as_str())
-            || self.xid.as_deref().is_some_and(|x| Some(x) != line.xid.as_deref())
+            || self
+                .xid
+                .as_deref()
+                .is_some_and(|x| Some(x) != line.xid.as_deref())
             || (self.root && !line.root)
             || (!self.status.is_empty() && !self.status.contains(&line.status))
             || (!self.state.is_empty() && !self.state.contains(&line.state))
             || (!self.kind.is_empty() && !self.kind.contains(&line.kind))
-            || self.task.as_ref().is_some_and(|(_, g)| !g.is_match(line.task.as_str()))
+            || self
+                .task
+                .as_ref()
+                .is_some_and(|(_, g)| !g.is_match(line.task.as_str()))
         {
             return false;
         }
         if self.since.is_some() || self.until.is_some() {
-            let Some(ts) = ts_millis(&line.ts) else { return false };
+            let Some(ts) = ts_millis(&line.ts) else {
+                return false;
+            };
             if self.since.is_some_and(|s| ts < s) || self.until.is_some_and(|u| ts > u) {
                 return false;
             }
@@ -123,13 +139,18 @@ fn one<T: Copy>(values: &[T]) -> Option<T> {
 }
 
 fn quoted(value: &str) -> Option<Vec<u8>> {
-    let plain = !value.is_empty() && !value.chars().any(|c| c.is_control() || matches!(c, '"' | '\\' | '/'));
+    let plain = !value.is_empty()
+        && !value
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '"' | '\\' | '/'));
     plain.then(|| format!("\"{value}\"").into_bytes())
 }
 
 /// Milliseconds since the epoch of an RFC 3339 timestamp.
 pub(crate) fn ts_millis(ts: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(ts).ok().map(|t| t.timestamp_millis())
+    DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 /// Reads `--since`/`--until`: RFC 3339, or a span back from `now` such as
@@ -139,11 +160,13 @@ pub(crate) fn parse_time(text: &str, now: DateTime<Utc>) -> Result<i64, String> 
         return Ok(ms);
     }
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let amount: i64 = digits
-        .parse()
-        .map_err(|_| "expected RFC 3339 (2026-11-26T10:00:00Z) or a span like 30m, 1h, 2d".to_owned())?;
+    let amount: i64 = digits.parse().map_err(|_| {
+        "expected RFC 3339 (2026-11-26T10:00:00Z) or a span like 30m, 1h, 2d".to_owned()
+    })?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,
@@ -164,9 +187,17 @@ mod tests {
 
     #[test]
     fn relative_spans_count_back_from_now() {
-        let now = DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z").unwrap().to_utc();
-        assert_eq!(parse_time("1h", now).unwrap(), now.timestamp_millis() - 3_600_000);
-        assert_eq!(parse_time("2d", now).unwrap(), now.timestamp_millis() - 172_800_000);
+        let now = DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            parse_time("1h", now).unwrap(),
+            now.timestamp_millis() - 3_600_000
+        );
+        assert_eq!(
+            parse_time("2d", now).unwrap(),
+            now.timestamp_millis() - 172_800_000
+        );
         assert!(parse_time("1y", now).is_err());
     }
 }

@@ -20,13 +20,19 @@ pub(crate) struct Source {
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Source").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Source")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
 /// The input names: `-` (stdin) when none were given.
 pub(crate) fn names(files: &[String]) -> Vec<String> {
-    if files.is_empty() { vec!["-".to_owned()] } else { files.to_vec() }
+    if files.is_empty() {
+        vec!["-".to_owned()]
+    } else {
+        files.to_vec()
+    }
 }
 
 /// A progress bar over the total size of the named files, when stderr is a
@@ -72,5 +78,8 @@ pub(crate) fn open(name: &str, progress: Option<&ProgressBar>) -> io::Result<Sou
     } else {
         Box::new(buffered)
     };
-    Ok(Source { name: display, reader })
+    Ok(Source {
+        name: display,
+        reader,
+    })
 }

@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
@@ -227,7 +227,9 @@ impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Foreign => f.write_str("not a JSON object (another program's log line?)"),
-            Self::NoVersion => f.write_str("JSON without a schema version `v`: not a cmdx ledger line"),
+            Self::NoVersion => {
+                f.write_str("JSON without a schema version `v`: not a cmdx ledger line")
+            }
             Self::Truncated => f.write_str("truncated line (the JSON ends early)"),
             Self::UnknownVersion(v) => write!(
                 f,
@@ -265,6 +267,9 @@ pub fn parse_line(line: &[u8]) -> Result<LedgerLine<'_>, LineError> {
 }
 
 fn classify(line: &[u8], err: serde_json::Error) -> LineError {
+    if err.classify() == Category::Eof {
+        return LineError::Truncated;
+    }
     match serde_json::from_slice::<VersionProbe<'_>>(line) {
         Ok(VersionProbe { v: None }) => LineError::NoVersion,
         Ok(VersionProbe { v: Some(v) }) if v.get().trim() != "1" => {
@@ -308,6 +313,9 @@ mod tests {
     fn version_two_is_unknown() {
         let line = LINE.replacen(r#""v":1"#, r#""v":2"#, 1);
         let err = parse_line(line.as_bytes()).unwrap_err();
-        assert!(matches!(err, LineError::UnknownVersion(ref v) if v == "2"), "{err}");
+        assert!(
+            matches!(err, LineError::UnknownVersion(ref v) if v == "2"),
+            "{err}"
+        );
     }
 }

@@ -9,7 +9,11 @@ use crate::cli::Format;
 /// The format asked for, or table on a terminal and ndjson otherwise.
 pub(crate) fn resolve(format: Option<Format>) -> Format {
     format.unwrap_or_else(|| {
-        if io::stdout().is_terminal() { Format::Table } else { Format::Ndjson }
+        if io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Ndjson
+        }
     })
 }
 
@@ -56,7 +60,11 @@ pub(crate) fn write_json_rows<T: serde::Serialize>(
 
 /// A duration in milliseconds for people: `0.82 ms`, `1.2 s`.
 pub(crate) fn duration(ms: f64) -> String {
-    if ms >= 1000.0 { format!("{:.2} s", ms / 1000.0) } else { format!("{ms:.2} ms") }
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else {
+        format!("{ms:.2} ms")
+    }
 }
 
 /// Shortens a UUID-like id to its last 8 characters for tables.

@@ -26,31 +26,43 @@ pub(crate) fn run(args: &QueryArgs) -> Result<(), Failure> {
     let mut count = 0usize;
     let streaming = args.sort.is_none() && format != Format::Table;
     let mut kept: Vec<Kept> = Vec::new();
-    let summary = scan(&args.input.files, args.input.strict, &filter, |line, raw| {
-        let unsorted = args.sort.is_none();
-        if unsorted && count >= limit {
-            return Ok(Flow::Stop);
-        }
-        count += 1;
-        if streaming {
-            if format == Format::Json {
-                out.write_all(if count == 1 { b"[\n" } else { b",\n" })?;
+    let summary = scan(
+        &args.input.files,
+        args.input.strict,
+        &filter,
+        |line, raw| {
+            let unsorted = args.sort.is_none();
+            if unsorted && count >= limit {
+                return Ok(Flow::Stop);
             }
-            out.write_all(raw)?;
-            if format == Format::Ndjson {
-                out.write_all(b"\n")?;
+            count += 1;
+            if streaming {
+                if format == Format::Json {
+                    out.write_all(if count == 1 { b"[\n" } else { b",\n" })?;
+                }
+                out.write_all(raw)?;
+                if format == Format::Ndjson {
+                    out.write_all(b"\n")?;
+                }
+            } else {
+                let key = match args.sort {
+                    Some(SortKey::Ts) => ts_millis(&line.ts).map_or(f64::MAX, |t| t as f64),
+                    Some(SortKey::Duration) => -line.duration_ms,
+                    None => 0.0,
+                };
+                kept.push(Kept {
+                    key,
+                    raw: raw.to_vec(),
+                });
             }
-        } else {
-            let key = match args.sort {
-                Some(SortKey::Ts) => ts_millis(&line.ts).map_or(f64::MAX, |t| t as f64),
-                Some(SortKey::Duration) => -line.duration_ms,
-                None => 0.0,
-            };
-            kept.push(Kept { key, raw: raw.to_vec() });
-        }
-        // Sorting needs every match before the limit applies.
-        Ok(if unsorted && count >= limit { Flow::Stop } else { Flow::Continue })
-    })?;
+            // Sorting needs every match before the limit applies.
+            Ok(if unsorted && count >= limit {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
+        },
+    )?;
     if streaming {
         if format == Format::Json {
             out.write_all(if count == 0 { b"[]\n" } else { b"\n]\n" })?;
@@ -81,7 +93,9 @@ fn write_kept(out: &mut impl Write, kept: &[Kept], format: Format) -> std::io::R
             out.write_all(if kept.is_empty() { b"]\n" } else { b"\n]\n" })?;
         }
         Format::Table => {
-            let mut table = output::table(&["TIME", "CHAIN", "IDX", "TASK", "KIND", "STATUS", "DURATION", "REASON"]);
+            let mut table = output::table(&[
+                "TIME", "CHAIN", "IDX", "TASK", "KIND", "STATUS", "DURATION", "REASON",
+            ]);
             for line in kept.iter().filter_map(|k| parse_line(&k.raw).ok()) {
                 table.add_row(vec![
                     line.ts.to_string(),
@@ -103,7 +117,9 @@ fn write_kept(out: &mut impl Write, kept: &[Kept], format: Format) -> std::io::R
 /// Under `--strict`, any bad line makes the command fail (after its output).
 pub(crate) fn strict_verdict(strict: bool, bad: u64) -> Result<(), Failure> {
     if strict && bad > 0 {
-        Err(Failure::answer(format!("--strict: {bad} bad line(s) in the input (reported above)")))
+        Err(Failure::answer(format!(
+            "--strict: {bad} bad line(s) in the input (reported above)"
+        )))
     } else {
         Ok(())
     }

@@ -50,13 +50,20 @@ struct LineScanner<'f, V> {
 
 impl<V> std::fmt::Debug for LineScanner<'_, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LineScanner").field("filter", self.filter).finish_non_exhaustive()
+        f.debug_struct("LineScanner")
+            .field("filter", self.filter)
+            .finish_non_exhaustive()
     }
 }
 
 /// Scans every input, calling `visit` with each line that passes `filter`
 /// (parsed, and its raw bytes without the newline).
-pub(crate) fn scan<V>(files: &[String], strict: bool, filter: &Filter, visit: V) -> Result<Summary, Failure>
+pub(crate) fn scan<V>(
+    files: &[String],
+    strict: bool,
+    filter: &Filter,
+    visit: V,
+) -> Result<Summary, Failure>
 where
     V: FnMut(&LedgerLine<'_>, &[u8]) -> io::Result<Flow>,
 {
@@ -75,7 +82,8 @@ where
     };
     let mut result = Ok(());
     for name in &names {
-        let mut source = input::open(name, progress.as_ref()).map_err(|e| Failure::input(name, &e))?;
+        let mut source =
+            input::open(name, progress.as_ref()).map_err(|e| Failure::input(name, &e))?;
         match scanner.read_all(&mut source.reader, &source.name) {
             Ok(Flow::Continue) => {}
             Ok(Flow::Stop) => break,
@@ -90,7 +98,9 @@ where
     }
     scanner.diagnostics.finish();
     result?;
-    Ok(Summary { bad: scanner.diagnostics.total() })
+    Ok(Summary {
+        bad: scanner.diagnostics.total(),
+    })
 }
 
 impl<V> LineScanner<'_, V>
@@ -168,7 +178,9 @@ where
             if candidate {
                 match parse_line(line) {
                     Ok(parsed) => {
-                        if self.filter.matches(&parsed) && (self.visit)(&parsed, line)? == Flow::Stop {
+                        if self.filter.matches(&parsed)
+                            && (self.visit)(&parsed, line)? == Flow::Stop
+                        {
                             return Ok(Flow::Stop);
                         }
                     }

@@ -93,8 +93,9 @@ pub(crate) fn run(args: &StatsArgs) -> Result<(), Failure> {
     let mut out = output::stdout();
     if format == Format::Table {
         let header = key_name.to_uppercase();
-        let mut table =
-            output::table(&[&header, "COUNT", "SUCCESS", "SKIPPED", "FAILED", "P50", "P95", "P99", "MAX"]);
+        let mut table = output::table(&[
+            &header, "COUNT", "SUCCESS", "SKIPPED", "FAILED", "P50", "P95", "P99", "MAX",
+        ]);
         for r in &rows {
             table.add_row(vec![
                 r.key.clone(),

@@ -58,7 +58,11 @@ pub(crate) fn run(args: &TimelineArgs) -> Result<(), Failure> {
     }
     let mut out = output::stdout();
     if format == Format::Table {
-        let pinned: Vec<&str> = filter.wheres().iter().filter_map(|w| w.pinned_input_key()).collect();
+        let pinned: Vec<&str> = filter
+            .wheres()
+            .iter()
+            .filter_map(|w| w.pinned_input_key())
+            .collect();
         let mut table = output::table(&["TIME", "TASK", "STATUS", "INPUT", "REASON"]);
         for row in &rows {
             table.add_row(vec![
@@ -80,7 +84,9 @@ pub(crate) fn run(args: &TimelineArgs) -> Result<(), Failure> {
 /// `key=value` pairs of the input, in written order, leaving out keys a
 /// `--where` pins to one value (they are the same on every row).
 fn key_inputs(input: Option<&RawValue>, pinned: &[&str]) -> String {
-    let Some(raw) = input else { return String::new() };
+    let Some(raw) = input else {
+        return String::new();
+    };
     let Ok(Ordered(pairs)) = serde_json::from_str::<Ordered>(raw.get()) else {
         return raw.get().to_owned();
     };
@@ -124,7 +130,8 @@ mod tests {
 
     #[test]
     fn key_inputs_keep_written_order_and_drop_pinned_keys() {
-        let raw = RawValue::from_string(r#"{"sku":"SKU-1","quantity":50,"order_id":201}"#.into()).unwrap();
+        let raw = RawValue::from_string(r#"{"sku":"SKU-1","quantity":50,"order_id":201}"#.into())
+            .unwrap();
         assert_eq!(key_inputs(Some(&raw), &["sku"]), "quantity=50 order_id=201");
     }
 }

@@ -64,22 +64,34 @@ pub(crate) fn run(args: &TreeArgs) -> Result<(), Failure> {
         Ok(Flow::Continue)
     })?;
     if nodes.is_empty() {
-        return Err(Failure::answer(format!("no ledger line with chain id {}", args.cid)));
+        return Err(Failure::answer(format!(
+            "no ledger line with chain id {}",
+            args.cid
+        )));
     }
     let executions = nodes.len();
     let roots = build(nodes);
     let mut out = crate::output::stdout();
     match args.format {
         TreeFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &ChainTree { cid: &args.cid, executions, roots })
-                .map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(
+                &mut out,
+                &ChainTree {
+                    cid: &args.cid,
+                    executions,
+                    roots,
+                },
+            )
+            .map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         TreeFormat::Text => {
             let color = match args.color {
                 Color::Always => true,
                 Color::Never => false,
-                Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                Color::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
             };
             writeln!(out, "chain {} ({executions} executions)", args.cid)?;
             for (i, root) in roots.iter().enumerate() {
@@ -94,7 +106,11 @@ pub(crate) fn run(args: &TreeArgs) -> Result<(), Failure> {
 /// Links nodes to their parents (or, for rollbacks, to what they undo).
 fn build(mut nodes: Vec<Node>) -> Vec<Node> {
     nodes.sort_by_key(|n| n.index);
-    let position: HashMap<String, usize> = nodes.iter().enumerate().map(|(i, n)| (n.tid.clone(), i)).collect();
+    let position: HashMap<String, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.tid.clone(), i))
+        .collect();
     // Where each node goes: (holder position, is a compensation).
     let holder: Vec<Option<(usize, bool)>> = nodes
         .iter()
@@ -105,7 +121,11 @@ fn build(mut nodes: Vec<Node>) -> Vec<Node> {
                 .and_then(|t| position.get(t));
             match undone {
                 Some(&p) => Some((p, true)),
-                None => n.parent.as_ref().and_then(|t| position.get(t)).map(|&p| (p, false)),
+                None => n
+                    .parent
+                    .as_ref()
+                    .and_then(|t| position.get(t))
+                    .map(|&p| (p, false)),
             }
         })
         .collect();
@@ -118,7 +138,9 @@ fn build(mut nodes: Vec<Node>) -> Vec<Node> {
     // cycle or a forward link leaves the node at the top level.
     let mut slots: Vec<Option<Node>> = nodes.into_iter().map(Some).collect();
     for i in (0..slots.len()).rev() {
-        let Some((p, compensation)) = holder[i] else { continue };
+        let Some((p, compensation)) = holder[i] else {
+            continue;
+        };
         if p >= i {
             continue;
         }
@@ -135,8 +157,21 @@ fn build(mut nodes: Vec<Node>) -> Vec<Node> {
     slots.into_iter().flatten().collect()
 }
 
-fn draw(out: &mut impl Write, node: &Node, prefix: &str, last: bool, color: bool, top: bool) -> std::io::Result<()> {
-    let branch = if top { "" } else if last { "└── " } else { "├── " };
+fn draw(
+    out: &mut impl Write,
+    node: &Node,
+    prefix: &str,
+    last: bool,
+    color: bool,
+    top: bool,
+) -> std::io::Result<()> {
+    let branch = if top {
+        ""
+    } else if last {
+        "└── "
+    } else {
+        "├── "
+    };
     let status = node.status.as_str();
     let status = if color {
         let code = match node.status {
@@ -153,7 +188,11 @@ fn draw(out: &mut impl Write, node: &Node, prefix: &str, last: bool, color: bool
         Kind::Workflow => "workflow ",
         Kind::Task => "",
     };
-    write!(out, "{prefix}{branch}[{}] {marker}{}  {status}  {:.2} ms", node.index, node.task, node.duration_ms)?;
+    write!(
+        out,
+        "{prefix}{branch}[{}] {marker}{}  {status}  {:.2} ms",
+        node.index, node.task, node.duration_ms
+    )?;
     if let Some(reason) = &node.reason {
         write!(out, "  — {reason}")?;
     }
@@ -161,10 +200,21 @@ fn draw(out: &mut impl Write, node: &Node, prefix: &str, last: bool, color: bool
         write!(out, "  (parent not in the input)")?;
     }
     writeln!(out)?;
-    let child_prefix = if top { prefix.to_owned() } else { format!("{prefix}{}", if last { "    " } else { "│   " }) };
+    let child_prefix = if top {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}{}", if last { "    " } else { "│   " })
+    };
     let below: Vec<&Node> = node.children.iter().chain(&node.compensations).collect();
     for (i, child) in below.iter().enumerate() {
-        draw(out, child, &child_prefix, i + 1 == below.len(), color, false)?;
+        draw(
+            out,
+            child,
+            &child_prefix,
+            i + 1 == below.len(),
+            color,
+            false,
+        )?;
     }
     Ok(())
 }

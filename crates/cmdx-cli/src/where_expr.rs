@@ -59,9 +59,30 @@ impl std::error::Error for WhereError {}
 
 /// The top-level field names of a v1 line.
 pub const TOP_LEVEL_FIELDS: &[&str] = &[
-    "v", "ts", "cid", "xid", "tid", "index", "parent", "root", "task", "kind", "state", "status",
-    "reason", "metadata", "input", "duration_ms", "retries", "rolled_back", "cause", "origin",
-    "compensates", "trace_id", "span_id", "tags",
+    "v",
+    "ts",
+    "cid",
+    "xid",
+    "tid",
+    "index",
+    "parent",
+    "root",
+    "task",
+    "kind",
+    "state",
+    "status",
+    "reason",
+    "metadata",
+    "input",
+    "duration_ms",
+    "retries",
+    "rolled_back",
+    "cause",
+    "origin",
+    "compensates",
+    "trace_id",
+    "span_id",
+    "tags",
 ];
 
 /// One parsed `--where` expression.
@@ -108,16 +129,21 @@ impl WhereExpr {
             return Err(WhereError(format!("`{text}`: `!` must be followed by `=`")));
         };
         if path.is_empty() {
-            return Err(WhereError(format!("`{text}`: the field path before the operator is empty")));
+            return Err(WhereError(format!(
+                "`{text}`: the field path before the operator is empty"
+            )));
         }
         let segments: Vec<String> = path.split('.').map(str::to_owned).collect();
         if segments.iter().any(String::is_empty) {
-            return Err(WhereError(format!("`{text}`: empty segment in the path `{path}`")));
+            return Err(WhereError(format!(
+                "`{text}`: empty segment in the path `{path}`"
+            )));
         }
         let bare = segments.len() == 1 && !TOP_LEVEL_FIELDS.contains(&segments[0].as_str());
         let mut op = op;
         let mut regex = None;
-        if op == Op::Contains && value.len() >= 2 && value.starts_with('/') && value.ends_with('/') {
+        if op == Op::Contains && value.len() >= 2 && value.starts_with('/') && value.ends_with('/')
+        {
             let pattern = &value[1..value.len() - 1];
             let compiled = Regex::new(pattern)
                 .map_err(|e| WhereError(format!("`{text}`: invalid regular expression: {e}")))?;
@@ -125,7 +151,14 @@ impl WhereExpr {
             op = Op::Matches;
         }
         let number = value.trim().parse::<f64>().ok().filter(|n| n.is_finite());
-        Ok(Self { segments, bare, op, value: value.to_owned(), number, regex })
+        Ok(Self {
+            segments,
+            bare,
+            op,
+            value: value.to_owned(),
+            number,
+            regex,
+        })
     }
 
     /// The comparison operator.
@@ -156,12 +189,26 @@ impl WhereExpr {
     /// line carrying a `\u` escape is always parsed by the scan.
     pub fn needle(&self) -> Option<Vec<u8>> {
         let v = self.value.as_str();
-        let plain = !v.is_empty() && !v.chars().any(|c| c.is_control() || matches!(c, '"' | '\\' | '/'));
+        let plain = !v.is_empty()
+            && !v
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '"' | '\\' | '/'));
         match self.op {
-            Op::Eq if plain && self.number.is_none() && !matches!(v, "true" | "false" | "null")
-                && !v.starts_with(['[', '{']) => Some(format!("\"{v}\"").into_bytes()),
-            Op::Contains if plain && !v.chars().any(|c| matches!(c, ':' | ',' | '{' | '}' | '[' | ']'))
-                && v.chars().any(|c| !matches!(c, '0'..='9' | '.' | '-' | '+' | 'e' | 'E')) =>
+            Op::Eq
+                if plain
+                    && self.number.is_none()
+                    && !matches!(v, "true" | "false" | "null")
+                    && !v.starts_with(['[', '{']) =>
+            {
+                Some(format!("\"{v}\"").into_bytes())
+            }
+            Op::Contains
+                if plain
+                    && !v
+                        .chars()
+                        .any(|c| matches!(c, ':' | ',' | '{' | '}' | '[' | ']'))
+                    && v.chars()
+                        .any(|c| !matches!(c, '0'..='9' | '.' | '-' | '+' | 'e' | 'E')) =>
             {
                 Some(v.as_bytes().to_vec())
             }
@@ -196,7 +243,7 @@ impl WhereExpr {
             Value::Number(n) => self.number.is_some() && n.as_f64() == self.number,
             Value::Bool(b) => self.value == if *b { "true" } else { "false" },
             Value::Null => self.value == "null",
-            other => other.to_string() == self.value,
+            other => serde_json::to_string(other).is_ok_and(|text| text == self.value),
         }
     }
 
@@ -215,7 +262,10 @@ impl WhereExpr {
             Op::Lt => ordering() == Some(Ordering::Less),
             Op::Le => matches!(ordering(), Some(Ordering::Less | Ordering::Equal)),
             Op::Contains => text_of(found).contains(self.value.as_str()),
-            Op::Matches => self.regex.as_ref().is_some_and(|re| re.is_match(&text_of(found))),
+            Op::Matches => self
+                .regex
+                .as_ref()
+                .is_some_and(|re| re.is_match(&text_of(found))),
         }
     }
 }
@@ -239,20 +289,32 @@ pub struct LineFields<'l, 'a> {
 impl<'l, 'a> LineFields<'l, 'a> {
     /// Wraps a parsed line.
     pub fn new(line: &'l LedgerLine<'a>) -> Self {
-        Self { line, input: OnceCell::new(), metadata: OnceCell::new() }
+        Self {
+            line,
+            input: OnceCell::new(),
+            metadata: OnceCell::new(),
+        }
     }
 
     /// The parsed `input` object (or value), if any.
     pub fn input(&self) -> Option<&Value> {
         self.input
-            .get_or_init(|| self.line.input.and_then(|raw| serde_json::from_str(raw.get()).ok()))
+            .get_or_init(|| {
+                self.line
+                    .input
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            })
             .as_ref()
     }
 
     /// The parsed `metadata` object, if any.
     pub fn metadata(&self) -> Option<&Value> {
         self.metadata
-            .get_or_init(|| self.line.metadata.and_then(|raw| serde_json::from_str(raw.get()).ok()))
+            .get_or_init(|| {
+                self.line
+                    .metadata
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            })
             .as_ref()
     }
 
@@ -261,7 +323,8 @@ impl<'l, 'a> LineFields<'l, 'a> {
         let (head, rest) = segments.split_first()?;
         let l = self.line;
         let text = |t: &Option<crate::line::Text<'_>>| {
-            t.as_ref().map_or(Value::Null, |t| Value::String(t.as_str().to_owned()))
+            t.as_ref()
+                .map_or(Value::Null, |t| Value::String(t.as_str().to_owned()))
         };
         let top = match head.as_str() {
             "input" => return walk(self.input()?, rest),
@@ -322,7 +385,10 @@ mod tests {
 
     #[test]
     fn string_equality_has_a_quoted_needle_and_numbers_have_none() {
-        assert_eq!(WhereExpr::parse("sku=SKU-1").unwrap().needle(), Some(b"\"SKU-1\"".to_vec()));
+        assert_eq!(
+            WhereExpr::parse("sku=SKU-1").unwrap().needle(),
+            Some(b"\"SKU-1\"".to_vec())
+        );
         assert_eq!(WhereExpr::parse("quantity=10").unwrap().needle(), None);
     }
 

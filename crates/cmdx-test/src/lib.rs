@@ -21,6 +21,10 @@
 //! # }
 //! ```
 
+mod spans;
+
+pub use spans::{CapturedSpan, SpanCapture};
+
 #[cfg(feature = "otlp")]
 pub mod otlp;
 

@@ -6,10 +6,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+/// A resource and its type's name (for `Debug`).
+type Entry = (&'static str, Arc<dyn Any + Send + Sync>);
+
 /// A set of values keyed by their type. Cloning is cheap.
 #[derive(Clone, Default)]
 pub(crate) struct Resources {
-    map: Arc<HashMap<TypeId, (&'static str, Arc<dyn Any + Send + Sync>)>>,
+    map: Arc<HashMap<TypeId, Entry>>,
 }
 
 impl Resources {

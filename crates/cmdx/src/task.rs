@@ -137,8 +137,12 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
 
 /// `my_crate::inventory::ReserveStock<my_crate::Sku>` → `ReserveStock<my_crate::Sku>`.
 fn short_type_name(full: &'static str) -> &'static str {
-    let base_end = full.find('<').unwrap_or(full.len());
-    let start = full[..base_end].rfind("::").map_or(0, |i| i + 2);
+    let bytes = full.as_bytes();
+    let base_end = bytes.iter().position(|&b| b == b'<').unwrap_or(bytes.len());
+    let start = bytes[..base_end]
+        .iter()
+        .rposition(|&b| b == b':')
+        .map_or(0, |colon| colon + 1);
     &full[start..]
 }
 

@@ -4,7 +4,9 @@
 //! `Inventory::ProcessOrder` (which awaits the two before it).
 
 mod db;
+mod story;
 mod tasks;
 
 pub use db::{Inventory, Product};
+pub use story::story;
 pub use tasks::{FulfillStock, ProcessOrder, ReceiveStock, ReserveStock};

@@ -14,40 +14,57 @@ use crate::ledger::Record;
 use crate::{Runtime, Status};
 use scope::{ChainState, Frame, Scope};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use uuid::Uuid;
 
 /// A finished chain: every record, index 0 first. Roots expose theirs with
 /// [`Outcome::chain`](crate::Outcome::chain).
-#[derive(Debug, Clone)]
+///
+/// The records are collected on first access (nothing is copied for
+/// callers who never look), so a chain read after a detached
+/// [`spawn`]ed child finished includes that child too.
+#[derive(Clone)]
 pub struct Chain {
-    id: Uuid,
-    records: Vec<Arc<Record>>,
+    state: Arc<ChainState>,
+    root: Arc<Record>,
+    records: OnceLock<Vec<Arc<Record>>>,
 }
 
 impl Chain {
-    pub(crate) fn new(id: Uuid, records: Vec<Arc<Record>>) -> Self {
-        Self { id, records }
+    pub(crate) fn new(state: Arc<ChainState>, root: Arc<Record>) -> Self {
+        Self {
+            state,
+            root,
+            records: OnceLock::new(),
+        }
+    }
+
+    fn all(&self) -> &[Arc<Record>] {
+        self.records.get_or_init(|| {
+            let mut records = self.state.snapshot();
+            records.insert(0, self.root.clone());
+            records
+        })
     }
 
     /// The chain id (UUIDv7).
     pub fn id(&self) -> Uuid {
-        self.id
+        self.state.cid
     }
 
     /// Every record, ordered by index.
     pub fn records(&self) -> impl ExactSizeIterator<Item = &Record> {
-        self.records.iter().map(|r| &**r)
+        self.all().iter().map(|r| &**r)
     }
 
     /// How many records the chain holds.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.all().len()
     }
 
     /// Whether the chain holds no record.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.all().is_empty()
     }
 
     /// The record at `index`.
@@ -58,6 +75,15 @@ impl Chain {
     /// The records that failed.
     pub fn failures(&self) -> impl Iterator<Item = &Record> {
         self.records().filter(|r| r.status == Status::Failed)
+    }
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("id", &self.id())
+            .field("records", &self.len())
+            .finish()
     }
 }
 

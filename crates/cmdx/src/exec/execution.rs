@@ -3,11 +3,11 @@
 use super::Ending;
 use crate::chain::scope::ChainState;
 use crate::ledger::{Record, SCHEMA_VERSION};
-use crate::{Chain, Kind, Runtime, State, Status};
+use crate::{Kind, Runtime, State, Status};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
 /// What the task is, for the record: name, kind, tags.
@@ -31,13 +31,50 @@ pub(crate) struct Execution {
     pub(crate) parent: Option<Uuid>,
     pub(crate) span: tracing::Span,
     pub(crate) input: Option<Box<RawValue>>,
-    pub(crate) started: Instant,
+    pub(crate) clock: Clock,
+}
+
+/// When an execution started: one wall-clock read serves both UUIDs and
+/// the line's `ts` (start + monotonic elapsed time).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
+    wall: SystemTime,
+    since_epoch: Duration,
+    started: Instant,
+}
+
+impl Clock {
+    pub(crate) fn now() -> Self {
+        let wall = SystemTime::now();
+        Self {
+            wall,
+            since_epoch: wall.duration_since(UNIX_EPOCH).unwrap_or_default(),
+            started: Instant::now(),
+        }
+    }
+
+    /// A UUIDv7 for this instant: the millisecond time prefix, then 74
+    /// random bits from a per-thread generator seeded from the OS (ids need
+    /// uniqueness, not secrecy; this is ~10× cheaper than a CSPRNG).
+    pub(crate) fn uuid_v7(&self) -> Uuid {
+        let millis =
+            self.since_epoch.as_secs() * 1000 + u64::from(self.since_epoch.subsec_millis());
+        let [a, b, c, d, e, f, g, h, i, j, ..] = fastrand::u128(..).to_le_bytes();
+        uuid::Builder::from_unix_timestamp_millis(millis, &[a, b, c, d, e, f, g, h, i, j])
+            .into_uuid()
+    }
+
+    /// Time since start, and the wall-clock time it ended.
+    fn end(&self) -> (Duration, SystemTime) {
+        let elapsed = self.started.elapsed();
+        (elapsed, self.wall + elapsed)
+    }
 }
 
 /// The finished record, plus the chain for roots and the failure's origin.
 pub(crate) struct Finished {
     pub(crate) record: Arc<Record>,
-    pub(crate) chain: Option<Chain>,
+    pub(crate) chain: Option<Arc<ChainState>>,
     pub(crate) origin: Option<Arc<Record>>,
 }
 
@@ -55,9 +92,10 @@ impl Execution {
         let ids = trace.and_then(|t| t.trace_ids(&self.span));
         let (trace_id, span_id) =
             ids.map_or((None, None), |ids| (Some(ids.trace_id), Some(ids.span_id)));
+        let (elapsed, ended) = self.clock.end();
         let record = Arc::new(Record {
             v: SCHEMA_VERSION,
-            ts: chrono::Utc::now(),
+            ts: ended.into(),
             cid: self.chain.cid,
             xid: self.chain.xid.as_deref().map(str::to_owned),
             tid: self.tid,
@@ -71,7 +109,7 @@ impl Execution {
             reason: ending.reason,
             metadata: ending.metadata,
             input: self.input,
-            duration_ms: millis(self.started.elapsed()),
+            duration_ms: millis(elapsed),
             retries: ending.retries,
             rolled_back: ending.rolled_back,
             cause: ending.cause,
@@ -86,7 +124,11 @@ impl Execution {
             trace.finish(&self.span, &record);
         }
         self.runtime.ledger().write(&record);
-        self.chain.push(record.clone());
+        // A root's record travels with its outcome; only descendants are
+        // kept in the chain state, so a lone task allocates no list.
+        if !record.root {
+            self.chain.push(record.clone());
+        }
         let origin = origin.map(|tid| {
             if tid == record.tid {
                 record.clone()
@@ -94,9 +136,7 @@ impl Execution {
                 self.chain.find(tid).unwrap_or_else(|| record.clone())
             }
         });
-        let chain = record
-            .root
-            .then(|| Chain::new(self.chain.cid, self.chain.snapshot()));
+        let chain = record.root.then_some(self.chain);
         Finished {
             record,
             chain,
@@ -106,8 +146,8 @@ impl Execution {
 }
 
 /// Milliseconds, rounded to the microsecond.
-fn millis(elapsed: std::time::Duration) -> f64 {
-    (elapsed.as_micros() as f64) / 1000.0
+fn millis(elapsed: Duration) -> f64 {
+    elapsed.as_secs() as f64 * 1000.0 + f64::from(elapsed.subsec_micros()) / 1000.0
 }
 
 /// Ends the execution as `cancelled` if dropped before [`Pending::finish`]:

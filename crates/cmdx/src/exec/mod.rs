@@ -16,7 +16,7 @@ mod execution;
 mod span;
 
 pub(crate) use ending::Ending;
-pub(crate) use execution::{Execution, Pending, Spec};
+pub(crate) use execution::{Clock, Execution, Pending, Spec};
 
 use crate::chain::scope::{self, ChainState, Frame, Scope};
 use crate::input::FieldErrors;
@@ -26,9 +26,7 @@ use serde_json::value::RawValue;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
 use tracing::Instrument;
-use uuid::Uuid;
 
 /// Something the engine can execute: a task, or a workflow.
 pub(crate) trait Executable: Send + Sync {
@@ -66,12 +64,13 @@ pub(crate) fn begin(spec: Spec, input: impl FnOnce() -> Option<Box<RawValue>>) -
         Some(scope) => (scope.runtime, scope.frame),
         None => (Runtime::current(), None),
     };
+    let clock = Clock::now();
     let (chain, parent) = match frame {
         Some(frame) => (frame.chain, frame.parent),
-        None => (Arc::new(ChainState::new(Uuid::now_v7(), None)), None),
+        None => (Arc::new(ChainState::new(clock.uuid_v7(), None)), None),
     };
     let index = chain.next_index();
-    let tid = Uuid::now_v7();
+    let tid = clock.uuid_v7();
     let span = span::start(&spec, chain.cid, chain.xid.as_deref(), tid, index);
     if let (Some(trace), Some(undone)) = (runtime.trace(), &spec.link) {
         trace.link(&span, undone);
@@ -90,7 +89,7 @@ pub(crate) fn begin(spec: Spec, input: impl FnOnce() -> Option<Box<RawValue>>) -
         parent,
         span,
         input,
-        started: Instant::now(),
+        clock,
     })
 }
 
@@ -119,7 +118,10 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
     });
     let (value, ending) = run(&unit, &pending, invalid, context).await;
     let finished = pending.finish(ending);
-    Outcome::new(finished.record, value, finished.chain, finished.origin)
+    let chain = finished
+        .chain
+        .map(|state| crate::Chain::new(state, finished.record.clone()));
+    Outcome::new(finished.record, value, chain, finished.origin)
 }
 
 async fn run<E: Executable>(

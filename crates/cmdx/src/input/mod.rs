@@ -1,7 +1,6 @@
 //! Inputs: validation with `garde`, lenient coercion of untyped JSON, and
 //! redaction of sensitive fields.
 
-#[path = "/work/coerce_stub.rs"]
 mod coerce;
 mod secret;
 
@@ -56,14 +55,12 @@ where
 {
     let coerced = coerce::coerce::<T>(input);
     let mut errors = coerced.errors;
-    if let Some(value) = &coerced.value {
-        if let Err(invalid) = validate(value) {
-            for (field, messages) in invalid {
-                // A field that could not be coerced holds a placeholder:
-                // its validation messages would only add noise.
-                if !errors.keys().any(|bad| top_level(bad) == top_level(&field)) {
-                    errors.insert(field, messages);
-                }
+    if let Some(Err(invalid)) = coerced.value.as_ref().map(validate) {
+        for (field, messages) in invalid {
+            // A field that could not be coerced holds a placeholder:
+            // its validation messages would only add noise.
+            if !errors.keys().any(|bad| top_level(bad) == top_level(&field)) {
+                errors.insert(field, messages);
             }
         }
     }

@@ -57,6 +57,16 @@ impl MemoryLedger {
             .collect()
     }
 
+    /// How many lines were written (and not taken).
+    pub fn len(&self) -> usize {
+        self.guard().len()
+    }
+
+    /// Whether no line was written (or all were taken).
+    pub fn is_empty(&self) -> bool {
+        self.guard().is_empty()
+    }
+
     /// Removes and returns every line written so far.
     pub fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.guard())
@@ -71,7 +81,11 @@ impl MemoryLedger {
 
 impl LedgerSink for MemoryLedger {
     fn write(&self, line: &[u8], _: &Record) {
-        let text = String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(line));
-        self.guard().push(text.into_owned());
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(line).into_owned(),
+        };
+        self.guard().push(text);
     }
 }

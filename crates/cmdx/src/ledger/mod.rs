@@ -7,6 +7,7 @@
 //! stdout, a full disk) are swallowed: the ledger never panics the program
 //! and never turns a successful execution into a failure.
 
+mod line;
 mod memory;
 mod record;
 

@@ -1,7 +1,7 @@
 //! [`Record`]: one execution, as it appears on one ledger line.
 
 use crate::{Kind, State, Status};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -100,7 +100,7 @@ impl Record {
         // Every field serializes infallibly (strings, numbers, maps with
         // string keys, raw JSON), so an error here would be a bug in this
         // file; fall back to a minimal line rather than lose the execution.
-        if serde_json::to_writer(&mut *out, self).is_err() {
+        if super::line::write(self, out).is_err() {
             out.clear();
             let fallback = serde_json::json!({
                 "v": self.v, "cid": self.cid, "tid": self.tid, "task": self.task,
@@ -113,7 +113,9 @@ impl Record {
 }
 
 fn ts_millis<S: Serializer>(ts: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&ts.to_rfc3339_opts(SecondsFormat::Millis, true))
+    let mut text = Vec::with_capacity(24);
+    super::line::timestamp(ts, &mut text);
+    s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
 }
 
 fn raw_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {

@@ -58,7 +58,8 @@ fn wide(value: &Value) -> Result<Wide, String> {
             } else if let Some(i) = n.as_i64() {
                 Ok(Wide::Negative(i.into()))
             } else {
-                n.as_f64().map_or_else(|| Err(INTEGER.into()), wide_from_float)
+                n.as_f64()
+                    .map_or_else(|| Err(INTEGER.into()), wide_from_float)
             }
         }
         Value::String(s) => wide_from_text(s.trim()),
@@ -108,7 +109,9 @@ pub(super) fn float(value: &Value) -> Result<f64, String> {
         Value::String(s) => s.trim().parse::<f64>().ok(),
         _ => None,
     };
-    parsed.filter(|f| f.is_finite()).ok_or_else(|| NUMBER.into())
+    parsed
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| NUMBER.into())
 }
 
 /// Reads an `f32`, rejecting values outside its finite range.
