@@ -157,8 +157,14 @@ impl Telemetry {
 
     /// Runs `fut` with this telemetry's runtime and subscriber current
     /// (nothing global): for tests, or several configurations in one
-    /// process. Spans of tasks spawned onto other threads use the global
-    /// subscriber instead.
+    /// process.
+    ///
+    /// Prefer [`init`](crate::init) in programs. A scoped subscriber only
+    /// covers the future's own polls: spans created on other threads use
+    /// the global subscriber, and a span that another thread closes (sqlx's
+    /// SQLite worker keeps the span current at each query) releases its
+    /// parent through that thread's default subscriber — so with a scoped
+    /// one the parent span is never closed nor exported.
     pub fn scope<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> {
         let scoped = self.runtime.scope(fut);
         let dispatch = self.dispatch.clone();
@@ -167,6 +173,32 @@ impl Telemetry {
                 Some(dispatch) => scoped.with_subscriber(dispatch).await,
                 None => scoped.await,
             }
+        }
+    }
+
+    /// Exports the spans that have ended so far and keeps exporting
+    /// afterwards. Like [`shutdown`](Self::shutdown), the blocking part runs
+    /// on a thread of its own. The SDK waits at most 5 s.
+    pub async fn flush(&self) -> Result<(), ShutdownError> {
+        let Some(exporting) = &self.exporting else {
+            return Ok(());
+        };
+        let provider = exporting.provider.clone();
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("cmdx-telemetry-flush".into())
+            .spawn(move || {
+                let _ = sender.send(provider.force_flush());
+            });
+        if spawned.is_err() {
+            return Err(ShutdownError::failed(
+                "no thread could be started to flush the exporter".into(),
+            ));
+        }
+        match receiver.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(ShutdownError::failed(error.to_string())),
+            Err(_) => Err(ShutdownError::failed("the flush thread stopped".into())),
         }
     }
 

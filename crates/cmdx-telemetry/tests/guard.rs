@@ -99,3 +99,21 @@ fn dropping_the_guard_flushes_grpc_spans_from_a_current_thread_runtime() {
     drop(receiver);
     collector.shutdown_background();
 }
+
+#[tokio::test]
+async fn without_an_endpoint_nothing_is_exported_and_trace_ids_are_null() {
+    let ledger = MemoryLedger::new();
+    let telemetry = Telemetry::builder()
+        .read_env(false)
+        .ledger(ledger.clone())
+        .build()
+        .expect("telemetry builds");
+    assert!(!telemetry.is_exporting());
+    assert!(telemetry.dispatch().is_none());
+    let outcome = telemetry.scope(Ping {}.execute()).await;
+    assert!(outcome.is_success());
+    let line = &ledger.values()[0];
+    assert_eq!(line["trace_id"], serde_json::Value::Null);
+    assert_eq!(line["span_id"], serde_json::Value::Null);
+    telemetry.shutdown().await.expect("nothing to flush");
+}

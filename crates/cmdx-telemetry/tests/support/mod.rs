@@ -1,39 +1,96 @@
-//! Spans exported over OTLP to a real receiver on 127.0.0.1 match the chain
-//! and the ledger lines.
+//! Shared by `export_grpc.rs` and `export_http.rs`: one receiver and one
+//! telemetry per test binary, installed as the *global* subscriber — as
+//! `cmdx_telemetry::init()` does — and the test bodies both run.
+//!
+//! Why global: sqlx's SQLite worker thread keeps the span current at each
+//! query and closes it on its own thread. `tracing-subscriber`'s registry
+//! then releases the span's parent through the thread's default
+//! subscriber; with a subscriber scoped to the test's future, that release
+//! is lost and the parent span never closes.
+
+#![allow(dead_code, unreachable_pub)]
 
 use cmdx::prelude::*;
 use cmdx::{BoxError, Ledger};
 use cmdx_examples::inventory::{Inventory, ProcessOrder, ReceiveStock};
 use cmdx_telemetry::{OtelBridge, Protocol, Telemetry};
 use cmdx_test::Capture;
-use cmdx_test::otlp::{OtlpReceiver, assert_spans_match_lines};
+use cmdx_test::otlp::{OtlpReceiver, ReceivedSpan, assert_spans_match_lines};
 use serde_json::{Value, json};
-use std::time::Duration;
-use tracing::instrument::WithSubscriber;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
-/// Telemetry exporting to `receiver`, nothing global, ledger off (the
-/// capture writes the lines).
-fn telemetry_for(receiver: &OtlpReceiver, protocol: Protocol) -> Telemetry {
-    Telemetry::builder()
-        .read_env(false)
-        .service_name("inventory-test")
-        .endpoint(receiver.endpoint())
-        .protocol(protocol)
-        .ledger(Ledger::off())
-        .shutdown_timeout(Duration::from_secs(5))
-        .build()
-        .expect("telemetry builds")
+/// A receiver on its own runtime, and the telemetry exporting to it.
+pub struct Fixture {
+    pub receiver: OtlpReceiver,
+    pub telemetry: Telemetry,
+    _collector: tokio::runtime::Runtime,
 }
 
-async fn process_order_chain(protocol: Protocol) {
-    let receiver = match protocol {
-        Protocol::Grpc => OtlpReceiver::grpc().await,
-        _ => OtlpReceiver::http().await,
-    };
-    let telemetry = telemetry_for(&receiver, protocol);
+static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+
+/// The binary's fixture; the first call picks the protocol.
+pub fn fixture(protocol: Protocol) -> &'static Fixture {
+    FIXTURE.get_or_init(|| {
+        // A runtime of its own (built off the test's runtime thread), so
+        // the receiver outlives each test's runtime.
+        std::thread::spawn(move || {
+            let collector = tokio::runtime::Runtime::new().expect("collector runtime");
+            let receiver = collector.block_on(async {
+                match protocol {
+                    Protocol::Grpc => OtlpReceiver::grpc().await,
+                    _ => OtlpReceiver::http().await,
+                }
+            });
+            let telemetry = Telemetry::builder()
+                .read_env(false)
+                .service_name("inventory-test")
+                .endpoint(receiver.endpoint())
+                .protocol(protocol)
+                .ledger(Ledger::off())
+                .build()
+                .expect("telemetry builds");
+            tracing::dispatcher::set_global_default(telemetry.dispatch().expect("exporting"))
+                .expect("the only global subscriber of this test binary");
+            Fixture {
+                receiver,
+                telemetry,
+                _collector: collector,
+            }
+        })
+        .join()
+        .expect("fixture thread")
+    })
+}
+
+impl Fixture {
+    /// Flushes until `count` spans of chain `cid` arrived (at most 5 s),
+    /// then returns them.
+    pub async fn spans_of(&self, cid: uuid::Uuid, count: usize) -> Vec<ReceivedSpan> {
+        let cid = json!(cid.to_string());
+        let of_chain = || {
+            self.receiver
+                .spans()
+                .into_iter()
+                .filter(|s| s.attribute("cmdx.cid").as_ref() == Some(&cid))
+                .collect::<Vec<_>>()
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while of_chain().len() < count && Instant::now() < deadline {
+            self.telemetry.flush().await.expect("flushed");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // Anything beyond `count` would have arrived with the same flush.
+        self.telemetry.flush().await.expect("flushed");
+        of_chain()
+    }
+}
+
+pub async fn process_order_is_one_trace_shaped_like_its_chain(protocol: Protocol) {
+    let fixture = fixture(protocol);
     let inventory = Inventory::in_memory().await.expect("sqlite in memory");
     let capture = Capture::with(|b| b.resource(inventory.clone()).trace_bridge(OtelBridge::new()));
-    let dispatch = telemetry.dispatch().expect("exporting");
     let order = capture
         .run(async {
             let received = ReceiveStock {
@@ -53,17 +110,11 @@ async fn process_order_chain(protocol: Protocol) {
             .execute()
             .await
         })
-        .with_subscriber(dispatch)
         .await;
     assert!(order.is_success(), "{:?}", order.reason());
-    telemetry.shutdown().await.expect("spans exported");
 
     let lines = capture.chain(order.chain_id());
-    let spans: Vec<_> = receiver
-        .spans()
-        .into_iter()
-        .filter(|s| s.attribute("cmdx.cid") == Some(json!(order.chain_id().to_string())))
-        .collect();
+    let spans = fixture.spans_of(order.chain_id(), 3).await;
     assert_eq!(spans.len(), 3, "one span per execution of the chain");
     let mut names: Vec<&str> = spans.iter().map(|s| s.name()).collect();
     names.sort_unstable();
@@ -75,16 +126,19 @@ async fn process_order_chain(protocol: Protocol) {
             "Inventory::ReserveStock"
         ]
     );
-    let trace_ids: std::collections::BTreeSet<String> = spans.iter().map(|s| s.trace_id()).collect();
+    let trace_ids: BTreeSet<String> = spans.iter().map(|s| s.trace_id()).collect();
     assert_eq!(trace_ids.len(), 1, "the chain is one trace");
     let by_tid = assert_spans_match_lines(&spans, &lines);
 
     // Parent links, as indexes, equal the chain's.
-    let index_of_span: std::collections::BTreeMap<String, u64> = spans
+    let index_of_span: BTreeMap<String, u64> = spans
         .iter()
-        .map(|s| (s.span_id(), s.attribute("cmdx.index").and_then(|v| v.as_u64()).unwrap_or(u64::MAX)))
+        .map(|s| {
+            let index = s.attribute("cmdx.index").and_then(|v| v.as_u64());
+            (s.span_id(), index.expect("an integer cmdx.index"))
+        })
         .collect();
-    let span_parents: std::collections::BTreeMap<u64, Option<u64>> = spans
+    let span_parents: BTreeMap<u64, Option<u64>> = spans
         .iter()
         .map(|s| {
             let index = index_of_span[&s.span_id()];
@@ -101,19 +155,11 @@ async fn process_order_chain(protocol: Protocol) {
     assert!(root.attribute("thread.id").is_none(), "optional extras are off");
     assert!(root.attribute("busy_ns").is_none(), "optional extras are off");
     assert!(
-        spans.iter().all(|s| s.attribute("sku").is_none() && s.attribute("cmdx.input").is_none()),
+        spans
+            .iter()
+            .all(|s| s.attribute("sku").is_none() && s.attribute("input").is_none()),
         "inputs are not span attributes"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn process_order_is_one_trace_shaped_like_its_chain_over_grpc() {
-    process_order_chain(Protocol::Grpc).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn process_order_is_one_trace_shaped_like_its_chain_over_http_protobuf() {
-    process_order_chain(Protocol::HttpProtobuf).await;
 }
 
 #[derive(Debug)]
@@ -149,9 +195,9 @@ impl Task for ChargeCard {
 
 /// Awaits `ChargeCard` strictly: its failure propagates.
 #[derive(Debug, Serialize, Deserialize, Validate)]
-struct Checkout {
+pub struct Checkout {
     #[garde(range(min = 1))]
-    cents: i64,
+    pub cents: i64,
 }
 
 impl Task for Checkout {
@@ -168,23 +214,15 @@ impl Task for Checkout {
     }
 }
 
-async fn failing_chain(protocol: Protocol) {
-    let receiver = match protocol {
-        Protocol::Grpc => OtlpReceiver::grpc().await,
-        _ => OtlpReceiver::http().await,
-    };
-    let telemetry = telemetry_for(&receiver, protocol);
+pub async fn a_failing_nested_chain_exports_error_status_and_exception_events(protocol: Protocol) {
+    let fixture = fixture(protocol);
     let capture = Capture::with(|b| b.trace_bridge(OtelBridge::new()));
-    let outcome = capture
-        .run(Checkout { cents: 1200 }.execute())
-        .with_subscriber(telemetry.dispatch().expect("exporting"))
-        .await;
+    let outcome = capture.run(Checkout { cents: 1200 }.execute()).await;
     assert!(outcome.is_failed());
-    telemetry.shutdown().await.expect("spans exported");
 
     let lines = capture.chain(outcome.chain_id());
     assert_eq!(lines.len(), 2);
-    let spans = receiver.spans();
+    let spans = fixture.spans_of(outcome.chain_id(), 2).await;
     assert_eq!(spans.len(), 2);
     let by_tid = assert_spans_match_lines(&spans, &lines);
     for line in &lines {
@@ -207,19 +245,11 @@ async fn failing_chain(protocol: Protocol) {
     }
     let secret_seen = spans.iter().any(|s| {
         s.attributes().values().any(|v| v.to_string().contains("4111"))
-            || s.events().iter().any(|(_, a)| a.values().any(|v| v.to_string().contains("4111")))
+            || s.events()
+                .iter()
+                .any(|(_, a)| a.values().any(|v| v.to_string().contains("4111")))
     });
     assert!(!secret_seen, "a secret input reached a span");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_nested_chain_exports_error_status_and_exception_events_over_grpc() {
-    failing_chain(Protocol::Grpc).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_nested_chain_exports_error_status_and_exception_events_over_http_protobuf() {
-    failing_chain(Protocol::HttpProtobuf).await;
 }
 
 #[derive(Debug, Serialize, Deserialize, Validate)]
@@ -232,18 +262,12 @@ impl Task for Boom {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panic_is_an_exception_event_of_type_panic() {
-    let receiver = OtlpReceiver::http().await;
-    let telemetry = telemetry_for(&receiver, Protocol::HttpProtobuf);
+pub async fn a_panic_is_an_exception_event_of_type_panic(protocol: Protocol) {
+    let fixture = fixture(protocol);
     let capture = Capture::with(|b| b.trace_bridge(OtelBridge::new()));
-    let outcome = capture
-        .run(Boom {}.execute())
-        .with_subscriber(telemetry.dispatch().expect("exporting"))
-        .await;
+    let outcome = capture.run(Boom {}.execute()).await;
     assert!(outcome.is_failed());
-    telemetry.shutdown().await.expect("spans exported");
-    let spans = receiver.spans();
+    let spans = fixture.spans_of(outcome.chain_id(), 1).await;
     assert_eq!(spans.len(), 1);
     let (_, exception) = spans[0]
         .events()
@@ -252,23 +276,4 @@ async fn a_panic_is_an_exception_event_of_type_panic() {
         .expect("an exception event");
     assert_eq!(exception.get("exception.type"), Some(&json!("panic")));
     assert_eq!(exception.get("exception.message"), Some(&json!("panicked: boom")));
-}
-
-#[tokio::test]
-async fn without_a_tracer_ledger_lines_have_null_trace_ids() {
-    let telemetry = Telemetry::builder()
-        .read_env(false)
-        .ledger(Ledger::off())
-        .build()
-        .expect("telemetry builds");
-    assert!(!telemetry.is_exporting());
-    assert!(telemetry.dispatch().is_none());
-    let capture = Capture::with(|b| b.trace_bridge(OtelBridge::new()));
-    let outcome = capture.run(Checkout { cents: 5 }.execute()).await;
-    assert!(outcome.is_failed());
-    for line in capture.values() {
-        assert_eq!(line["trace_id"], Value::Null);
-        assert_eq!(line["span_id"], Value::Null);
-    }
-    telemetry.shutdown().await.expect("nothing to flush");
 }
