@@ -78,7 +78,8 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1));
     group.bench_function("bare async fn", |b| {
-        b.to_async(&rt).iter(|| bare(black_box("SKU-1234"), black_box(5)));
+        b.to_async(&rt)
+            .iter(|| bare(black_box("SKU-1234"), black_box(5)));
     });
     group.bench_function("tracing off, ledger off", |b| {
         b.to_async(&rt).iter(|| quiet.scope(task().execute()));

@@ -53,8 +53,11 @@ impl Task for PlaceOrder {
             .await?;
         match response.status() {
             StatusCode::OK => Ok(()),
-            status => fail!("Inventory refused the reservation", code = "reservation_refused",
-                            http_status = status.as_u16()),
+            status => fail!(
+                "Inventory refused the reservation",
+                code = "reservation_refused",
+                http_status = status.as_u16()
+            ),
         }
     }
 }
@@ -95,7 +98,10 @@ async fn place_order(
     } else {
         StatusCode::CONFLICT
     };
-    (status, format!("{} {}", outcome.status(), outcome.chain_id()))
+    (
+        status,
+        format!("{} {}", outcome.status(), outcome.chain_id()),
+    )
 }
 
 async fn serve(app: axum::Router) -> Result<String, Box<dyn std::error::Error>> {
@@ -121,7 +127,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let inventory_url = serve(
         axum::Router::new()
-            .route("/reserve/{sku}/{quantity}/{order_id}", axum::routing::post(reserve))
+            .route(
+                "/reserve/{sku}/{quantity}/{order_id}",
+                axum::routing::post(reserve),
+            )
             .with_state(inventory_telemetry.clone()),
     )
     .await?;
@@ -135,7 +144,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let orders_url = serve(
         axum::Router::new()
-            .route("/orders/{sku}/{quantity}/{order_id}", axum::routing::post(place_order))
+            .route(
+                "/orders/{sku}/{quantity}/{order_id}",
+                axum::routing::post(place_order),
+            )
             .with_state(orders_telemetry.clone()),
     )
     .await?;
@@ -158,7 +170,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (quantity, order_id) in [(5, 401), (50, 402)] {
         eprintln!("# POST /orders/SKU-1234/{quantity}/{order_id} to the orders service");
         let response = client
-            .post(format!("{orders_url}/orders/SKU-1234/{quantity}/{order_id}"))
+            .post(format!(
+                "{orders_url}/orders/SKU-1234/{quantity}/{order_id}"
+            ))
             .send()
             .await?;
         eprintln!(
@@ -167,7 +181,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             response.text().await?
         );
     }
-    eprintln!("# Each order's two lines share the cid; the inventory line's parent is the order's tid");
+    eprintln!(
+        "# Each order's two lines share the cid; the inventory line's parent is the order's tid"
+    );
 
     for telemetry in [orders_telemetry, inventory_telemetry] {
         if let Some(telemetry) = Arc::into_inner(telemetry) {

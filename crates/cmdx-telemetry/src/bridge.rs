@@ -46,8 +46,8 @@ impl TraceBridge for OtelBridge {
         let span_context = context.span().span_context().clone();
         span_context.is_valid().then(|| {
             TraceIds::new(
-                span_context.trace_id().to_string(),
-                span_context.span_id().to_string(),
+                hex(&span_context.trace_id().to_bytes()),
+                hex(&span_context.span_id().to_bytes()),
             )
         })
     }
@@ -93,6 +93,22 @@ impl TraceBridge for OtelBridge {
     }
 }
 
+/// Lowercase hex, without going through `fmt` (this runs for every
+/// execution).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0_u8; 32];
+    let len = bytes.len().min(16);
+    for (i, byte) in bytes[..len].iter().enumerate() {
+        buf[2 * i] = DIGITS[usize::from(byte >> 4)];
+        buf[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+    // Only ASCII hex digits were written.
+    std::str::from_utf8(&buf[..2 * len])
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
 /// Strings, booleans and numbers; objects, arrays and nulls are left to the
 /// ledger line.
 fn scalar(value: &Json) -> Option<Value> {
@@ -110,6 +126,16 @@ fn scalar(value: &Json) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_matches_the_opentelemetry_formatting() {
+        let trace_id = TraceId::from_bytes([
+            0, 1, 2, 0xab, 0xcd, 0xef, 9, 10, 11, 12, 13, 14, 15, 16, 0xfe, 0xff,
+        ]);
+        assert_eq!(hex(&trace_id.to_bytes()), trace_id.to_string());
+        let span_id = SpanId::from_bytes([0xde, 0xad, 0, 1, 2, 3, 4, 5]);
+        assert_eq!(hex(&span_id.to_bytes()), span_id.to_string());
+    }
 
     #[test]
     fn only_scalars_become_attributes() {

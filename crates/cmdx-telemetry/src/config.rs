@@ -202,7 +202,10 @@ mod tests {
         )
         .expect_err("http/json is not supported");
         let message = error.to_string();
-        assert!(message.contains(PROTOCOL) && message.contains("http/json"), "{message}");
+        assert!(
+            message.contains(PROTOCOL) && message.contains("http/json"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -22,10 +22,10 @@
 //! recorded under.
 
 use cmdx::{ChainScope, Cx};
-use opentelemetry::{Context, KeyValue};
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use std::collections::HashMap;
 use std::future::Future;
@@ -109,7 +109,9 @@ pub fn extract(carrier: &dyn Extractor) -> Incoming {
     };
     let chain_id = uuid(BAGGAGE_CHAIN_ID);
     let parent = uuid(BAGGAGE_PARENT);
-    let xid = baggage.get(BAGGAGE_XID).map(|value| value.as_str().to_owned());
+    let xid = baggage
+        .get(BAGGAGE_XID)
+        .map(|value| value.as_str().to_owned());
     Incoming {
         context,
         chain_id,
@@ -180,6 +182,13 @@ impl Incoming {
     /// and trace: executions started directly inside it get spans whose
     /// parent is the caller's span, so the trace tree stays the chain tree
     /// across the hop.
+    ///
+    /// The caller's context is made OpenTelemetry's current context while
+    /// `fut` is polled, and a span with no `tracing` parent takes it as its
+    /// parent. Inside a `tracing` span of your own (a request span), that
+    /// span is the parent instead: give it the caller's context with
+    /// `span.set_parent(incoming.otel_context().clone())`, or turn on
+    /// [`TelemetryBuilder::context_activation`](crate::TelemetryBuilder::context_activation).
     pub fn run<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
         self.chain_scope().run(fut).with_context(self.context)
     }

@@ -33,6 +33,7 @@ pub struct Telemetry {
     /// Built once: every scope shares one registry.
     dispatch: Option<Dispatch>,
     extras: bool,
+    activation: bool,
 }
 
 /// The pipeline: provider (with its batch processor), the tracer, and for
@@ -99,12 +100,17 @@ impl Telemetry {
         TelemetryBuilder::new()
     }
 
-    pub(crate) fn new(runtime: Runtime, exporting: Option<Exporting>, extras: bool) -> Self {
+    pub(crate) fn new(
+        runtime: Runtime,
+        exporting: Option<Exporting>,
+        (extras, activation): (bool, bool),
+    ) -> Self {
         let mut telemetry = Self {
             runtime,
             exporting,
             dispatch: None,
             extras,
+            activation,
         };
         telemetry.dispatch = telemetry
             .layer()
@@ -144,7 +150,8 @@ impl Telemetry {
                 .with_location(self.extras)
                 .with_threads(self.extras)
                 .with_tracked_inactivity(self.extras)
-                .with_target(self.extras),
+                .with_target(self.extras)
+                .with_context_activation(self.activation),
         )
     }
 
@@ -270,6 +277,7 @@ impl fmt::Debug for Telemetry {
                 &self.exporting.as_ref().map(|e| e.describe.as_str()),
             )
             .field("otel_extras", &self.extras)
+            .field("context_activation", &self.activation)
             .finish()
     }
 }

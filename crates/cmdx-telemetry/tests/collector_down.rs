@@ -2,8 +2,8 @@
 //! spans: the batch queue is bounded and drops, and shutdown gives up on
 //! time. (Alone in its test binary: it measures the process's memory.)
 
-use cmdx::prelude::*;
 use cmdx::Ledger;
+use cmdx::prelude::*;
 use cmdx_telemetry::{BatchConfigBuilder, Protocol, Telemetry};
 use std::time::{Duration, Instant};
 
@@ -71,7 +71,10 @@ async fn a_closed_collector_port_neither_blocks_executions_nor_grows_memory() {
             .await;
             durations.push(started.elapsed());
             assert!(outcome.is_success());
-            assert!(outcome.record().trace_id.is_some(), "spans are still traced");
+            assert!(
+                outcome.record().trace_id.is_some(),
+                "spans are still traced"
+            );
         }
         durations.sort_unstable();
         (durations, baseline)

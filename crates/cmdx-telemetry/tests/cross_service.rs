@@ -2,8 +2,8 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use cmdx::{ChainScope, MemoryLedger};
 use cmdx::prelude::*;
+use cmdx::{ChainScope, MemoryLedger};
 use cmdx_telemetry::propagation::{extract_headers, inject_headers};
 use cmdx_telemetry::{Protocol, Telemetry};
 use cmdx_test::otlp::{OtlpReceiver, assert_spans_match_lines};
@@ -101,7 +101,14 @@ async fn a_chain_across_an_http_hop_is_one_trace_with_one_chain_id() {
     let orders = telemetry("orders", &receiver, &orders_ledger);
     let runtime = orders.runtime().with_resource(InventoryUrl(url));
     let outcome = orders
-        .scope(runtime.scope(PlaceOrder { sku: "SKU-1".into() }.execute()))
+        .scope(
+            runtime.scope(
+                PlaceOrder {
+                    sku: "SKU-1".into(),
+                }
+                .execute(),
+            ),
+        )
         .await;
     assert!(outcome.is_success(), "{:?}", outcome.reason());
     server.abort();
@@ -163,13 +170,23 @@ async fn a_job_payload_map_carries_the_chain_and_the_trace_to_the_worker() {
     assert_eq!(incoming.chain_id(), Some(enqueued.chain_id()));
     assert_eq!(incoming.xid(), Some("job-7"));
     let done = worker
-        .scope(incoming.run(ReserveRemotely { sku: "SKU-2".into() }.execute()))
+        .scope(
+            incoming.run(
+                ReserveRemotely {
+                    sku: "SKU-2".into(),
+                }
+                .execute(),
+            ),
+        )
         .await;
     assert!(done.is_success());
     producer.shutdown().await.expect("exported");
     worker.shutdown().await.expect("exported");
 
-    let lines = vec![worker_ledger.values()[0].clone(), producer_ledger.values()[0].clone()];
+    let lines = vec![
+        worker_ledger.values()[0].clone(),
+        producer_ledger.values()[0].clone(),
+    ];
     assert_eq!(lines[0]["cid"], lines[1]["cid"]);
     assert_eq!(lines[0]["xid"], json!("job-7"));
     assert_eq!(lines[0]["parent"], lines[1]["tid"]);

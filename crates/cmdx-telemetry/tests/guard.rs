@@ -1,8 +1,8 @@
 //! The guard flushes pending spans — also from a `current_thread` runtime,
 //! where the SDK's blocking flush would otherwise stall the gRPC exporter.
 
-use cmdx::prelude::*;
 use cmdx::MemoryLedger;
+use cmdx::prelude::*;
 use cmdx_telemetry::{Protocol, Telemetry};
 use cmdx_test::otlp::OtlpReceiver;
 use std::time::{Duration, Instant};
@@ -42,7 +42,10 @@ async fn shutdown_flushes_on_current_thread(protocol: Protocol) {
         let outcome = telemetry.scope(Ping {}.execute()).await;
         assert!(outcome.is_success());
     }
-    assert!(receiver.spans().is_empty(), "nothing is exported before the flush");
+    assert!(
+        receiver.spans().is_empty(),
+        "nothing is exported before the flush"
+    );
     let started = Instant::now();
     telemetry.shutdown().await.expect("pending spans exported");
     assert!(
@@ -55,7 +58,10 @@ async fn shutdown_flushes_on_current_thread(protocol: Protocol) {
     let span_ids: Vec<String> = spans.iter().map(|s| s.span_id()).collect();
     for line in ledger.values() {
         let span_id = line["span_id"].as_str().expect("lines carry span ids");
-        assert!(span_ids.iter().any(|id| id == span_id), "{span_id} was exported");
+        assert!(
+            span_ids.iter().any(|id| id == span_id),
+            "{span_id} was exported"
+        );
     }
 }
 

@@ -56,7 +56,9 @@ impl OtlpReceiver {
     /// Outside a tokio runtime, or if no loopback port can be bound.
     pub async fn grpc() -> Self {
         let listener = bind().await;
-        let addr = listener.local_addr().expect("a bound listener has an address");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         let spans = Received::default();
         let service = TraceServiceServer::new(GrpcReceiver(spans.clone()));
         let server = tokio::spawn(async move {
@@ -81,7 +83,9 @@ impl OtlpReceiver {
     /// Outside a tokio runtime, or if no loopback port can be bound.
     pub async fn http() -> Self {
         let listener = bind().await;
-        let addr = listener.local_addr().expect("a bound listener has an address");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         let spans = Received::default();
         let app = axum::Router::new()
             .route("/v1/traces", axum::routing::post(receive_http))
@@ -278,7 +282,9 @@ fn json(value: Option<&AnyValue>) -> Value {
             Value::Array(array.values.iter().map(|v| json(Some(v))).collect())
         }
         Some(Any::BytesValue(bytes)) => Value::from(hex(bytes)),
-        Some(Any::KvlistValue(list)) => Value::Object(attributes(&list.values).into_iter().collect()),
+        Some(Any::KvlistValue(list)) => {
+            Value::Object(attributes(&list.values).into_iter().collect())
+        }
         _ => Value::Null,
     }
 }
@@ -306,7 +312,11 @@ pub fn assert_spans_match_lines(
                 .iter()
                 .filter(|s| s.attribute("cmdx.tid").as_ref().and_then(Value::as_str) == Some(tid))
                 .collect();
-            assert_eq!(matching.len(), 1, "spans for execution {tid}: {matching:#?}");
+            assert_eq!(
+                matching.len(),
+                1,
+                "spans for execution {tid}: {matching:#?}"
+            );
             (tid.to_owned(), matching[0].clone())
         })
         .collect();
@@ -314,8 +324,16 @@ pub fn assert_spans_match_lines(
         let tid = line["tid"].as_str().unwrap_or_default();
         let span = &by_tid[tid];
         assert_eq!(span.name(), line["task"], "span name of {tid}");
-        assert_eq!(Some(span.trace_id()), line["trace_id"].as_str().map(str::to_owned), "trace_id of {tid}");
-        assert_eq!(Some(span.span_id()), line["span_id"].as_str().map(str::to_owned), "span_id of {tid}");
+        assert_eq!(
+            Some(span.trace_id()),
+            line["trace_id"].as_str().map(str::to_owned),
+            "trace_id of {tid}"
+        );
+        assert_eq!(
+            Some(span.span_id()),
+            line["span_id"].as_str().map(str::to_owned),
+            "span_id of {tid}"
+        );
         for key in ["cid", "kind", "state", "status"] {
             assert_eq!(
                 span.attribute(&format!("cmdx.{key}")).as_ref(),
@@ -323,7 +341,11 @@ pub fn assert_spans_match_lines(
                 "cmdx.{key} of {tid}"
             );
         }
-        assert_eq!(span.attribute("cmdx.index").as_ref(), Some(&line["index"]), "cmdx.index of {tid}");
+        assert_eq!(
+            span.attribute("cmdx.index").as_ref(),
+            Some(&line["index"]),
+            "cmdx.index of {tid}"
+        );
         let expected_parent = match line["parent"].as_str() {
             None => None,
             Some(parent) => Some(
@@ -333,10 +355,17 @@ pub fn assert_spans_match_lines(
                     .span_id(),
             ),
         };
-        assert_eq!(span.parent_span_id(), expected_parent, "span parent of {tid}");
+        assert_eq!(
+            span.parent_span_id(),
+            expected_parent,
+            "span parent of {tid}"
+        );
         if line["status"] == "failed" {
             assert!(span.is_error(), "the span of failed {tid} has status Error");
-            assert_eq!(span.status_message(), line["reason"].as_str().unwrap_or("failed"));
+            assert_eq!(
+                span.status_message(),
+                line["reason"].as_str().unwrap_or("failed")
+            );
         } else {
             assert!(!span.is_error(), "the span of {tid} is not an error");
         }

@@ -90,7 +90,10 @@ impl Fixture {
 pub async fn process_order_is_one_trace_shaped_like_its_chain(protocol: Protocol) {
     let fixture = fixture(protocol);
     let inventory = Inventory::in_memory().await.expect("sqlite in memory");
-    let capture = Capture::with(|b| b.resource(inventory.clone()).trace_bridge(OtelBridge::new()));
+    let capture = Capture::with(|b| {
+        b.resource(inventory.clone())
+            .trace_bridge(OtelBridge::new())
+    });
     let order = capture
         .run(async {
             let received = ReceiveStock {
@@ -149,11 +152,23 @@ pub async fn process_order_is_one_trace_shaped_like_its_chain(protocol: Protocol
 
     let root = &by_tid[&order.record().tid.to_string()];
     assert_eq!(root.service_name.as_deref(), Some("inventory-test"));
-    assert_eq!(root.attribute("cmdx.task"), Some(json!("Inventory::ProcessOrder")));
+    assert_eq!(
+        root.attribute("cmdx.task"),
+        Some(json!("Inventory::ProcessOrder"))
+    );
     assert_eq!(root.attribute("cmdx.retries"), Some(json!(0)));
-    assert!(root.attribute("code.file.path").is_none(), "optional extras are off");
-    assert!(root.attribute("thread.id").is_none(), "optional extras are off");
-    assert!(root.attribute("busy_ns").is_none(), "optional extras are off");
+    assert!(
+        root.attribute("code.file.path").is_none(),
+        "optional extras are off"
+    );
+    assert!(
+        root.attribute("thread.id").is_none(),
+        "optional extras are off"
+    );
+    assert!(
+        root.attribute("busy_ns").is_none(),
+        "optional extras are off"
+    );
     assert!(
         spans
             .iter()
@@ -229,7 +244,10 @@ pub async fn a_failing_nested_chain_exports_error_status_and_exception_events(pr
         let span = &by_tid[line["tid"].as_str().unwrap_or_default()];
         assert!(span.is_error());
         assert_eq!(span.status_message(), "card gateway refused the connection");
-        assert_eq!(span.attribute("cmdx.metadata.code"), Some(json!("gateway_down")));
+        assert_eq!(
+            span.attribute("cmdx.metadata.code"),
+            Some(json!("gateway_down"))
+        );
         assert_eq!(span.attribute("cmdx.metadata.attempts"), Some(json!(3)));
         assert_eq!(span.attribute("cmdx.metadata.retryable"), Some(json!(true)));
         let exceptions: Vec<_> = span
@@ -237,14 +255,21 @@ pub async fn a_failing_nested_chain_exports_error_status_and_exception_events(pr
             .into_iter()
             .filter(|(name, _)| name == "exception")
             .collect();
-        assert_eq!(exceptions.len(), 1, "one exception event on {}", span.name());
+        assert_eq!(
+            exceptions.len(),
+            1,
+            "one exception event on {}",
+            span.name()
+        );
         assert_eq!(
             exceptions[0].1.get("exception.message"),
             Some(&Value::from(line["cause"].as_str().unwrap_or_default()))
         );
     }
     let secret_seen = spans.iter().any(|s| {
-        s.attributes().values().any(|v| v.to_string().contains("4111"))
+        s.attributes()
+            .values()
+            .any(|v| v.to_string().contains("4111"))
             || s.events()
                 .iter()
                 .any(|(_, a)| a.values().any(|v| v.to_string().contains("4111")))
@@ -275,5 +300,8 @@ pub async fn a_panic_is_an_exception_event_of_type_panic(protocol: Protocol) {
         .find(|(name, _)| name == "exception")
         .expect("an exception event");
     assert_eq!(exception.get("exception.type"), Some(&json!("panic")));
-    assert_eq!(exception.get("exception.message"), Some(&json!("panicked: boom")));
+    assert_eq!(
+        exception.get("exception.message"),
+        Some(&json!("panicked: boom"))
+    );
 }
