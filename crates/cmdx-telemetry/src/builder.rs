@@ -185,7 +185,7 @@ impl TelemetryBuilder {
                 self.shutdown_timeout,
                 "custom exporter".to_owned(),
             )),
-            None => match config::resolve(&lookup, &self.overrides)? {
+            None => match config::resolve(lookup, &self.overrides)? {
                 None => None,
                 Some(target) => {
                     let (processor, io) =

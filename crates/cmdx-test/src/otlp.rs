@@ -346,15 +346,12 @@ pub fn assert_spans_match_lines(
             Some(&line["index"]),
             "cmdx.index of {tid}"
         );
-        let expected_parent = match line["parent"].as_str() {
-            None => None,
-            Some(parent) => Some(
-                by_tid
-                    .get(parent)
-                    .unwrap_or_else(|| panic!("the parent {parent} of {tid} has no line here"))
-                    .span_id(),
-            ),
-        };
+        let expected_parent = line["parent"].as_str().map(|parent| {
+            by_tid
+                .get(parent)
+                .unwrap_or_else(|| panic!("the parent {parent} of {tid} has no line here"))
+                .span_id()
+        });
         assert_eq!(
             span.parent_span_id(),
             expected_parent,
