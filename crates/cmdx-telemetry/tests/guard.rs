@@ -123,3 +123,38 @@ async fn without_an_endpoint_nothing_is_exported_and_trace_ids_are_null() {
     assert_eq!(line["span_id"], serde_json::Value::Null);
     telemetry.shutdown().await.expect("nothing to flush");
 }
+
+/// The bridge half of compensation spans: `link` adds a span link to the
+/// execution undone. (The end-to-end test — a failing workflow whose
+/// compensations are exported with links — is to be added once workflows
+/// with compensations land.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compensation_span_links_to_the_span_it_undoes() {
+    use cmdx::TraceBridge;
+    let receiver = OtlpReceiver::http().await;
+    let telemetry = telemetry(
+        receiver.endpoint(),
+        Protocol::HttpProtobuf,
+        &MemoryLedger::new(),
+    );
+    let dispatch = telemetry.dispatch().expect("exporting");
+    let bridge = cmdx_telemetry::OtelBridge::new();
+    let undone = tracing::dispatcher::with_default(&dispatch, || {
+        let span = tracing::info_span!("undone");
+        bridge.trace_ids(&span).expect("a span with ids")
+    });
+    tracing::dispatcher::with_default(&dispatch, || {
+        let span = tracing::info_span!("compensation");
+        bridge.link(&span, &undone);
+    });
+    telemetry.shutdown().await.expect("exported");
+    let spans = receiver.spans();
+    let compensation = spans
+        .iter()
+        .find(|s| s.name() == "compensation")
+        .expect("the compensation span");
+    assert_eq!(
+        compensation.links(),
+        vec![(undone.trace_id.clone(), undone.span_id.clone())]
+    );
+}
