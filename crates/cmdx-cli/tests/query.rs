@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{column, expected_tids, inventory, lines, ok, query, temp_file, workflow};
+use common::{
+    cid_of_root, column, expected_tids, inventory, lines, ok, query, temp_file, workflow,
+};
 use serde_json::Value;
 
 fn tids(rows: &[Value]) -> Vec<String> {
@@ -94,10 +96,16 @@ fn filtering_by_state_finds_interrupted_executions() {
 fn filtering_by_kind_finds_the_compensations() {
     let rows = query(&["--kind", "rollback"], &[&workflow(), &inventory()]);
     assert_eq!(
-        column(&rows, "/task"),
-        ["Checkout::ChargeCard", "Checkout::ReserveInventory"]
+        tids(&rows),
+        expected_tids(&workflow(), |l| l["kind"] == "rollback")
     );
     assert!(rows.iter().all(|l| l["compensates"].is_string()));
+    let checkout = cid_of_root("Checkout::PlaceOrder", &workflow());
+    let saga = query(&["--kind", "rollback", "--cid", &checkout], &[&workflow()]);
+    assert_eq!(
+        column(&saga, "/task"),
+        ["Checkout::ChargeCard", "Checkout::ReserveInventory"]
+    );
 }
 
 #[test]

@@ -113,6 +113,7 @@ fn the_timeline_json_format_is_one_array() {
     assert_eq!(
         column(&rows, "/task"),
         [
+            "Inventory::ReceiveStock",
             "Inventory::ReserveStock",
             "Inventory::FulfillStock",
             "Inventory::ProcessOrder"

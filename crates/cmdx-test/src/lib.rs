@@ -24,6 +24,15 @@
 mod spans;
 
 pub use spans::{CapturedSpan, SpanCapture};
+#[cfg(feature = "axum")]
+mod http;
+mod wait;
+
+#[cfg(feature = "axum")]
+pub use http::AxumServer;
+mod probe;
+
+pub use probe::{Journal, Probe, Script};
 
 #[cfg(feature = "otlp")]
 pub mod otlp;
@@ -57,6 +66,13 @@ impl Capture {
         Self { memory, runtime }
     }
 
+    /// A capture whose runtime holds a fresh [`Journal`] (for [`Probe`] tasks).
+    pub fn with_journal() -> (Self, Journal) {
+        let journal = Journal::new();
+        let capture = Self::with(|builder| builder.resource(journal.clone()));
+        (capture, journal)
+    }
+
     /// The runtime; use it with `runtime.scope(fut)`.
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
@@ -87,6 +103,25 @@ impl Capture {
         self.values()
             .into_iter()
             .filter(|line| line["task"] == task)
+            .collect()
+    }
+
+    /// The lines of one kind (`"task"`, `"workflow"`, `"rollback"`), in
+    /// the order written.
+    pub fn lines_of_kind(&self, kind: &str) -> Vec<Value> {
+        self.values()
+            .into_iter()
+            .filter(|line| line["kind"] == kind)
+            .collect()
+    }
+
+    /// `(kind, task, status)` of every line, in the order written: a
+    /// compact picture of what a workflow did.
+    pub fn summary(&self) -> Vec<(String, String, String)> {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        self.values()
+            .iter()
+            .map(|l| (text(&l["kind"]), text(&l["task"]), text(&l["status"])))
             .collect()
     }
 
@@ -132,6 +167,15 @@ impl Capture {
             })
             .collect()
     }
+}
+
+/// A [`Context`](cmdx::Context) from a JSON object literal.
+///
+/// # Panics
+///
+/// When `value` is not an object: a mistake in the test itself.
+pub fn context(value: Value) -> cmdx::Context {
+    cmdx::Context::try_from(value).expect("a context is built from a JSON object")
 }
 
 impl Default for Capture {

@@ -12,6 +12,7 @@ mod outcome;
 mod resources;
 mod runtime;
 mod task;
+mod workflow;
 
 pub use chain::{Chain, ChainScope, current_id as current_chain_id, spawn};
 pub use context::Context;
@@ -25,18 +26,16 @@ pub use outcome::status::{Kind, State, Status};
 pub use resources::MissingResource;
 pub use runtime::{Runtime, RuntimeBuilder, TraceBridge, TraceIds};
 pub use task::Task;
+pub use workflow::{
+    CompensationFailure, Condition, Group, Merge, StepReport, Workflow, WorkflowOutcomeExt,
+};
 
 /// Re-exports for `use cmdx::prelude::*;`: the trait, the types `work`
 /// needs, the macros, and the derives tasks use.
 pub mod prelude {
     pub use crate::{Context, Cx, Fault, Halt, Outcome, Secret, Status, Task};
+    pub use crate::{Group, Workflow, WorkflowOutcomeExt};
     pub use crate::{fail, skip, success};
     pub use garde::Validate;
     pub use serde::{Deserialize, Serialize};
-}
-
-/// Not public API: used by macros.
-#[doc(hidden)]
-pub mod __private {
-    pub use serde_json;
 }

@@ -10,3 +10,13 @@ mod tasks;
 pub use db::{Inventory, Product};
 pub use story::story;
 pub use tasks::{FulfillStock, ProcessOrder, ReceiveStock, ReserveStock};
+
+/// `Inventory::ProcessOrder` as a workflow: the same two steps as the
+/// [`ProcessOrder`] task, declared instead of awaited by hand. Reads `sku`,
+/// `quantity`, `order_id` and `warehouse_id` from its context; when
+/// fulfilling fails, the reservation is released by compensation.
+pub fn process_order_workflow() -> cmdx::Workflow {
+    cmdx::Workflow::new("Inventory::ProcessOrder")
+        .step::<ReserveStock>()
+        .step::<FulfillStock>()
+}

@@ -69,6 +69,11 @@ impl<T> Outcome<T> {
         }
     }
 
+    /// The record and the value, for workflows that keep a step's record.
+    pub(crate) fn into_record_and_value(self) -> (Arc<Record>, Option<T>) {
+        (self.record, self.value)
+    }
+
     /// The execution's record: exactly what its ledger line says.
     pub fn record(&self) -> &Record {
         &self.record

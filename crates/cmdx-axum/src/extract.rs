@@ -1,0 +1,141 @@
+//! [`JsonTask`]: a task run from a JSON request body.
+
+use crate::detach::to_completion;
+use crate::layer::RequestChain;
+use crate::problem::Problem;
+use crate::reply::Reply;
+use crate::statuses::StatusMap;
+use axum::Json;
+use axum::extract::{FromRequest, Request};
+use cmdx::Task;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// Extracts a JSON body to execute task `T` from, so a handler is one line:
+///
+/// ```
+/// use axum::{Router, routing::post};
+/// use cmdx::prelude::*;
+/// use cmdx_axum::{ChainLayer, JsonTask, Reply};
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct ReceiveStock {
+///     #[garde(length(min = 1))]
+///     sku: String,
+///     #[garde(range(min = 1))]
+///     quantity: i64,
+/// }
+/// impl Task for ReceiveStock {
+///     type Output = i64;
+///     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> { Ok(self.quantity) }
+/// }
+///
+/// async fn receive(task: JsonTask<ReceiveStock>) -> Reply<i64> {
+///     task.execute().await
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/stock/receive", post(receive))
+///     .layer(ChainLayer::new());
+/// # let _ = app;
+/// ```
+///
+/// The body goes through [`Task::execute_json`]: scalars are coerced and
+/// every invalid field is reported at once (`422`, see [`Reply`]); invalid
+/// input never reaches `work`, and still writes its ledger line. A body
+/// that is not JSON at all is refused before any execution (no ledger line)
+/// with axum's status for it (`400`, `415` or `422`) as a [`Problem`].
+///
+/// Failure statuses come from the [`StatusMap`] given to
+/// [`ChainLayer::statuses`](crate::ChainLayer::statuses) (the default map
+/// without the layer).
+pub struct JsonTask<T> {
+    body: Value,
+    statuses: StatusMap,
+    task: PhantomData<fn() -> T>,
+}
+
+impl<T> JsonTask<T>
+where
+    T: Task + DeserializeOwned,
+{
+    /// Executes `T` from the body, in the request's chain. When the client
+    /// disconnects, axum drops this future and the execution ends as
+    /// `cancelled` (see the crate docs on cancellation).
+    pub async fn execute(self) -> Reply<T::Output> {
+        Reply::new(T::execute_json(self.body).await).statuses(&self.statuses)
+    }
+
+    /// Executes `T` from the body in a detached tokio task
+    /// ([`cmdx::spawn`]: same chain, same span), so it runs to completion
+    /// and writes its normal ledger line even if the client disconnects.
+    pub async fn execute_to_completion(self) -> Result<Reply<T::Output>, Problem> {
+        let outcome = to_completion(T::execute_json(self.body)).await?;
+        Ok(Reply::new(outcome).statuses(&self.statuses))
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Value {
+        &self.body
+    }
+
+    /// Takes the body, to change it before executing (for example to add a
+    /// path parameter with [`JsonTask::with_field`]).
+    pub fn into_body(self) -> Value {
+        self.body
+    }
+
+    /// Sets `field` in the body (when the body is an object): for inputs
+    /// that come from the path or a header rather than the body.
+    pub fn with_field(mut self, field: &str, value: impl Into<Value>) -> Self {
+        if let Value::Object(map) = &mut self.body {
+            map.insert(field.to_owned(), value.into());
+        }
+        self
+    }
+}
+
+impl<S, T> FromRequest<S> for JsonTask<T>
+where
+    S: Send + Sync,
+    T: Task + DeserializeOwned,
+{
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let statuses = request
+            .extensions()
+            .get::<StatusMap>()
+            .cloned()
+            .unwrap_or_default();
+        let cid = request
+            .extensions()
+            .get::<RequestChain>()
+            .map(RequestChain::id);
+        match Json::<Value>::from_request(request, state).await {
+            Ok(Json(body)) => Ok(Self {
+                body,
+                statuses,
+                task: PhantomData,
+            }),
+            Err(rejection) => {
+                let problem = Problem::new(rejection.status()).detail(rejection.body_text());
+                Err(match cid {
+                    Some(cid) => problem.cid(cid),
+                    None => problem,
+                })
+            }
+        }
+    }
+}
+
+impl<T: Task> fmt::Debug for JsonTask<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonTask")
+            .field("task", &T::name())
+            .field("body", &self.body)
+            .finish()
+    }
+}

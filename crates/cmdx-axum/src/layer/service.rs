@@ -1,0 +1,90 @@
+//! [`ChainService`]: the service [`ChainLayer`](super::ChainLayer) wraps around.
+
+use super::request_id::{X_CHAIN_ID, X_REQUEST_ID, request_id};
+use super::{Config, RequestChain};
+use cmdx::ChainScope;
+use http::{HeaderValue, Request, Response};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tower_service::Service;
+use tracing::Instrument;
+
+/// The response future of [`ChainService`].
+pub type ChainFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+/// Runs each request in its own chain; made by
+/// [`ChainLayer`](super::ChainLayer).
+#[derive(Clone)]
+pub struct ChainService<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S> ChainService<S> {
+    pub(crate) fn new(inner: S, config: Arc<Config>) -> Self {
+        Self { inner, config }
+    }
+}
+
+impl<S, B, R> Service<Request<B>> for ChainService<S>
+where
+    S: Service<Request<B>, Response = Response<R>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+    R: 'static,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future = ChainFuture<Response<R>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The clone is not ready; the one `poll_ready` was called on is.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+
+        let (mut parts, body) = request.into_parts();
+        let (xid, xid_header) = request_id(&parts.headers);
+        let scope = ChainScope::new().xid(xid.as_str());
+        let chain = RequestChain::new(scope.id(), Arc::from(xid));
+        let cid_header =
+            HeaderValue::from_str(&scope.id().to_string()).expect("a UUID is a valid header value");
+        parts.headers.insert(X_REQUEST_ID, xid_header.clone());
+        parts.extensions.insert(self.config.statuses.clone());
+        let span = match &self.config.span {
+            Some(make) => make.request_span(&parts, &chain),
+            None => tracing::Span::none(),
+        };
+        parts.extensions.insert(chain);
+        let request = Request::from_parts(parts, body);
+
+        let runtime = self.config.runtime.clone();
+        let in_chain = scope.run(async move { inner.call(request).await });
+        let response = async move {
+            let mut response = match runtime {
+                Some(runtime) => runtime.scope(in_chain).await?,
+                None => in_chain.await?,
+            };
+            let headers = response.headers_mut();
+            headers.insert(X_REQUEST_ID, xid_header);
+            headers.insert(X_CHAIN_ID, cid_header);
+            Ok(response)
+        };
+        Box::pin(response.instrument(span))
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for ChainService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChainService")
+            .field("inner", &self.inner)
+            .field("config", &self.config)
+            .finish()
+    }
+}

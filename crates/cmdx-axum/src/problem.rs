@@ -1,0 +1,202 @@
+//! [`Problem`]: an RFC 9457 problem-details answer for a failed execution.
+
+use crate::rendered::Rendered;
+use crate::statuses::{INVALID_INPUT, StatusMap};
+use axum::response::{IntoResponse, Response};
+use cmdx::{Fault, Record};
+use http::StatusCode;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// The media type of [`Problem`] bodies.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A failure as an HTTP answer: an RFC 9457 problem document
+/// (`type`, `title`, `status`, `detail`) plus `cid`, the chain id to quote
+/// to support, and `code`, the failure code.
+///
+/// Built from a failed record it shows only what the task author wrote for
+/// clients: the `reason` of a failure that has a `code` (a `fail!` with
+/// `code = …`). A failure without a code (an error returned with `?`, a
+/// panic) gets a generic `detail`, because its reason may be an internal
+/// error message. The `cause`, the inputs and the rest of the metadata are
+/// never shown: they are in the ledger line, under the same `cid`.
+///
+/// Invalid input answers `422` and adds `"error": "invalid input"` and
+/// `fields` (every invalid field with its messages):
+///
+/// ```json
+/// {"type":"urn:cmdx:failure:invalid_input","title":"Invalid input","status":422,
+///  "detail":"Invalid input: quantity, sku","cid":"019…","code":"invalid_input",
+///  "error":"invalid input","fields":{"quantity":["…"],"sku":["…"]}}
+/// ```
+///
+/// As the error type of a handler, it turns a strict call's `Fault` into an
+/// answer with `?`:
+///
+/// ```
+/// use axum::Json;
+/// use cmdx::prelude::*;
+/// use cmdx_axum::Problem;
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct Ping {}
+/// impl Task for Ping {
+///     type Output = String;
+///     async fn work(&self, _: &mut Cx) -> Result<String, Halt> { Ok("pong".into()) }
+/// }
+///
+/// async fn ping() -> Result<Json<String>, Problem> {
+///     let outcome = Ping {}.execute_strict().await?;
+///     Ok(Json(outcome.into_value().unwrap_or_default()))
+/// }
+/// # let _ = axum::Router::<()>::new().route("/ping", axum::routing::get(ping));
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    type_uri: String,
+    title: String,
+    #[serde(serialize_with = "status_number")]
+    status: StatusCode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cid: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    #[serde(flatten)]
+    extensions: Map<String, Value>,
+}
+
+impl Problem {
+    /// A problem with `status`, titled with the status's reason phrase.
+    pub fn new(status: StatusCode) -> Self {
+        Self {
+            type_uri: "about:blank".to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status,
+            detail: None,
+            cid: None,
+            code: None,
+            extensions: Map::new(),
+        }
+    }
+
+    /// Sets the occurrence-specific explanation.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Sets the chain id clients quote to support.
+    pub fn cid(mut self, cid: Uuid) -> Self {
+        self.cid = Some(cid);
+        self
+    }
+
+    /// The answer for a failed `fault`, its status chosen by `statuses`.
+    pub fn from_fault(fault: &Fault, statuses: &StatusMap) -> Self {
+        Self::from_record(fault.record(), Some(fault.origin().tid), statuses)
+    }
+
+    /// The answer for a failed execution's record. `origin` is the
+    /// execution that caused the failure: invalid input answers `422` only
+    /// when it is the request's own (a nested task's invalid input is the
+    /// server's bug, answered like any failure).
+    pub fn from_record(record: &Record, origin: Option<Uuid>, statuses: &StatusMap) -> Self {
+        let code = record.metadata.get("code").and_then(Value::as_str);
+        let own_input = origin.is_none_or(|tid| tid == record.tid);
+        if code == Some(INVALID_INPUT) && own_input {
+            return Self::invalid_input(record, statuses);
+        }
+        // A nested task's invalid input is the server's bug: no code shown.
+        let code = code.filter(|c| *c != INVALID_INPUT);
+        let status = statuses.status_for(code);
+        let mut problem = Self::new(status).cid(record.cid);
+        match code {
+            Some(code) => {
+                problem.type_uri = statuses.type_for(Some(code));
+                problem.title = humanize(code);
+                problem.code = Some(code.to_owned());
+                problem.detail = record.reason.clone();
+            }
+            None => {
+                problem.detail = Some(format!(
+                    "The request could not be completed. Quote chain id {} to support.",
+                    record.cid
+                ));
+            }
+        }
+        problem
+    }
+
+    fn invalid_input(record: &Record, statuses: &StatusMap) -> Self {
+        let mut problem = Self::new(StatusCode::UNPROCESSABLE_ENTITY).cid(record.cid);
+        problem.type_uri = statuses.type_for(Some(INVALID_INPUT));
+        problem.title = "Invalid input".to_owned();
+        problem.detail = record.reason.clone();
+        problem.code = Some(INVALID_INPUT.to_owned());
+        let fields = record
+            .metadata
+            .get("errors")
+            .cloned()
+            .unwrap_or_else(|| Value::Object(Map::new()));
+        problem
+            .extensions
+            .insert("error".into(), "invalid input".into());
+        problem.extensions.insert("fields".into(), fields);
+        problem
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The status, media type and JSON body, for frameworks other than axum.
+    pub fn render(&self) -> Rendered {
+        let body = serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec());
+        Rendered::new(self.status, PROBLEM_JSON, body)
+    }
+}
+
+impl From<Fault> for Problem {
+    /// With the default [`StatusMap`]: `422` for invalid input, `500` else.
+    fn from(fault: Fault) -> Self {
+        Self::from_fault(&fault, &StatusMap::default())
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        self.render().into_response()
+    }
+}
+
+fn status_number<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u16(status.as_u16())
+}
+
+/// `out_of_stock` → `Out of stock`.
+fn humanize(code: &str) -> String {
+    let text = code.replace(['_', '-'], " ");
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::humanize;
+
+    #[test]
+    fn codes_read_as_titles() {
+        assert_eq!(humanize("out_of_stock"), "Out of stock");
+        assert_eq!(humanize("not-found"), "Not found");
+        assert_eq!(humanize(""), "");
+    }
+}

@@ -1,0 +1,159 @@
+//! [`Reply`]: an outcome as an HTTP answer.
+
+use crate::problem::Problem;
+use crate::rendered::Rendered;
+use crate::statuses::StatusMap;
+use axum::response::{IntoResponse, Response};
+use cmdx::{Outcome, Status};
+use http::StatusCode;
+use serde::Serialize;
+use serde_json::json;
+
+const JSON: &str = "application/json";
+
+/// An [`Outcome`] as an HTTP answer (`Outcome` is `cmdx`'s type, so axum's
+/// `IntoResponse` is implemented on this wrapper):
+///
+/// | outcome | answer |
+/// | --- | --- |
+/// | success with a value | `200`, the value as JSON |
+/// | success whose value serializes to `null` (`()`, `None`) | `204`, no body |
+/// | success ended by `success!` (no value) | `200`, `{"status":"success","reason":…,"cid":…}` |
+/// | skipped | `200`, `{"status":"skipped","reason":…,"cid":…}` |
+/// | failed, invalid input | `422`, [`Problem`] with `"error":"invalid input"` and every field in `fields` |
+/// | failed, other | status from the [`StatusMap`] by `metadata.code` (`500` when unmapped), [`Problem`] body |
+///
+/// A skip answers `200` with a small status document rather than `204`,
+/// so the client learns that nothing was done and why (the request was
+/// understood and is not an error, hence not `4xx`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use axum::response::IntoResponse;
+/// use cmdx::prelude::*;
+/// use cmdx_axum::{Reply, StatusMap};
+/// use http::StatusCode;
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct Reserve {
+///     #[garde(range(min = 1))]
+///     quantity: i64,
+/// }
+/// impl Task for Reserve {
+///     type Output = ();
+///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+///         fail!("Insufficient stock", code = "out_of_stock", available = 0);
+///     }
+/// }
+///
+/// let statuses = StatusMap::new().code("out_of_stock", StatusCode::CONFLICT);
+/// # cmdx::Runtime::builder().ledger(cmdx::Ledger::off()).build().scope(async {
+/// let outcome = Reserve { quantity: 3 }.execute().await;
+/// let response = Reply::new(outcome).statuses(&statuses).into_response();
+/// assert_eq!(response.status(), StatusCode::CONFLICT);
+/// # }).await;
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "a reply does nothing until it is returned from a handler"]
+pub struct Reply<T> {
+    outcome: Outcome<T>,
+    statuses: StatusMap,
+}
+
+impl<T> Reply<T> {
+    /// Answers `outcome` with the default [`StatusMap`] (`500` for every
+    /// failure code but `invalid_input`).
+    pub fn new(outcome: Outcome<T>) -> Self {
+        Self {
+            outcome,
+            statuses: StatusMap::default(),
+        }
+    }
+
+    /// Chooses failure statuses with `statuses`.
+    pub fn statuses(mut self, statuses: &StatusMap) -> Self {
+        self.statuses = statuses.clone();
+        self
+    }
+
+    /// Maps the success value (for example into a response document),
+    /// keeping the status map.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Reply<U> {
+        Reply {
+            outcome: self.outcome.map(f),
+            statuses: self.statuses,
+        }
+    }
+
+    /// The outcome being answered.
+    pub fn outcome(&self) -> &Outcome<T> {
+        &self.outcome
+    }
+
+    /// Takes the outcome back.
+    pub fn into_outcome(self) -> Outcome<T> {
+        self.outcome
+    }
+}
+
+impl<T: Serialize> Reply<T> {
+    /// The status, media type and body, for frameworks other than axum.
+    pub fn render(self) -> Rendered {
+        let outcome = self.outcome;
+        match outcome.status() {
+            Status::Failed => Problem::from_record(
+                outcome.record(),
+                outcome.origin().map(|origin| origin.tid),
+                &self.statuses,
+            )
+            .render(),
+            Status::Skipped => status_document(&outcome),
+            Status::Success => match outcome.value() {
+                Some(value) => match serde_json::to_vec(value) {
+                    Ok(body) if body == b"null" => Rendered::empty(StatusCode::NO_CONTENT),
+                    Ok(body) => Rendered::new(StatusCode::OK, JSON, body),
+                    Err(error) => unserializable(&outcome, &error),
+                },
+                None => status_document(&outcome),
+            },
+        }
+    }
+}
+
+impl<T> From<Outcome<T>> for Reply<T> {
+    fn from(outcome: Outcome<T>) -> Self {
+        Self::new(outcome)
+    }
+}
+
+impl<T: Serialize> IntoResponse for Reply<T> {
+    fn into_response(self) -> Response {
+        self.render().into_response()
+    }
+}
+
+fn status_document<T>(outcome: &Outcome<T>) -> Rendered {
+    let body = json!({
+        "status": outcome.status().to_string(),
+        "reason": outcome.reason(),
+        "cid": outcome.chain_id(),
+    });
+    Rendered::new(StatusCode::OK, JSON, body.to_string().into_bytes())
+}
+
+fn unserializable<T>(outcome: &Outcome<T>, error: &serde_json::Error) -> Rendered {
+    tracing::error!(
+        task = outcome.task(),
+        cid = %outcome.chain_id(),
+        %error,
+        "the task succeeded but its output could not be serialized as JSON"
+    );
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
+        .cid(outcome.chain_id())
+        .detail(format!(
+            "The task succeeded but its output could not be written as JSON. Quote chain id {} to support.",
+            outcome.chain_id()
+        ))
+        .render()
+}

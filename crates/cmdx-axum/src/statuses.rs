@@ -1,0 +1,125 @@
+//! [`StatusMap`]: which HTTP status a failure code answers with.
+
+use http::StatusCode;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The failure code of invalid input (`metadata.code`), always answered
+/// with `422 Unprocessable Content`.
+pub const INVALID_INPUT: &str = "invalid_input";
+
+/// Maps a failure's `metadata.code` to an HTTP status; a failure whose code
+/// is not mapped (or that has none: an error returned with `?`, a panic)
+/// answers `500 Internal Server Error`.
+///
+/// Invalid input (`invalid_input`) is always `422`, whatever the map says.
+/// Cloning is cheap (the table is shared).
+///
+/// ```
+/// use cmdx_axum::StatusMap;
+/// use http::StatusCode;
+///
+/// let statuses = StatusMap::new()
+///     .code("out_of_stock", StatusCode::CONFLICT)
+///     .code("not_found", StatusCode::NOT_FOUND);
+/// assert_eq!(statuses.status_for(Some("out_of_stock")), StatusCode::CONFLICT);
+/// assert_eq!(statuses.status_for(Some("disk_on_fire")), StatusCode::INTERNAL_SERVER_ERROR);
+/// assert_eq!(statuses.status_for(None), StatusCode::INTERNAL_SERVER_ERROR);
+/// ```
+#[derive(Debug, Clone)]
+pub struct StatusMap {
+    inner: Arc<Table>,
+}
+
+#[derive(Debug, Clone)]
+struct Table {
+    codes: HashMap<String, StatusCode>,
+    fallback: StatusCode,
+    type_base: String,
+}
+
+impl StatusMap {
+    /// A map with no codes: every failure but invalid input answers `500`.
+    pub fn new() -> Self {
+        Self {
+            inner: Arc::new(Table {
+                codes: HashMap::new(),
+                fallback: StatusCode::INTERNAL_SERVER_ERROR,
+                type_base: "urn:cmdx:failure:".to_owned(),
+            }),
+        }
+    }
+
+    /// Answers failures with `code` with `status`.
+    pub fn code(mut self, code: impl Into<String>, status: StatusCode) -> Self {
+        Arc::make_mut(&mut self.inner)
+            .codes
+            .insert(code.into(), status);
+        self
+    }
+
+    /// The status of failures whose code is not mapped (default `500`).
+    pub fn fallback(mut self, status: StatusCode) -> Self {
+        Arc::make_mut(&mut self.inner).fallback = status;
+        self
+    }
+
+    /// The prefix of a problem's `type` URI, followed by the failure code
+    /// (default `urn:cmdx:failure:`, giving `urn:cmdx:failure:out_of_stock`).
+    /// Point it at your error documentation, e.g. `https://api.example.com/errors/`.
+    pub fn type_base(mut self, base: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.inner).type_base = base.into();
+        self
+    }
+
+    /// The status for a failure with `code`.
+    pub fn status_for(&self, code: Option<&str>) -> StatusCode {
+        match code {
+            Some(INVALID_INPUT) => StatusCode::UNPROCESSABLE_ENTITY,
+            Some(code) => self
+                .inner
+                .codes
+                .get(code)
+                .copied()
+                .unwrap_or(self.inner.fallback),
+            None => self.inner.fallback,
+        }
+    }
+
+    /// The problem `type` URI for a failure with `code` (`about:blank`
+    /// without one).
+    pub fn type_for(&self, code: Option<&str>) -> String {
+        match code {
+            Some(code) => format!("{}{code}", self.inner.type_base),
+            None => "about:blank".to_owned(),
+        }
+    }
+}
+
+impl Default for StatusMap {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_input_is_422_even_when_mapped_otherwise() {
+        let statuses = StatusMap::new().code(INVALID_INPUT, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            statuses.status_for(Some(INVALID_INPUT)),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+
+    #[test]
+    fn the_fallback_answers_unmapped_codes() {
+        let statuses = StatusMap::new().fallback(StatusCode::BAD_GATEWAY);
+        assert_eq!(statuses.status_for(Some("x")), StatusCode::BAD_GATEWAY);
+        assert_eq!(statuses.type_for(Some("x")), "urn:cmdx:failure:x");
+        assert_eq!(statuses.type_for(None), "about:blank");
+    }
+}

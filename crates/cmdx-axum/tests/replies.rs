@@ -1,0 +1,189 @@
+//! Outcomes and faults turned into responses, status by status.
+
+use axum::body::to_bytes;
+use axum::response::{IntoResponse, Response};
+use cmdx::prelude::*;
+use cmdx_axum::{Problem, Reply, StatusMap};
+use cmdx_test::Capture;
+use http::StatusCode;
+use serde_json::{Value, json};
+
+/// Ends the way `how` says.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct EndAs {
+    #[garde(length(min = 1))]
+    how: String,
+}
+
+impl Task for EndAs {
+    type Output = Option<i64>;
+
+    async fn work(&self, _: &mut Cx) -> Result<Option<i64>, Halt> {
+        match self.how.as_str() {
+            "value" => Ok(Some(5)),
+            "nothing" => Ok(None),
+            "skip" => skip!("Already shipped", order_id = 7),
+            "early" => success!("Nothing left to do"),
+            "error" => Err(std::io::Error::other("connection to db-7.internal refused"))?,
+            "panic" => panic!("secret panic text"),
+            code => fail!("Refused", code = code, secret = "s3cr3t"),
+        }
+    }
+}
+
+async fn answer(how: &str, statuses: &StatusMap) -> (StatusCode, Value, String) {
+    let capture = Capture::new();
+    let outcome = capture.run(EndAs { how: how.into() }.execute()).await;
+    split(Reply::new(outcome).statuses(statuses).into_response()).await
+}
+
+async fn split(response: Response) -> (StatusCode, Value, String) {
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map_or("", |v| v.to_str().unwrap())
+        .to_owned();
+    let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, body, content_type)
+}
+
+#[tokio::test]
+async fn a_value_answers_200_with_it_as_json() {
+    let (status, body, content_type) = answer("value", &StatusMap::new()).await;
+    assert_eq!((status, body), (StatusCode::OK, json!(5)));
+    assert_eq!(content_type, "application/json");
+}
+
+#[tokio::test]
+async fn a_value_that_serializes_to_null_answers_204_without_a_body() {
+    let (status, body, content_type) = answer("nothing", &StatusMap::new()).await;
+    assert_eq!(
+        (status, body, content_type.as_str()),
+        (StatusCode::NO_CONTENT, Value::Null, "")
+    );
+}
+
+#[tokio::test]
+async fn a_skip_answers_200_with_its_status_and_reason() {
+    let (status, body, _) = answer("skip", &StatusMap::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "skipped");
+    assert_eq!(body["reason"], "Already shipped");
+    assert!(body["cid"].is_string());
+}
+
+#[tokio::test]
+async fn an_early_success_without_a_value_answers_200_with_its_reason() {
+    let (status, body, _) = answer("early", &StatusMap::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "success");
+    assert_eq!(body["reason"], "Nothing left to do");
+}
+
+#[tokio::test]
+async fn an_unmapped_code_answers_500_with_the_reason_but_no_other_metadata() {
+    let (status, body, content_type) = answer("payment_declined", &StatusMap::new()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(body["detail"], "Refused");
+    assert_eq!(body["code"], "payment_declined");
+    assert!(!body.to_string().contains("s3cr3t"));
+}
+
+#[tokio::test]
+async fn a_mapped_code_answers_its_status_and_type() {
+    let statuses = StatusMap::new()
+        .code("payment_declined", StatusCode::PAYMENT_REQUIRED)
+        .type_base("https://errors.example.com/");
+    let (status, body, _) = answer("payment_declined", &statuses).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(body["status"], 402);
+    assert_eq!(body["type"], "https://errors.example.com/payment_declined");
+    assert_eq!(body["title"], "Payment declined");
+}
+
+#[tokio::test]
+async fn an_uncaught_error_answers_500_without_its_message_or_cause() {
+    let (status, body, _) = answer("error", &StatusMap::new()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["type"], "about:blank");
+    assert_eq!(body["title"], "Internal Server Error");
+    let text = body.to_string();
+    assert!(!text.contains("db-7.internal"), "{text}");
+    assert!(
+        text.contains(body["cid"].as_str().unwrap()),
+        "detail quotes the chain id"
+    );
+}
+
+#[tokio::test]
+async fn a_panic_answers_500_without_the_panic_text() {
+    let (status, body, _) = answer("panic", &StatusMap::new()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!body.to_string().contains("secret panic text"));
+}
+
+#[tokio::test]
+async fn a_fault_from_a_strict_call_becomes_a_problem_with_question_mark() {
+    async fn handler() -> Result<StatusCode, Problem> {
+        let _skipped = EndAs { how: "skip".into() }.execute_strict().await?;
+        let _never = EndAs { how: "gone".into() }.execute_strict().await?;
+        Ok(StatusCode::OK)
+    }
+    let capture = Capture::new();
+    let response = capture.run(handler()).await.into_response();
+    let (status, body, _) = split(response).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["code"], "gone");
+    let statuses = StatusMap::new().code("gone", StatusCode::GONE);
+    let fault = capture
+        .run(EndAs { how: "gone".into() }.execute_strict())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        Problem::from_fault(&fault, &statuses).status(),
+        StatusCode::GONE
+    );
+}
+
+#[tokio::test]
+async fn invalid_input_answers_422_whatever_the_map_says() {
+    let capture = Capture::new();
+    let outcome = capture.run(EndAs::execute_json(json!({"how": ""}))).await;
+    let statuses = StatusMap::new().code("invalid_input", StatusCode::BAD_REQUEST);
+    let (status, body, _) = split(Reply::new(outcome).statuses(&statuses).into_response()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"], "invalid input");
+    assert!(body["fields"]["how"].is_array());
+}
+
+/// Calls [`EndAs`] with invalid input: a bug of the server, not the client.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct CallsWithBadInput {}
+
+impl Task for CallsWithBadInput {
+    type Output = ();
+
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        EndAs::execute_json(json!({"how": ""})).await.throw()
+    }
+}
+
+#[tokio::test]
+async fn a_nested_tasks_invalid_input_answers_500_not_422() {
+    let capture = Capture::new();
+    let outcome = capture.run(CallsWithBadInput {}.execute()).await;
+    assert_eq!(outcome.metadata()["code"], "invalid_input");
+    let (status, body, _) = split(Reply::new(outcome).into_response()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        body.get("fields").is_none() && body.get("code").is_none(),
+        "{body}"
+    );
+}

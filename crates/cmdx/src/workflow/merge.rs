@@ -1,0 +1,99 @@
+//! Folding a step's output into the workflow's context.
+
+use super::Merge;
+use crate::Context;
+use serde_json::{Map, Value};
+
+/// Merges one successful step's output (an object) into `context`.
+pub(super) fn apply(merge: &Merge, context: &mut Context, step: &str, output: &Map<String, Value>) {
+    match merge {
+        Merge::LastWriteWins => {
+            for (key, value) in output {
+                context.as_map_mut().insert(key.clone(), value.clone());
+            }
+        }
+        Merge::Deep => deep(context.as_map_mut(), output),
+        Merge::None => {}
+        Merge::Custom(merge) => merge(context, step, output),
+    }
+}
+
+fn deep(into: &mut Map<String, Value>, from: &Map<String, Value>) {
+    for (key, value) in from {
+        match (into.get_mut(key), value) {
+            (Some(Value::Object(existing)), Value::Object(incoming)) => deep(existing, incoming),
+            _ => {
+                into.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// What a step's output adds to the context: an object's keys, nothing for
+/// `null` (`()`), any other value under the step's name.
+pub(super) fn output_map(step: &str, output: Value) -> Map<String, Value> {
+    match output {
+        Value::Object(map) => map,
+        Value::Null => Map::new(),
+        other => Map::from_iter([(step.to_owned(), other)]),
+    }
+}
+
+/// The keys of `after` that are new or changed since `before` (a nested
+/// workflow's contribution).
+pub(super) fn changes(before: &Context, after: Context) -> Map<String, Value> {
+    let mut after: Map<String, Value> = after.as_map().clone();
+    after.retain(|key, value| before.value(key) != Some(value));
+    after
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("test inputs are objects"),
+        }
+    }
+
+    #[test]
+    fn deep_merge_combines_nested_objects_and_replaces_the_rest() {
+        let mut context = Context::from(object(json!({"metrics": {"revenue": 1}, "n": 1})));
+        let output = object(json!({"metrics": {"visitors": 2}, "n": {"x": 1}}));
+        apply(&Merge::Deep, &mut context, "Step", &output);
+        assert_eq!(
+            context.to_value(),
+            json!({"metrics": {"revenue": 1, "visitors": 2}, "n": {"x": 1}})
+        );
+    }
+
+    #[test]
+    fn last_write_wins_replaces_whole_values() {
+        let mut context = Context::from(object(json!({"metrics": {"revenue": 1}})));
+        let output = object(json!({"metrics": {"visitors": 2}}));
+        apply(&Merge::LastWriteWins, &mut context, "Step", &output);
+        assert_eq!(context.to_value(), json!({"metrics": {"visitors": 2}}));
+    }
+
+    #[test]
+    fn scalar_outputs_are_stored_under_the_step_name() {
+        assert_eq!(
+            Value::Object(output_map("Count", json!(3))),
+            json!({"Count": 3})
+        );
+        assert!(output_map("Unit", Value::Null).is_empty());
+    }
+
+    #[test]
+    fn changes_keep_only_new_or_changed_keys() {
+        let before = Context::from(object(json!({"a": 1, "b": 2})));
+        let after = Context::from(object(json!({"a": 1, "b": 3, "c": 4})));
+        assert_eq!(
+            Value::Object(changes(&before, after)),
+            json!({"b": 3, "c": 4})
+        );
+    }
+}

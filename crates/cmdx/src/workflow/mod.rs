@@ -1,0 +1,225 @@
+//! [`Workflow`]: tasks composed into one execution over a shared [`Context`],
+//! with breakpoints, conditions, parallel groups and saga compensation.
+//!
+//! The pieces:
+//! * this file: the builder and the ways to execute.
+//! * `group`: [`Group`], the unit of declaration (one or more steps sharing
+//!   options), and [`Merge`], how parallel results fold back.
+//! * `step`: the private, type-erased steps (a task, a nested workflow).
+//! * `run`: the engine — the workflow as an executable, groups in order.
+//! * `compensate`: undoing completed steps, one `rollback` line each.
+//! * `saga`: holding completed steps, compensating them even when the
+//!   workflow's future is dropped.
+//! * `report`: what a workflow's outcome says about its steps
+//!   ([`WorkflowOutcomeExt`]).
+
+mod compensate;
+mod group;
+mod merge;
+mod report;
+mod run;
+mod saga;
+mod step;
+
+pub use group::{Condition, Group, Merge};
+pub use report::{CompensationFailure, StepReport, WorkflowOutcomeExt};
+
+use crate::exec::{self, Start};
+use crate::{Context, Fault, Outcome, Status, Task};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
+
+/// Tasks composed into one execution: steps run in declaration order over
+/// one shared [`Context`], and a failure compensates every completed step
+/// in reverse completion order.
+///
+/// A workflow is task-like: executing it writes its own ledger line
+/// (`"kind":"workflow"`) and span, and its steps' lines join its chain as its
+/// children. It nests inside other workflows ([`Workflow::workflow`]) and
+/// inside a plain task's `work` (await [`Workflow::execute`] there).
+///
+/// Each step reads its inputs from the context, with the coercion and
+/// all-fields validation of [`Task::execute_json`]; a successful step's
+/// output is merged back: an output that serializes to an object has its
+/// keys merged, `()` (null) adds nothing, any other value is stored under
+/// the step's task name.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use cmdx::prelude::*;
+/// use cmdx::{Ledger, Runtime, Workflow};
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct Reserve {
+///     #[garde(length(min = 1))]
+///     sku: String,
+///     #[garde(range(min = 1))]
+///     quantity: i64,
+/// }
+///
+/// #[derive(Serialize)]
+/// struct Reservation {
+///     reservation_id: i64,
+/// }
+///
+/// impl Task for Reserve {
+///     type Output = Reservation;
+///     async fn work(&self, _: &mut Cx) -> Result<Reservation, Halt> {
+///         Ok(Reservation { reservation_id: 7 })
+///     }
+/// }
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct Ship {
+///     #[garde(range(min = 1))]
+///     reservation_id: i64,
+/// }
+///
+/// impl Task for Ship {
+///     type Output = ();
+///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+///         Ok(())
+///     }
+/// }
+///
+/// let process_order = Workflow::new("Inventory::ProcessOrder")
+///     .step::<Reserve>()
+///     .step::<Ship>();
+///
+/// let mut context = Context::new();
+/// context.insert("sku", "SKU-1234");
+/// context.insert("quantity", 5);
+/// # Runtime::builder().ledger(Ledger::off()).build().scope(async {
+/// let outcome = process_order.execute(context).await;
+/// assert!(outcome.is_success());
+/// assert_eq!(outcome.value().unwrap().get::<i64>("reservation_id"), Some(7));
+/// # }).await;
+/// # }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct Workflow {
+    name: Cow<'static, str>,
+    tags: &'static [&'static str],
+    groups: Vec<Group>,
+    breakpoints: Vec<Status>,
+}
+
+impl Workflow {
+    /// An empty workflow named `name` (the `task` of its ledger line).
+    /// Breakpoints default to `[failed]`.
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            name: name.into(),
+            tags: &[],
+            groups: Vec::new(),
+            breakpoints: vec![Status::Failed],
+        }
+    }
+
+    /// Adds a step running task `T`, its inputs read from the context.
+    pub fn step<T>(self) -> Self
+    where
+        T: Task + DeserializeOwned,
+        T::Output: Serialize,
+    {
+        self.group(Group::new().task::<T>())
+    }
+
+    /// Adds a nested workflow as one step: it runs over a copy of this
+    /// context, and what it changed is merged back.
+    pub fn workflow(self, inner: Workflow) -> Self {
+        self.group(Group::new().workflow(inner))
+    }
+
+    /// Adds a group: one or more steps sharing a condition, breakpoints, a
+    /// strategy (sequential or parallel) and a merge strategy.
+    pub fn group(mut self, group: Group) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// Which step statuses halt the workflow (default `[failed]`; `[]`
+    /// never halts). A group may override them with [`Group::breakpoints`].
+    pub fn breakpoints(mut self, statuses: impl IntoIterator<Item = Status>) -> Self {
+        self.breakpoints = statuses.into_iter().collect();
+        self
+    }
+
+    /// Tags written on the workflow's line and span.
+    pub fn tags(mut self, tags: &'static [&'static str]) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    /// The workflow's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Executes the workflow with `context` as its input, in the current
+    /// chain (or a new one). The value on success is the final context.
+    pub async fn execute(&self, context: impl Into<Context>) -> Outcome<Context> {
+        exec::execute(
+            run::WorkflowUnit::new(self, context.into()),
+            Start::default(),
+        )
+        .await
+    }
+
+    /// Executes the workflow; a failure is `Err(Fault)`, keeping the
+    /// failure's origin (the deepest failing step).
+    pub async fn execute_strict(
+        &self,
+        context: impl Into<Context>,
+    ) -> Result<Outcome<Context>, Fault> {
+        self.execute(context).await.into_strict()
+    }
+
+    /// Executes the workflow from untyped JSON. Its input must be an
+    /// object; anything else fails the workflow as invalid input, before
+    /// any step runs.
+    pub async fn execute_json(&self, input: Value) -> Outcome<Context> {
+        match Context::try_from(input) {
+            Ok(context) => self.execute(context).await,
+            Err(other) => {
+                let message = format!(
+                    "a workflow's input must be a JSON object, got {}",
+                    json_kind(&other)
+                );
+                let start = Start {
+                    invalid: Some((
+                        [("input".to_owned(), vec![message])].into(),
+                        crate::input::to_raw(&other),
+                    )),
+                    ..Start::default()
+                };
+                exec::execute(run::WorkflowUnit::new(self, Context::new()), start).await
+            }
+        }
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl fmt::Debug for Workflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Workflow")
+            .field("name", &self.name)
+            .field("groups", &self.groups)
+            .field("breakpoints", &self.breakpoints)
+            .finish()
+    }
+}

@@ -1,0 +1,233 @@
+//! The steps of a workflow, type-erased: a task read from the context, or a
+//! nested workflow. A completed step keeps what it needs to be undone.
+
+use super::run::WorkflowUnit;
+use super::{Workflow, compensate, merge};
+use crate::exec::{self, Ending, Executable, Spec, Start};
+use crate::input::{self, FieldErrors, Parsed};
+use crate::ledger::Record;
+use crate::task::TaskUnit;
+use crate::{BoxError, Context, Cx, Halt, Status, Task};
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+
+/// One step of a group.
+pub(super) trait Step: Send + Sync {
+    fn name(&self) -> &str;
+
+    /// Executes the step with its inputs read from `context`.
+    fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun>;
+
+    /// Writes the `skipped` line of a step whose group's condition was false.
+    fn skip(&self, context: &Context, reason: &str) -> Arc<Record>;
+}
+
+/// What one executed step left: its record, what it adds to the context,
+/// and — when it completed — how to undo it.
+pub(super) struct StepRun {
+    pub(super) record: Arc<Record>,
+    pub(super) output: Map<String, Value>,
+    pub(super) completed: Option<Completed>,
+}
+
+/// A completed step, kept until the workflow ends so it can be compensated.
+pub(super) struct Completed {
+    pub(super) record: Arc<Record>,
+    pub(super) tags: &'static [&'static str],
+    /// The context the step read, which its `rollback` sees again.
+    pub(super) context: Context,
+    pub(super) undo: Box<dyn Undo>,
+}
+
+/// Undoes one completed step; consumed, so it runs at most once.
+pub(super) trait Undo: Send + Sync {
+    fn undo(self: Box<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>>;
+}
+
+/// A task step: `T` built from the context for every execution.
+pub(super) struct TaskStep<T>(PhantomData<fn() -> T>);
+
+impl<T> TaskStep<T> {
+    pub(super) fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<T> Step for TaskStep<T>
+where
+    T: Task + DeserializeOwned,
+    T::Output: Serialize,
+{
+    fn name(&self) -> &str {
+        T::name()
+    }
+
+    fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun> {
+        Box::pin(async move {
+            let task = match input::parse::<T>(&context.to_value()) {
+                Parsed::Valid(task) => task,
+                Parsed::Invalid { errors, input } => {
+                    let start = Start {
+                        invalid: Some((errors, input)),
+                        ..Start::default()
+                    };
+                    let outcome = exec::execute(TaskUnit::<T>(None), start).await;
+                    let (record, _) = outcome.into_record_and_value();
+                    return StepRun {
+                        record,
+                        output: Map::new(),
+                        completed: None,
+                    };
+                }
+            };
+            let start = Start {
+                context: context.clone(),
+                ..Start::default()
+            };
+            let outcome = exec::execute(Borrowed(&task), start).await;
+            let (record, value) = outcome.into_record_and_value();
+            let output = value
+                .map(|value| serde_json::to_value(value).unwrap_or(Value::Null))
+                .map_or_else(Map::new, |value| merge::output_map(T::name(), value));
+            let completed = (record.status == Status::Success).then(|| Completed {
+                record: record.clone(),
+                tags: T::TAGS,
+                context: context.clone(),
+                undo: Box::new(TaskUndo(task)),
+            });
+            StepRun {
+                record,
+                output,
+                completed,
+            }
+        })
+    }
+
+    fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
+        let pending = exec::begin(TaskUnit::<T>(None).spec(), || {
+            match input::parse::<T>(&context.to_value()) {
+                Parsed::Valid(task) => input::to_raw(&task),
+                Parsed::Invalid { input, .. } => input,
+            }
+        });
+        pending
+            .finish(Ending::with_status(
+                Status::Skipped,
+                Some(reason.to_owned()),
+            ))
+            .record
+    }
+}
+
+/// A task executed by reference, so the workflow keeps it for compensation.
+struct Borrowed<'t, T>(&'t T);
+
+impl<T: Task> Executable for Borrowed<'_, T> {
+    type Output = T::Output;
+
+    fn spec(&self) -> Spec {
+        TaskUnit::<T>(None).spec()
+    }
+
+    fn input_json(&self) -> Option<Box<RawValue>> {
+        input::to_raw(self.0)
+    }
+
+    fn validate(&self) -> Result<(), FieldErrors> {
+        // `input::parse` validated it already, on the way in.
+        Ok(())
+    }
+
+    async fn work(&self, cx: &mut Cx) -> Result<T::Output, Halt> {
+        self.0.work(cx).await
+    }
+
+    async fn rollback(&self, cx: &mut Cx) -> Result<(), BoxError> {
+        self.0.rollback(cx).await
+    }
+}
+
+struct TaskUndo<T>(T);
+
+impl<T: Task> Undo for TaskUndo<T> {
+    fn undo(self: Box<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
+        Box::pin(async move { self.0.rollback(cx).await })
+    }
+}
+
+/// A nested workflow as one step.
+pub(super) struct WorkflowStep(Workflow);
+
+impl WorkflowStep {
+    pub(super) fn new(inner: Workflow) -> Self {
+        Self(inner)
+    }
+}
+
+impl Step for WorkflowStep {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun> {
+        Box::pin(async move {
+            let inner_completed = Arc::new(Mutex::new(Vec::new()));
+            let unit = WorkflowUnit::new(&self.0, context.clone())
+                .handing_completed_to(inner_completed.clone());
+            let outcome = exec::execute(unit, Start::default()).await;
+            let (record, value) = outcome.into_record_and_value();
+            let output = value.map_or_else(Map::new, |after| merge::changes(context, after));
+            let completed = (record.status == Status::Success).then(|| {
+                let steps = std::mem::take(
+                    &mut *inner_completed
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()),
+                );
+                Completed {
+                    record: record.clone(),
+                    tags: self.0.tags,
+                    context: context.clone(),
+                    undo: Box::new(NestedUndo(steps)),
+                }
+            });
+            StepRun {
+                record,
+                output,
+                completed,
+            }
+        })
+    }
+
+    fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
+        let unit = WorkflowUnit::new(&self.0, Context::new());
+        let pending = exec::begin(unit.spec(), || input::to_raw(context));
+        pending
+            .finish(Ending::with_status(
+                Status::Skipped,
+                Some(reason.to_owned()),
+            ))
+            .record
+    }
+}
+
+/// Undoing a completed nested workflow: its own completed steps, in
+/// reverse completion order, as children of its compensation.
+struct NestedUndo(Vec<Completed>);
+
+impl Undo for NestedUndo {
+    fn undo(mut self: Box<Self>, _: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
+        Box::pin(async move {
+            let failures = compensate::all(&mut self.0).await;
+            if failures.is_empty() {
+                Ok(())
+            } else {
+                Err(Box::new(compensate::NestedFailures(failures)) as BoxError)
+            }
+        })
+    }
+}

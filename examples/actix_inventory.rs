@@ -1,0 +1,28 @@
+//! The inventory over HTTP with actix-web: the same endpoints and answers
+//! as `axum_inventory`, one chain per request, ledger on stdout. Each actix
+//! worker runs its own current-thread tokio runtime; chains and spans work
+//! there too (the chain rides on each request's future).
+//!
+//! `CMDX_ADDR=127.0.0.1:3001 cargo run -q --example actix_inventory > ledger.ndjson`
+//! Stops on Ctrl-C.
+
+use cmdx::Runtime;
+use cmdx_examples::{http, inventory::Inventory};
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::var("CMDX_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let inventory = Inventory::in_memory().await?;
+    let runtime = Runtime::builder().resource(inventory.clone()).build();
+    let (server, addrs) = http::actix::server(runtime, inventory, &addr, 2).map_err(|error| {
+        format!("cannot listen on {addr} ({error}); set CMDX_ADDR to a free address")
+    })?;
+    eprintln!("# inventory API (actix-web) on http://{}", addrs[0]);
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        handle.stop(true).await;
+    });
+    server.await?;
+    Ok(())
+}
