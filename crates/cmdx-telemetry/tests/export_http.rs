@@ -21,3 +21,8 @@ async fn a_failing_nested_chain_exports_error_status_and_exception_events() {
 async fn a_panic_is_an_exception_event_of_type_panic() {
     support::a_panic_is_an_exception_event_of_type_panic(PROTOCOL).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_saga_exports_compensation_spans_linked_to_what_they_undo() {
+    support::a_failing_saga_exports_compensation_spans_linked_to_what_they_undo(PROTOCOL).await;
+}

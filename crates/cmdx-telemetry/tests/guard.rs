@@ -124,10 +124,8 @@ async fn without_an_endpoint_nothing_is_exported_and_trace_ids_are_null() {
     telemetry.shutdown().await.expect("nothing to flush");
 }
 
-/// The bridge half of compensation spans: `link` adds a span link to the
-/// execution undone. (The end-to-end test — a failing workflow whose
-/// compensations are exported with links — is to be added once workflows
-/// with compensations land.)
+/// The bridge on its own: `link` adds a span link to the execution undone
+/// (the saga test in `export_*.rs` checks it end to end).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compensation_span_links_to_the_span_it_undoes() {
     use cmdx::TraceBridge;

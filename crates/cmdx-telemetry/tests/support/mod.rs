@@ -305,3 +305,91 @@ pub async fn a_panic_is_an_exception_event_of_type_panic(protocol: Protocol) {
         Some(&json!("panicked: boom"))
     );
 }
+
+pub async fn a_failing_saga_exports_compensation_spans_linked_to_what_they_undo(
+    protocol: Protocol,
+) {
+    use cmdx_examples::checkout::{self, Payments};
+    let fixture = fixture(protocol);
+    let inventory = Inventory::in_memory().await.expect("sqlite in memory");
+    let payments = Payments::on(inventory.pool().clone())
+        .await
+        .expect("payments schema");
+    payments
+        .open_account(7, "ada@bounce.example", 10_000)
+        .await
+        .expect("an account");
+    let capture = Capture::with(|b| {
+        b.resource(inventory.clone())
+            .resource(payments.clone())
+            .trace_bridge(OtelBridge::new())
+    });
+    let checkout = capture
+        .run(async {
+            let received = ReceiveStock {
+                sku: "SKU-5678".into(),
+                quantity: 40,
+                warehouse_id: 2,
+            }
+            .execute()
+            .await;
+            assert!(received.is_success());
+            checkout::place_order()
+                .execute_json(json!({
+                    "sku": "SKU-5678", "quantity": 3, "order_id": 401,
+                    "account_id": 7, "amount_cents": 4_500, "email": "ada@bounce.example",
+                }))
+                .await
+        })
+        .await;
+    assert!(checkout.is_failed(), "the confirmation email bounces");
+
+    let lines = capture.chain(checkout.chain_id());
+    // Workflow, ReserveInventory, ChargeCard, SendConfirmation (failed),
+    // and the two compensations (ChargeCard, then ReserveInventory).
+    assert_eq!(lines.len(), 6, "{lines:#?}");
+    let spans = fixture.spans_of(checkout.chain_id(), 6).await;
+    assert_eq!(spans.len(), 6, "one span per line, compensations included");
+    let trace_ids: BTreeSet<String> = spans.iter().map(|s| s.trace_id()).collect();
+    assert_eq!(trace_ids.len(), 1, "the saga is one trace");
+    let by_tid = assert_spans_match_lines(&spans, &lines);
+
+    let rollbacks: Vec<&Value> = lines.iter().filter(|l| l["kind"] == "rollback").collect();
+    assert_eq!(rollbacks.len(), 2);
+    for rollback in rollbacks {
+        let span = &by_tid[rollback["tid"].as_str().unwrap_or_default()];
+        let undone = &by_tid[rollback["compensates"].as_str().unwrap_or_default()];
+        assert_eq!(span.attribute("cmdx.kind"), Some(json!("rollback")));
+        assert_eq!(
+            span.attribute("cmdx.compensates"),
+            Some(rollback["compensates"].clone())
+        );
+        assert_eq!(
+            span.links(),
+            vec![(undone.trace_id(), undone.span_id())],
+            "a compensation links to the span of the execution it undoes"
+        );
+        assert_eq!(
+            span.parent_span_id(),
+            Some(by_tid[checkout.record().tid.to_string().as_str()].span_id()),
+            "a compensation is a child of the workflow that ran it"
+        );
+    }
+    let failed: Vec<&ReceivedSpan> = spans.iter().filter(|s| s.is_error()).collect();
+    let mut failed_names: Vec<&str> = failed.iter().map(|s| s.name()).collect();
+    failed_names.sort_unstable();
+    assert_eq!(
+        failed_names,
+        ["Checkout::PlaceOrder", "Checkout::SendConfirmation"]
+    );
+    for span in failed {
+        assert_eq!(span.status_message(), "Mailbox unavailable");
+        assert_eq!(
+            span.attribute("cmdx.metadata.code"),
+            Some(json!("email_bounced"))
+        );
+        // `fail!` gives no cause, so no exception event (the nested chain
+        // test covers failures with a cause).
+        assert!(span.events().iter().all(|(name, _)| name != "exception"));
+    }
+}
