@@ -21,22 +21,18 @@ pub(crate) fn start(
     tid: Uuid,
     index: u32,
 ) -> tracing::Span {
-    // Ids and names go in as `&str`: a subscriber then copies a string
-    // instead of running `Display` (UUIDs are encoded into stack buffers,
-    // only when the span is enabled — field values are evaluated lazily).
-    let (mut cid_buf, mut tid_buf) = (Uuid::encode_buffer(), Uuid::encode_buffer());
     tracing::info_span!(
         target: TARGET,
         "execute",
-        otel.name = spec.task.as_ref(),
+        otel.name = %spec.task,
         otel.kind = "internal",
         otel.status_code = Empty,
         otel.status_description = Empty,
-        cmdx.task = spec.task.as_ref(),
+        cmdx.task = %spec.task,
         cmdx.kind = spec.kind.as_str(),
-        cmdx.cid = &*cid.hyphenated().encode_lower(&mut cid_buf),
+        cmdx.cid = %cid,
         cmdx.xid = xid,
-        cmdx.tid = &*tid.hyphenated().encode_lower(&mut tid_buf),
+        cmdx.tid = %tid,
         // i64, not u32: `tracing-opentelemetry` exports unsigned fields as strings.
         cmdx.index = i64::from(index),
         cmdx.compensates = spec.compensates.map(tracing::field::display),
