@@ -32,7 +32,12 @@ mod wait;
 pub use http::AxumServer;
 mod probe;
 
-pub use probe::{Journal, Probe, Script};
+pub use probe::{Probe, Script};
+mod journal;
+mod traces;
+
+pub use journal::Journal;
+pub use traces::{Fields, TracedEvent, Traces};
 
 #[cfg(feature = "otlp")]
 pub mod otlp;

@@ -3,12 +3,11 @@
 //! (order, context flow, concurrency, compensation) without writing a new
 //! task per test.
 
+use crate::Journal;
 use cmdx::BoxError;
 use cmdx::prelude::*;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What one probe does, read from `context.plan.<letter>`.
@@ -38,50 +37,6 @@ pub struct Script {
     pub rollback_error: Option<String>,
     /// Make `rollback` panic with this message.
     pub rollback_panic: Option<String>,
-}
-
-/// Where probes note what happened, in order; add it to the runtime as a
-/// resource (`Capture::with(|b| b.resource(journal.clone()))`).
-#[derive(Debug, Clone, Default)]
-pub struct Journal {
-    entries: Arc<Mutex<Vec<String>>>,
-    in_flight: Arc<AtomicUsize>,
-    max_in_flight: Arc<AtomicUsize>,
-}
-
-impl Journal {
-    /// An empty journal.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Every entry so far, e.g. `"A work"`, `"B rollback compensating"`.
-    pub fn entries(&self) -> Vec<String> {
-        self.lock().clone()
-    }
-
-    /// The entries ending with `suffix` (e.g. `" work"`), without it.
-    pub fn of(&self, suffix: &str) -> Vec<String> {
-        self.lock()
-            .iter()
-            .filter_map(|e| e.strip_suffix(suffix).map(str::to_owned))
-            .collect()
-    }
-
-    /// The most probes that were inside `work` at the same time.
-    pub fn max_in_flight(&self) -> usize {
-        self.max_in_flight.load(Ordering::SeqCst)
-    }
-
-    fn note(&self, entry: String) {
-        self.lock().push(entry);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
 }
 
 /// A task named `Probe::<ID>` (`ID` an uppercase letter) that follows
@@ -137,13 +92,12 @@ impl<const ID: char> Task for Probe<ID> {
     async fn work(&self, cx: &mut Cx) -> Result<Map<String, Value>, Halt> {
         let journal = cx.resource::<Journal>()?.clone();
         let script = self.script();
-        journal.note(format!("{ID} work"));
-        let now = journal.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        journal.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        journal.push(format!("{ID} work"));
+        journal.enter();
         if script.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(script.delay_ms)).await;
         }
-        journal.in_flight.fetch_sub(1, Ordering::SeqCst);
+        journal.leave();
         if let Some(message) = script.panic {
             panic!("{message}");
         }
@@ -166,7 +120,7 @@ impl<const ID: char> Task for Probe<ID> {
             ""
         };
         cx.resource::<Journal>()?
-            .note(format!("{ID} rollback{mode}"));
+            .push(format!("{ID} rollback{mode}"));
         if let Some(message) = script.rollback_panic {
             panic!("{message}");
         }

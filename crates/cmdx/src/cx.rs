@@ -1,5 +1,6 @@
 //! [`Cx`]: what `work` can reach besides its inputs.
 
+use crate::exec::Execution;
 use crate::resources::MissingResource;
 use crate::{Context, Runtime};
 use std::borrow::Cow;
@@ -23,21 +24,15 @@ pub struct Cx {
 }
 
 impl Cx {
-    pub(crate) fn new(
-        runtime: Runtime,
-        task: Cow<'static, str>,
-        ids: (Uuid, Uuid, u32),
-        xid: Option<Arc<str>>,
-        context: Context,
-    ) -> Self {
-        let (cid, tid, index) = ids;
+    /// The context of `execution`'s `work` or `rollback`.
+    pub(crate) fn new(execution: &Execution, context: Context) -> Self {
         Self {
-            runtime,
-            task,
-            cid,
-            tid,
-            index,
-            xid,
+            runtime: execution.runtime.clone(),
+            task: execution.spec.task.clone(),
+            cid: execution.chain.cid,
+            tid: execution.tid,
+            index: execution.index,
+            xid: execution.chain.xid().cloned(),
             attempt: 0,
             compensating: false,
             context,
@@ -81,6 +76,10 @@ impl Cx {
     /// The chain's external correlation id.
     pub fn xid(&self) -> Option<&str> {
         self.xid.as_deref()
+    }
+
+    pub(crate) fn set_xid(&mut self, xid: Arc<str>) {
+        self.xid = Some(xid);
     }
 
     /// Which attempt of `work` this is: 0 for the first, 1 for the first retry.

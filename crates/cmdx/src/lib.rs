@@ -3,28 +3,38 @@
 mod chain;
 mod context;
 mod cx;
+mod events;
 mod exec;
 mod fault;
 mod halt;
+mod hooks;
 mod input;
 pub mod ledger;
+pub mod middleware;
 mod outcome;
 mod resources;
+mod retry;
 mod runtime;
+mod settings;
 mod task;
 mod workflow;
 
 pub use chain::{Chain, ChainScope, current_id as current_chain_id, spawn};
 pub use context::Context;
 pub use cx::Cx;
+pub use events::{Event, EventKind, Subscriber};
 pub use fault::Fault;
 pub use halt::{BoxError, Halt};
+pub use hooks::{Hook, HookCx, Hooks};
 pub use input::{REDACTED, Secret};
 pub use ledger::{Ledger, LedgerSink, MemoryLedger, Record};
+pub use middleware::{Call, Done, Middleware, Next};
 pub use outcome::Outcome;
 pub use outcome::status::{Kind, State, Status};
 pub use resources::MissingResource;
+pub use retry::{Backoff, RetryPolicy};
 pub use runtime::{Runtime, RuntimeBuilder, TraceBridge, TraceIds};
+pub use settings::{Deprecation, LedgerLevel, Settings};
 pub use task::Task;
 pub use workflow::{
     CompensationFailure, Condition, Group, Merge, StepReport, Workflow, WorkflowOutcomeExt,
@@ -33,7 +43,9 @@ pub use workflow::{
 /// Re-exports for `use cmdx::prelude::*;`: the trait, the types `work`
 /// needs, the macros, and the derives tasks use.
 pub mod prelude {
-    pub use crate::{Context, Cx, Fault, Halt, Outcome, Secret, Status, Task};
+    pub use crate::{
+        Context, Cx, Fault, Halt, Outcome, RetryPolicy, Secret, Settings, Status, Task,
+    };
     pub use crate::{Group, Workflow, WorkflowOutcomeExt};
     pub use crate::{fail, skip, success};
     pub use garde::Validate;

@@ -3,6 +3,7 @@
 use crate::chain::scope::{self, Scope};
 use crate::ledger::Ledger;
 use crate::resources::Resources;
+use crate::settings::Global;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -96,6 +97,7 @@ struct Inner {
     ledger: Ledger,
     resources: Resources,
     trace: Option<Arc<dyn TraceBridge>>,
+    global: Global,
 }
 
 static GLOBAL: OnceLock<Runtime> = OnceLock::new();
@@ -108,6 +110,7 @@ impl Runtime {
                 ledger: Ledger::stdout(),
                 resources: Resources::default(),
                 trace: None,
+                global: Global::default(),
             },
         }
     }
@@ -168,6 +171,10 @@ impl Runtime {
     pub(crate) fn trace(&self) -> Option<&dyn TraceBridge> {
         self.inner.trace.as_deref()
     }
+
+    pub(crate) fn config(&self) -> &Global {
+        &self.inner.global
+    }
 }
 
 impl fmt::Debug for Runtime {
@@ -176,6 +183,7 @@ impl fmt::Debug for Runtime {
             .field("ledger", &self.inner.ledger)
             .field("resources", &self.inner.resources)
             .field("trace_bridge", &self.inner.trace.is_some())
+            .field("global", &self.inner.global)
             .finish()
     }
 }
@@ -204,6 +212,10 @@ impl RuntimeBuilder {
     pub fn trace_bridge(mut self, bridge: impl TraceBridge) -> Self {
         self.inner.trace = Some(Arc::new(bridge));
         self
+    }
+
+    pub(crate) fn config_mut(&mut self) -> &mut Global {
+        &mut self.inner.global
     }
 
     /// Finishes the runtime.

@@ -2,7 +2,7 @@
 
 use crate::exec::{self, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed};
-use crate::{BoxError, Context, Cx, Fault, Halt, Kind, Outcome};
+use crate::{BoxError, Context, Cx, Fault, Halt, Kind, Outcome, Settings};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -76,6 +76,13 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
     /// module path; override it to keep lines stable across refactors.
     fn name() -> &'static str {
         short_type_name(std::any::type_name::<Self>())
+    }
+
+    /// Retry policy, timeout, ledger level, excluded inputs, deprecation,
+    /// middleware and hooks of this task; unset ones fall back to the
+    /// runtime's. Defaults to nothing set. See [`Settings`].
+    fn settings() -> Settings {
+        Settings::new()
     }
 
     /// Does the work. Return the output, or stop early with
@@ -164,6 +171,14 @@ impl<T: Task> Executable for TaskUnit<T> {
 
     fn input_json(&self) -> Option<Box<RawValue>> {
         self.0.as_ref().and_then(input::to_raw)
+    }
+
+    fn settings(&self) -> Settings {
+        T::settings()
+    }
+
+    fn task_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        self.0.as_ref().map(|task| task as _)
     }
 
     fn validate(&self) -> Result<(), FieldErrors> {

@@ -4,7 +4,7 @@ use crate::Runtime;
 use crate::ledger::Record;
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use uuid::Uuid;
 
 tokio::task_local! {
@@ -31,19 +31,35 @@ pub(crate) struct Frame {
 /// One chain: its ids, the next index to hand out, and the records so far.
 pub(crate) struct ChainState {
     pub(crate) cid: Uuid,
-    pub(crate) xid: Option<Arc<str>>,
+    /// Set at most once: by a [`ChainScope`](crate::ChainScope), or by the
+    /// first execution's middleware (correlation).
+    xid: OnceLock<Arc<str>>,
     next_index: AtomicU32,
     records: Mutex<Vec<Arc<Record>>>,
 }
 
 impl ChainState {
     pub(crate) fn new(cid: Uuid, xid: Option<Arc<str>>) -> Self {
+        let cell = OnceLock::new();
+        if let Some(xid) = xid {
+            let _ = cell.set(xid);
+        }
         Self {
             cid,
-            xid,
+            xid: cell,
             next_index: AtomicU32::new(0),
             records: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The external correlation id, if set.
+    pub(crate) fn xid(&self) -> Option<&Arc<str>> {
+        self.xid.get()
+    }
+
+    /// Sets the external correlation id; `false` if it was set already.
+    pub(crate) fn set_xid(&self, xid: Arc<str>) -> bool {
+        self.xid.set(xid).is_ok()
     }
 
     /// Hands out the next index; indexes are assigned at start, so they are

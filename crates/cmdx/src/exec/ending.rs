@@ -81,6 +81,28 @@ impl Ending {
         ending
     }
 
+    /// `work` ran out of time and was dropped.
+    pub(crate) fn timed_out(limit: std::time::Duration) -> Self {
+        let mut ending =
+            Self::with_status(Status::Failed, Some(format!("timed out after {limit:?}")));
+        ending.metadata.insert("code".into(), "timeout".into());
+        ending.cause = Some(format!(
+            "work did not finish within its time limit of {limit:?} and was dropped; \
+             raise the limit (Settings::timeout, middleware::Timeout) or make work faster"
+        ));
+        ending
+    }
+
+    /// A deprecated task refused to run.
+    pub(crate) fn deprecated(task: &str, note: &str) -> Self {
+        let mut ending = Self::with_status(
+            Status::Failed,
+            Some(format!("task `{task}` is deprecated: {note}")),
+        );
+        ending.metadata.insert("code".into(), "deprecated".into());
+        ending
+    }
+
     /// Notes a failed rollback without replacing the original failure.
     pub(crate) fn rollback_failed(&mut self, error: &(dyn std::error::Error + 'static)) {
         self.metadata

@@ -2,7 +2,9 @@
 
 use super::Ending;
 use crate::chain::scope::ChainState;
+use crate::events::EventKind;
 use crate::ledger::{Record, SCHEMA_VERSION};
+use crate::settings::LedgerLevel;
 use crate::{Kind, Runtime, State, Status};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -32,6 +34,8 @@ pub(crate) struct Execution {
     pub(crate) span: tracing::Span,
     pub(crate) input: Option<Box<RawValue>>,
     pub(crate) clock: Clock,
+    /// Which endings write a ledger line.
+    pub(crate) level: LedgerLevel,
 }
 
 /// When an execution started: one wall-clock read serves both UUIDs and
@@ -83,6 +87,13 @@ impl Execution {
         self.parent.is_none() && self.index == 0
     }
 
+    /// Delivers a telemetry event about this execution (one branch when
+    /// nobody subscribed).
+    pub(crate) fn emit(&self, kind: EventKind<'_>) {
+        let ids = (self.chain.cid, self.tid, self.index);
+        self.runtime.config().emit(&self.spec.task, ids, kind);
+    }
+
     /// Writes the one record of this execution: span fields, ledger line,
     /// chain.
     pub(crate) fn finish(self, ending: Ending) -> Finished {
@@ -94,7 +105,7 @@ impl Execution {
             v: SCHEMA_VERSION,
             ts: ended.into(),
             cid: self.chain.cid,
-            xid: self.chain.xid.as_deref().map(str::to_owned),
+            xid: self.chain.xid().map(|xid| String::from(&**xid)),
             tid: self.tid,
             index: self.index,
             parent: self.parent,
@@ -114,7 +125,7 @@ impl Execution {
             compensates: self.spec.compensates,
             trace_id: None,
             span_id: None,
-            tags: self.spec.tags.iter().map(|t| Cow::Borrowed(*t)).collect(),
+            tags: tags(&self.runtime, self.spec.tags),
         };
         // Span fields first, trace ids last: a tracer that starts its span
         // only when asked for ids then takes every field in one go.
@@ -127,7 +138,12 @@ impl Execution {
             }
         }
         let record = Arc::new(record);
-        self.runtime.ledger().write(&record);
+        if self.level.admits(status) {
+            self.runtime.ledger().write(&record);
+        }
+        let ids = (record.cid, record.tid, record.index);
+        let executed = EventKind::Executed { record: &record };
+        self.runtime.config().emit(&record.task, ids, executed);
         // A root's record travels with its outcome; only descendants are
         // kept in the chain state, so a lone task allocates no list.
         if !record.root {
@@ -147,6 +163,19 @@ impl Execution {
             origin,
         }
     }
+}
+
+/// The runtime's tags, then the task's.
+fn tags(runtime: &Runtime, task: &'static [&'static str]) -> Vec<Cow<'static, str>> {
+    let global = &runtime.config().tags;
+    if global.is_empty() {
+        return task.iter().map(|t| Cow::Borrowed(*t)).collect();
+    }
+    global
+        .iter()
+        .cloned()
+        .chain(task.iter().map(|t| Cow::Borrowed(*t)))
+        .collect()
 }
 
 /// Milliseconds, rounded to the microsecond.

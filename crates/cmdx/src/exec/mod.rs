@@ -11,18 +11,24 @@
 //!    writes it as `cancelled` — children first, since their futures are
 //!    dropped before the parent's guard.
 
-mod ending;
+pub(crate) mod ending;
 mod execution;
+mod lifecycle;
 mod span;
 
 pub(crate) use ending::Ending;
 pub(crate) use execution::{Clock, Execution, Pending, Spec};
 
 use crate::chain::scope::{self, ChainState, Frame, Scope};
+use crate::events::EventKind;
 use crate::input::FieldErrors;
+use crate::middleware::{Call, Next};
+use crate::settings::{self, LedgerLevel, Settings};
 use crate::{BoxError, Context, Cx, Halt, Outcome, Runtime, Status};
 use futures::FutureExt;
+use lifecycle::Lifecycle;
 use serde_json::value::RawValue;
+use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -48,6 +54,16 @@ pub(crate) trait Executable: Send + Sync {
         &'a self,
         cx: &'a mut Cx,
     ) -> impl Future<Output = Result<(), BoxError>> + Send + 'a;
+
+    /// Retry policy, timeout, middleware, hooks… (none by default).
+    fn settings(&self) -> Settings {
+        Settings::new()
+    }
+
+    /// The task value, for hooks and middleware that downcast it.
+    fn task_any(&self) -> Option<&(dyn Any + Send + Sync)> {
+        None
+    }
 }
 
 /// How an execution starts: normally, or already known to be invalid
@@ -60,6 +76,15 @@ pub(crate) struct Start {
 
 /// Takes a position in the current chain (or starts one) and arms the guard.
 pub(crate) fn begin(spec: Spec, input: impl FnOnce() -> Option<Box<RawValue>>) -> Pending {
+    begin_with(spec, None, input)
+}
+
+/// [`begin`], with the task's settings (ledger level, excluded inputs).
+pub(crate) fn begin_with(
+    spec: Spec,
+    settings: Option<&Settings>,
+    input: impl FnOnce() -> Option<Box<RawValue>>,
+) -> Pending {
     let (runtime, frame) = match scope::current() {
         Some(scope) => (scope.runtime, scope.frame),
         None => (Runtime::current(), None),
@@ -71,16 +96,19 @@ pub(crate) fn begin(spec: Spec, input: impl FnOnce() -> Option<Box<RawValue>>) -
     };
     let index = chain.next_index();
     let tid = clock.uuid_v7();
-    let span = span::start(&spec, chain.cid, chain.xid.as_deref(), tid, index);
+    let span = span::start(&spec, chain.cid, chain.xid().map(|x| &**x), tid, index);
     if let (Some(trace), Some(undone)) = (runtime.trace(), &spec.link) {
         trace.link(&span, undone);
     }
-    let input = if runtime.ledger().is_enabled() {
-        input()
+    let global = runtime.config();
+    let level = settings.and_then(|s| s.ledger).unwrap_or(global.ledger);
+    let input = if runtime.ledger().is_enabled() && level != LedgerLevel::Off {
+        let local = settings.map_or(&[][..], |s| &s.exclude[..]);
+        settings::exclude(input(), &global.exclude, local)
     } else {
         None
     };
-    Pending::new(Execution {
+    let pending = Pending::new(Execution {
         runtime,
         chain,
         spec,
@@ -90,7 +118,10 @@ pub(crate) fn begin(spec: Spec, input: impl FnOnce() -> Option<Box<RawValue>>) -
         span,
         input,
         clock,
-    })
+        level,
+    });
+    pending.get().emit(EventKind::Started);
+    pending
 }
 
 /// Runs `fut` as a child of `execution`: inside its span, with nested
@@ -112,11 +143,12 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
         Some((errors, input)) => (Some(errors), Some(input)),
         None => (None, None),
     };
-    let pending = begin(unit.spec(), || match preset_input {
+    let settings = unit.settings();
+    let pending = begin_with(unit.spec(), Some(&settings), || match preset_input {
         Some(input) => input,
         None => unit.input_json(),
     });
-    let (value, ending) = run(&unit, &pending, invalid, context).await;
+    let (value, ending) = run(&unit, &pending, invalid, context, &settings).await;
     let finished = pending.finish(ending);
     let chain = finished
         .chain
@@ -124,68 +156,43 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
     Outcome::new(finished.record, value, chain, finished.origin)
 }
 
+/// Runs the middleware onion around the task's [`Lifecycle`]; without
+/// middleware, the lifecycle directly.
 async fn run<E: Executable>(
     unit: &E,
     pending: &Pending,
     invalid: Option<FieldErrors>,
     context: Context,
+    settings: &Settings,
 ) -> (Option<E::Output>, Ending) {
     let execution = pending.get();
-    let validated = match invalid {
-        Some(errors) => Err(errors),
-        None => std::panic::catch_unwind(AssertUnwindSafe(|| unit.validate()))
-            .unwrap_or_else(|payload| Err(panicked_validation(&*payload))),
-    };
-    if let Err(errors) = validated {
-        return (None, Ending::invalid(errors));
-    }
-    let mut cx = Cx::new(
-        execution.runtime.clone(),
-        execution.spec.task.clone(),
-        (execution.chain.cid, execution.tid, execution.index),
-        execution.chain.xid.clone(),
-        context,
-    );
-    let worked = within(
+    let mut cx = Cx::new(execution, context);
+    let input = || unit.input_json();
+    let call = Call {
+        cx: &mut cx,
         execution,
-        AssertUnwindSafe(unit.work(&mut cx)).catch_unwind(),
-    )
-    .await;
-    let (value, mut ending) = match worked {
-        Ok(Ok(value)) => (Some(value), Ending::success()),
-        Ok(Err(halt)) => (None, Ending::from_halt(halt)),
-        Err(payload) => (None, Ending::panicked(&*payload)),
+        input: &input,
+        task: unit.task_any(),
+        deadline: None,
     };
-    if ending.status == Status::Failed {
-        let rolled = within(
-            execution,
-            AssertUnwindSafe(unit.rollback(&mut cx)).catch_unwind(),
-        )
-        .await;
-        ending.rolled_back = true;
-        match rolled {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => ending.rollback_failed(&*error),
-            Err(payload) => {
-                ending.rollback_failed(&PanickedRollback(ending::panic_message(&*payload)))
-            }
+    let mut lifecycle = Lifecycle::new(unit, settings, invalid);
+    let global = &execution.runtime.config().middleware;
+    let ending = if global.is_empty() && settings.middleware.is_empty() {
+        lifecycle.run_call(call).await
+    } else {
+        let next = Next {
+            global,
+            local: &settings.middleware,
+            core: &mut lifecycle,
+        };
+        match AssertUnwindSafe(next.run(call)).catch_unwind().await {
+            Ok(done) => done.ending,
+            Err(payload) => Ending::panicked(&*payload),
         }
-    }
+    };
+    let value = match ending.status {
+        Status::Success => lifecycle.value.take(),
+        _ => None,
+    };
     (value, ending)
 }
-
-fn panicked_validation(payload: &(dyn std::any::Any + Send)) -> FieldErrors {
-    let message = format!("validation panicked: {}", ending::panic_message(payload));
-    FieldErrors::from([("input".to_owned(), vec![message])])
-}
-
-#[derive(Debug)]
-struct PanickedRollback(String);
-
-impl std::fmt::Display for PanickedRollback {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "rollback panicked: {}", self.0)
-    }
-}
-
-impl std::error::Error for PanickedRollback {}

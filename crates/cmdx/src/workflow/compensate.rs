@@ -54,13 +54,7 @@ async fn one(step: Completed) -> (Arc<Record>, Vec<CompensationFailure>) {
     };
     let pending = exec::begin(spec, || undone.input.clone());
     let execution = pending.get();
-    let mut cx = Cx::new(
-        execution.runtime.clone(),
-        execution.spec.task.clone(),
-        (execution.chain.cid, execution.tid, execution.index),
-        execution.chain.xid.clone(),
-        context,
-    );
+    let mut cx = Cx::new(execution, context);
     cx.compensating = true;
     let undone_by = exec::within(
         execution,

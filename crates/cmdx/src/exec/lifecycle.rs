@@ -1,0 +1,175 @@
+//! The task's own lifecycle, the innermost layer of the middleware onion:
+//! deprecation, `before_*` hooks, validation, `work` with retries and a
+//! deadline, rollback, `after_execution` and the outcome hooks.
+
+use super::{Ending, Executable, Execution, ending, within};
+use crate::events::EventKind;
+use crate::hooks::{Hook, HookSet};
+use crate::input::FieldErrors;
+use crate::middleware::{Call, Core, Deadline};
+use crate::retry::run_work;
+use crate::settings::Settings;
+use crate::{Cx, Halt, Status};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+
+pub(crate) struct Lifecycle<'u, E: Executable> {
+    unit: &'u E,
+    settings: &'u Settings,
+    invalid: Option<FieldErrors>,
+    pub(crate) value: Option<E::Output>,
+    /// `(retries, rolled_back)` once the lifecycle ran.
+    ran: Option<(u32, bool)>,
+}
+
+impl<'u, E: Executable> Lifecycle<'u, E> {
+    pub(crate) fn new(unit: &'u E, settings: &'u Settings, invalid: Option<FieldErrors>) -> Self {
+        Self {
+            unit,
+            settings,
+            invalid,
+            value: None,
+            ran: None,
+        }
+    }
+
+    pub(crate) async fn run_call(&mut self, call: Call<'_>) -> Ending {
+        let Call {
+            cx,
+            execution,
+            task,
+            deadline,
+            ..
+        } = call;
+        let global = execution.runtime.config();
+        let hooks = HookSet {
+            global: &global.hooks,
+            local: &self.settings.hooks,
+        };
+        let (mut ending, worked) = match self.prepare(cx, execution, task, hooks) {
+            Err(ending) => (ending, false),
+            Ok(()) => {
+                let policy = self.settings.retry.as_ref().or(global.retry.as_ref());
+                let timeout = self.settings.timeout.unwrap_or(global.timeout);
+                let deadline = Deadline::min(deadline, timeout.map(Deadline::after));
+                let (value, mut ending) =
+                    run_work(self.unit, cx, execution, policy, deadline).await;
+                self.value = value;
+                if ending.status == Status::Failed {
+                    rollback(self.unit, cx, execution, &mut ending).await;
+                }
+                if !hooks.is_empty()
+                    && let Err(failed) = hooks.run(Hook::AfterExecution, cx, task, Some(&ending))
+                {
+                    ending = failed;
+                }
+                (ending, true)
+            }
+        };
+        if !hooks.is_empty() {
+            for &hook in Hook::for_status(ending.status) {
+                if let Err(failed) = hooks.run(hook, cx, task, Some(&ending)) {
+                    ending = failed;
+                    break;
+                }
+            }
+            if worked && ending.status == Status::Failed && !ending.rolled_back {
+                rollback(self.unit, cx, execution, &mut ending).await;
+            }
+        }
+        if ending.status != Status::Success {
+            self.value = None;
+        }
+        self.ran = Some((ending.retries, ending.rolled_back));
+        ending
+    }
+
+    /// Everything before `work`; an `Err` ends the execution there.
+    fn prepare(
+        &mut self,
+        cx: &Cx,
+        execution: &Execution,
+        task: Option<&(dyn Any + Send + Sync)>,
+        hooks: HookSet<'_>,
+    ) -> Result<(), Ending> {
+        if let Some(deprecation) = &self.settings.deprecation {
+            let name = &execution.spec.task;
+            if deprecation.refuses() {
+                return Err(Ending::deprecated(name, deprecation.note()));
+            }
+            tracing::warn!(
+                target: "cmdx",
+                parent: &execution.span,
+                task = %name,
+                "task `{name}` is deprecated: {}",
+                deprecation.note(),
+            );
+            execution.emit(EventKind::Deprecated);
+        }
+        if !hooks.is_empty() {
+            hooks.run(Hook::BeforeExecution, cx, task, None)?;
+            hooks.run(Hook::BeforeValidation, cx, task, None)?;
+        }
+        let validated = match self.invalid.take() {
+            Some(errors) => Err(errors),
+            None => std::panic::catch_unwind(AssertUnwindSafe(|| self.unit.validate()))
+                .unwrap_or_else(|payload| Err(panicked_validation(&*payload))),
+        };
+        validated.map_err(Ending::invalid)
+    }
+}
+
+impl<E: Executable> Core for Lifecycle<'_, E> {
+    fn run<'s>(&'s mut self, call: Call<'s>) -> BoxFuture<'s, Ending> {
+        Box::pin(self.run_call(call))
+    }
+
+    fn halted(&self, halt: Halt) -> Ending {
+        let mut ending = Ending::from_halt(halt);
+        if let Some((retries, rolled_back)) = self.ran {
+            ending.retries = retries;
+            ending.rolled_back = rolled_back;
+        }
+        ending
+    }
+}
+
+/// Runs the task's own rollback after its failure; its error or panic is
+/// recorded without replacing the failure.
+async fn rollback<E: Executable>(
+    unit: &E,
+    cx: &mut Cx,
+    execution: &Execution,
+    ending: &mut Ending,
+) {
+    let rolled = within(
+        execution,
+        AssertUnwindSafe(unit.rollback(cx)).catch_unwind(),
+    )
+    .await;
+    ending.rolled_back = true;
+    execution.emit(EventKind::RolledBack);
+    match rolled {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => ending.rollback_failed(&*error),
+        Err(payload) => ending.rollback_failed(&PanickedRollback(ending::panic_message(&*payload))),
+    }
+}
+
+fn panicked_validation(payload: &(dyn Any + Send)) -> FieldErrors {
+    let message = format!("validation panicked: {}", ending::panic_message(payload));
+    FieldErrors::from([("input".to_owned(), vec![message])])
+}
+
+#[derive(Debug)]
+struct PanickedRollback(String);
+
+impl std::fmt::Display for PanickedRollback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "rollback panicked: {}", self.0)
+    }
+}
+
+impl std::error::Error for PanickedRollback {}

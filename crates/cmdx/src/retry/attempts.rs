@@ -1,0 +1,86 @@
+//! Runs `work`: attempt after attempt under a [`RetryPolicy`], all within
+//! an optional deadline.
+
+use super::RetryPolicy;
+use crate::events::EventKind;
+use crate::exec::{Ending, Executable, Execution, within};
+use crate::middleware::Deadline;
+use crate::{Cx, Halt};
+use futures::FutureExt;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+/// Runs `work` until it succeeds, stops for good, or the deadline passes
+/// (then `work` is dropped and the ending says it timed out). The ending
+/// carries how many retries ran.
+pub(crate) async fn run_work<E: Executable>(
+    unit: &E,
+    cx: &mut Cx,
+    execution: &Execution,
+    policy: Option<&RetryPolicy>,
+    deadline: Option<Deadline>,
+) -> (Option<E::Output>, Ending) {
+    let mut retries = 0;
+    let (value, mut ending) = match deadline {
+        None => attempts(unit, cx, execution, policy, &mut retries).await,
+        Some(deadline) => {
+            let work = attempts(unit, cx, execution, policy, &mut retries);
+            match tokio::time::timeout_at(deadline.at, work).await {
+                Ok(done) => done,
+                Err(_) => (None, Ending::timed_out(deadline.limit)),
+            }
+        }
+    };
+    ending.retries = retries;
+    (value, ending)
+}
+
+async fn attempts<E: Executable>(
+    unit: &E,
+    cx: &mut Cx,
+    execution: &Execution,
+    policy: Option<&RetryPolicy>,
+    retries: &mut u32,
+) -> (Option<E::Output>, Ending) {
+    let mut previous = None;
+    loop {
+        cx.attempt = *retries;
+        let worked = within(execution, AssertUnwindSafe(unit.work(cx)).catch_unwind()).await;
+        let halt = match worked {
+            Ok(Ok(value)) => return (Some(value), Ending::success()),
+            Ok(Err(halt)) => halt,
+            Err(payload) => return (None, Ending::panicked(&*payload)),
+        };
+        match policy {
+            Some(policy) if policy.retries(&halt, *retries) => {
+                let wait = policy.wait(*retries, previous);
+                *retries += 1;
+                announce(execution, *retries, wait, &halt);
+                previous = Some(wait);
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+            _ => return (None, Ending::from_halt(halt)),
+        }
+    }
+}
+
+/// The retry as a `tracing` event in the execution's span and a telemetry event.
+fn announce(execution: &Execution, attempt: u32, wait: Duration, halt: &Halt) {
+    let error = halt.reason().unwrap_or("failed");
+    tracing::warn!(
+        target: "cmdx",
+        parent: &execution.span,
+        attempt = attempt,
+        error = error,
+        delay_ms = wait.as_secs_f64() * 1000.0,
+        "retrying `{}` (attempt {attempt}) in {wait:?}: {error}",
+        execution.spec.task,
+    );
+    execution.emit(EventKind::Retried {
+        attempt,
+        delay: wait,
+        error,
+    });
+}
