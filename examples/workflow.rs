@@ -9,9 +9,13 @@
 //!    ReserveInventory are compensated, and stock and balance are restored.
 //! 3. `Checkout::NotifyCustomer`: three notifications in parallel with
 //!    `continue_on_failure`; one fails and is listed.
+//!
+//! With `OTEL_EXPORTER_OTLP_ENDPOINT` set, the spans go to Jaeger too
+//! (`examples/jaeger/README.md`): the saga is one trace, its compensations
+//! linked to the steps they undo.
 
+use cmdx::WorkflowOutcomeExt;
 use cmdx::prelude::*;
-use cmdx::{Runtime, WorkflowOutcomeExt};
 use cmdx_examples::checkout::{self, Payments};
 use cmdx_examples::inventory::{self, Inventory, ReceiveStock};
 use serde_json::json;
@@ -20,13 +24,16 @@ type Error = Box<dyn std::error::Error>;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    let telemetry = cmdx_telemetry::init()?;
     let inventory = Inventory::in_memory().await?;
     let payments = Payments::on(inventory.pool().clone()).await?;
-    let runtime = Runtime::builder()
-        .resource(inventory.clone())
-        .resource(payments.clone())
-        .build();
-    runtime.scope(story(&inventory, &payments)).await
+    let runtime = telemetry
+        .runtime()
+        .with_resource(inventory.clone())
+        .with_resource(payments.clone());
+    runtime.scope(story(&inventory, &payments)).await?;
+    telemetry.shutdown().await?;
+    Ok(())
 }
 
 async fn story(inventory: &Inventory, payments: &Payments) -> Result<(), Error> {

@@ -39,6 +39,9 @@ mod traces;
 pub use journal::Journal;
 pub use traces::{Fields, TracedEvent, Traces, TracesGuard};
 
+#[cfg(feature = "otlp")]
+pub mod otlp;
+
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};

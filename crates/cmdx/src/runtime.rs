@@ -26,7 +26,9 @@ pub trait TraceBridge: Send + Sync + 'static {
     }
 
     /// The execution ended with `record`; its span is about to close.
-    /// Add attributes or events (metadata, exceptions) here.
+    /// Add attributes or events (metadata, exceptions) here. Called before
+    /// [`trace_ids`](Self::trace_ids), so `record.trace_id` and
+    /// `record.span_id` are still `None`.
     fn finish(&self, span: &tracing::Span, record: &crate::Record) {
         let _ = (span, record);
     }

@@ -100,11 +100,8 @@ impl Execution {
         let status = ending.status;
         let origin = (status == Status::Failed).then(|| ending.origin.unwrap_or(self.tid));
         let trace = self.runtime.trace();
-        let ids = trace.and_then(|t| t.trace_ids(&self.span));
-        let (trace_id, span_id) =
-            ids.map_or((None, None), |ids| (Some(ids.trace_id), Some(ids.span_id)));
         let (elapsed, ended) = self.clock.end();
-        let record = Arc::new(Record {
+        let mut record = Record {
             v: SCHEMA_VERSION,
             ts: ended.into(),
             cid: self.chain.cid,
@@ -126,14 +123,21 @@ impl Execution {
             cause: ending.cause,
             origin,
             compensates: self.spec.compensates,
-            trace_id,
-            span_id,
+            trace_id: None,
+            span_id: None,
             tags: tags(&self.runtime, self.spec.tags),
-        });
+        };
+        // Span fields first, trace ids last: a tracer that starts its span
+        // only when asked for ids then takes every field in one go.
         super::span::record_end(&self.span, &record);
         if let Some(trace) = trace {
             trace.finish(&self.span, &record);
+            if let Some(ids) = trace.trace_ids(&self.span) {
+                record.trace_id = Some(ids.trace_id);
+                record.span_id = Some(ids.span_id);
+            }
         }
+        let record = Arc::new(record);
         if self.level.admits(status) {
             self.runtime.ledger().write(&record);
         }

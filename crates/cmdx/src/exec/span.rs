@@ -27,13 +27,14 @@ pub(crate) fn start(
         otel.name = %spec.task,
         otel.kind = "internal",
         otel.status_code = Empty,
-        otel.status_message = Empty,
+        otel.status_description = Empty,
         cmdx.task = %spec.task,
         cmdx.kind = spec.kind.as_str(),
         cmdx.cid = %cid,
         cmdx.xid = xid,
         cmdx.tid = %tid,
-        cmdx.index = index,
+        // i64, not u32: `tracing-opentelemetry` exports unsigned fields as strings.
+        cmdx.index = i64::from(index),
         cmdx.compensates = spec.compensates.map(tracing::field::display),
         cmdx.tags = Empty,
         cmdx.state = Empty,
@@ -49,7 +50,7 @@ pub(crate) fn record_end(span: &tracing::Span, record: &Record) {
     }
     span.record("cmdx.state", record.state.as_str());
     span.record("cmdx.status", record.status.as_str());
-    span.record("cmdx.retries", record.retries);
+    span.record("cmdx.retries", i64::from(record.retries));
     if let Some(reason) = &record.reason {
         span.record("cmdx.reason", reason.as_str());
     }
@@ -57,9 +58,11 @@ pub(crate) fn record_end(span: &tracing::Span, record: &Record) {
         span.record("cmdx.tags", record.tags.join(",").as_str());
     }
     if record.status == Status::Failed {
+        // Code first, then the description (the field name
+        // `tracing-opentelemetry` reads): the later, described Error wins.
         span.record("otel.status_code", "ERROR");
         span.record(
-            "otel.status_message",
+            "otel.status_description",
             record.reason.as_deref().unwrap_or("failed"),
         );
     }

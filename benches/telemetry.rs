@@ -1,0 +1,110 @@
+//! The cost of telemetry per `execute()`, in one run: tracing off, a plain
+//! `tracing` registry, and the OpenTelemetry layer with a batch exporter
+//! (to an in-process exporter that drops every span) — each with the ledger
+//! on (to `io::sink`) and off — against a bare `async fn` call.
+
+use cmdx::prelude::*;
+use cmdx::{Ledger, Runtime};
+use cmdx_telemetry::{OtelBridge, Telemetry};
+use criterion::{Criterion, criterion_group, criterion_main};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use std::hint::black_box;
+use std::time::Duration;
+use tracing::Dispatch;
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Reserve {
+    #[garde(length(min = 1))]
+    sku: String,
+    #[garde(range(min = 1))]
+    quantity: i64,
+}
+
+impl Task for Reserve {
+    type Output = i64;
+    async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
+        Ok(self.quantity)
+    }
+}
+
+#[inline(never)]
+async fn bare(sku: &str, quantity: i64) -> i64 {
+    black_box(sku);
+    quantity
+}
+
+/// Receives batches from the batch processor's thread and drops them.
+#[derive(Debug)]
+struct Discard;
+
+impl SpanExporter for Discard {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        drop(black_box(batch));
+        Ok(())
+    }
+}
+
+fn task() -> Reserve {
+    Reserve {
+        sku: black_box("SKU-1234").to_owned(),
+        quantity: black_box(5),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime");
+    let ledger = || Ledger::writer(std::io::sink());
+    let quiet = Runtime::builder().ledger(Ledger::off()).build();
+    let logged = Runtime::builder().ledger(ledger()).build();
+    let telemetry = Telemetry::builder()
+        .read_env(false)
+        .exporter(Discard)
+        .ledger(ledger())
+        .build()
+        .expect("telemetry builds");
+    let otel = telemetry.dispatch().expect("exporting");
+    let otel_quiet = Runtime::builder()
+        .ledger(Ledger::off())
+        .trace_bridge(OtelBridge::new())
+        .build();
+    let registry = Dispatch::new(tracing_subscriber::registry());
+
+    let mut group = c.benchmark_group("telemetry");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+    group.bench_function("bare async fn", |b| {
+        b.to_async(&rt)
+            .iter(|| bare(black_box("SKU-1234"), black_box(5)));
+    });
+    group.bench_function("tracing off, ledger off", |b| {
+        b.to_async(&rt).iter(|| quiet.scope(task().execute()));
+    });
+    group.bench_function("tracing off, ledger on", |b| {
+        b.to_async(&rt).iter(|| logged.scope(task().execute()));
+    });
+    tracing::dispatcher::with_default(&registry, || {
+        group.bench_function("plain registry, ledger on", |b| {
+            b.to_async(&rt).iter(|| logged.scope(task().execute()));
+        });
+    });
+    tracing::dispatcher::with_default(&otel, || {
+        group.bench_function("otel layer + batch exporter, ledger off", |b| {
+            b.to_async(&rt).iter(|| otel_quiet.scope(task().execute()));
+        });
+        group.bench_function("otel layer + batch exporter, ledger on", |b| {
+            b.to_async(&rt)
+                .iter(|| telemetry.runtime().scope(task().execute()));
+        });
+    });
+    group.finish();
+    drop(rt);
+    drop(telemetry);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,283 @@
+//! [`Telemetry`]: the runtime, the exporter, and the guard that flushes it.
+
+use crate::{InitError, ShutdownError, TelemetryBuilder};
+use cmdx::Runtime;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkError;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+use tracing::instrument::WithSubscriber;
+use tracing::{Dispatch, Subscriber};
+use tracing_opentelemetry::OpenTelemetryLayer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+
+/// The name of the OpenTelemetry tracer (instrumentation scope) of cmdx
+/// spans.
+pub const TRACER_NAME: &str = "cmdx";
+
+/// What [`init`](crate::init) and [`TelemetryBuilder::build`] give back:
+/// the [`cmdx::Runtime`] (ledger + trace bridge) and, when exporting, the
+/// OpenTelemetry pipeline.
+///
+/// It is also the guard: dropping it exports the pending spans and shuts
+/// the exporter down, waiting at most the shutdown timeout (5 s by
+/// default). Prefer [`shutdown`](Self::shutdown)`.await` at the end of an
+/// async `main`: it does the same on a separate thread without blocking
+/// the runtime, which is what a `current_thread` runtime needs.
+pub struct Telemetry {
+    runtime: Runtime,
+    exporting: Option<Exporting>,
+    /// Built once: every scope shares one registry.
+    dispatch: Option<Dispatch>,
+    extras: bool,
+    activation: bool,
+}
+
+/// The pipeline: provider (with its batch processor), the tracer, and for
+/// gRPC the runtime the connection lives on.
+pub(crate) struct Exporting {
+    provider: SdkTracerProvider,
+    tracer: SdkTracer,
+    io: Option<tokio::runtime::Runtime>,
+    timeout: Duration,
+    describe: String,
+}
+
+impl Exporting {
+    pub(crate) fn new(
+        provider: SdkTracerProvider,
+        io: Option<tokio::runtime::Runtime>,
+        timeout: Duration,
+        describe: String,
+    ) -> Self {
+        let tracer = provider.tracer(TRACER_NAME);
+        Self {
+            provider,
+            tracer,
+            io,
+            timeout,
+            describe,
+        }
+    }
+
+    /// Blocks this thread: exports what is queued, then stops the
+    /// exporter, within the timeout.
+    fn shut_down(self) -> Result<(), ShutdownError> {
+        let timeout = self.timeout;
+        let result = self.provider.shutdown_with_timeout(timeout);
+        if let Some(io) = self.io {
+            io.shutdown_background();
+        }
+        match result {
+            Ok(()) | Err(OTelSdkError::AlreadyShutdown) => Ok(()),
+            Err(OTelSdkError::Timeout(_)) => Err(ShutdownError::timed_out(timeout)),
+            Err(error) if format!("{error:?}").contains("Timeout") => {
+                Err(ShutdownError::timed_out(timeout))
+            }
+            Err(error) => Err(ShutdownError::failed(error.to_string())),
+        }
+    }
+
+    /// Runs [`shut_down`](Self::shut_down) on a thread of its own and hands
+    /// the result to `report`; false if no thread could be started.
+    fn shut_down_elsewhere(
+        self,
+        report: impl FnOnce(Result<(), ShutdownError>) + Send + 'static,
+    ) -> bool {
+        std::thread::Builder::new()
+            .name("cmdx-telemetry-shutdown".into())
+            .spawn(move || report(self.shut_down()))
+            .is_ok()
+    }
+}
+
+impl Telemetry {
+    /// Starts configuring telemetry; see [`TelemetryBuilder`].
+    pub fn builder() -> TelemetryBuilder {
+        TelemetryBuilder::new()
+    }
+
+    pub(crate) fn new(
+        runtime: Runtime,
+        exporting: Option<Exporting>,
+        (extras, activation): (bool, bool),
+    ) -> Self {
+        let mut telemetry = Self {
+            runtime,
+            exporting,
+            dispatch: None,
+            extras,
+            activation,
+        };
+        telemetry.dispatch = telemetry
+            .layer()
+            .map(|layer| Dispatch::new(tracing_subscriber::registry().with(layer)));
+        telemetry
+    }
+
+    /// The runtime: the configured ledger and, when exporting, the
+    /// [`OtelBridge`](crate::OtelBridge) that puts trace ids on ledger
+    /// lines. Add resources with [`Runtime::with_resource`].
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Whether spans are exported (an endpoint or exporter was configured
+    /// and `OTEL_SDK_DISABLED` is not `true`).
+    pub fn is_exporting(&self) -> bool {
+        self.exporting.is_some()
+    }
+
+    /// The tracer provider, for other OpenTelemetry instrumentation.
+    pub fn tracer_provider(&self) -> Option<&SdkTracerProvider> {
+        self.exporting.as_ref().map(|e| &e.provider)
+    }
+
+    /// The `tracing-opentelemetry` layer exporting spans, to add to your own
+    /// subscriber (`registry().with(fmt::layer()).with(layer)`); `None`
+    /// when not exporting.
+    pub fn layer<S>(&self) -> Option<OpenTelemetryLayer<S, SdkTracer>>
+    where
+        S: Subscriber + for<'span> LookupSpan<'span>,
+    {
+        let exporting = self.exporting.as_ref()?;
+        Some(
+            tracing_opentelemetry::layer()
+                .with_tracer(exporting.tracer.clone())
+                .with_location(self.extras)
+                .with_threads(self.extras)
+                .with_tracked_inactivity(self.extras)
+                .with_target(self.extras)
+                .with_context_activation(self.activation),
+        )
+    }
+
+    /// The subscriber (a registry with [`layer`](Self::layer)) that
+    /// [`init`](crate::init) installs and [`scope`](Self::scope) uses;
+    /// `None` when not exporting. Clones share one registry.
+    pub fn dispatch(&self) -> Option<Dispatch> {
+        self.dispatch.clone()
+    }
+
+    /// Runs `fut` with this telemetry's runtime and subscriber current
+    /// (nothing global): for tests, or several configurations in one
+    /// process.
+    ///
+    /// Prefer [`init`](crate::init) in programs. A scoped subscriber only
+    /// covers the future's own polls: spans created on other threads use
+    /// the global subscriber, and a span that another thread closes (sqlx's
+    /// SQLite worker keeps the span current at each query) releases its
+    /// parent through that thread's default subscriber — so with a scoped
+    /// one the parent span is never closed nor exported.
+    pub fn scope<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> {
+        let scoped = self.runtime.scope(fut);
+        let dispatch = self.dispatch.clone();
+        async move {
+            match dispatch {
+                Some(dispatch) => scoped.with_subscriber(dispatch).await,
+                None => scoped.await,
+            }
+        }
+    }
+
+    /// Exports the spans that have ended so far and keeps exporting
+    /// afterwards. Like [`shutdown`](Self::shutdown), the blocking part runs
+    /// on a thread of its own. The SDK waits at most 5 s.
+    pub async fn flush(&self) -> Result<(), ShutdownError> {
+        let Some(exporting) = &self.exporting else {
+            return Ok(());
+        };
+        let provider = exporting.provider.clone();
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("cmdx-telemetry-flush".into())
+            .spawn(move || {
+                let _ = sender.send(provider.force_flush());
+            });
+        if spawned.is_err() {
+            return Err(ShutdownError::failed(
+                "no thread could be started to flush the exporter".into(),
+            ));
+        }
+        match receiver.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(ShutdownError::failed(error.to_string())),
+            Err(_) => Err(ShutdownError::failed("the flush thread stopped".into())),
+        }
+    }
+
+    /// Exports the pending spans and stops the exporter, waiting at most
+    /// the shutdown timeout. The blocking part runs on a thread of its own,
+    /// so this is safe on a `current_thread` runtime.
+    pub async fn shutdown(mut self) -> Result<(), ShutdownError> {
+        let Some(exporting) = self.exporting.take() else {
+            return Ok(());
+        };
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        exporting.shut_down_elsewhere(move |result| {
+            let _ = sender.send(result);
+        });
+        receiver.await.unwrap_or_else(|_| {
+            Err(ShutdownError::failed(
+                "no thread could be started to shut the exporter down".into(),
+            ))
+        })
+    }
+
+    pub(crate) fn install(&self) -> Result<(), InitError> {
+        if let Some(dispatch) = self.dispatch.clone() {
+            tracing::dispatcher::set_global_default(dispatch).map_err(|_| {
+                InitError::already_installed(
+                    "a global tracing subscriber is already set: use Telemetry::builder().build() \
+                     and add telemetry.layer() to your subscriber instead"
+                        .into(),
+                )
+            })?;
+            opentelemetry::global::set_text_map_propagator(
+                opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+            );
+        }
+        self.runtime.clone().set_global().map_err(|_| {
+            InitError::already_installed(
+                "a global cmdx::Runtime is already set: call cmdx_telemetry::init() once, \
+                 before anything calls Runtime::set_global"
+                    .into(),
+            )
+        })
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        let Some(exporting) = self.exporting.take() else {
+            return;
+        };
+        let wait = exporting.timeout + Duration::from_millis(500);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        // The export runs on the shutdown thread (and, for gRPC, on the
+        // exporter's own runtime), so this wait never needs the
+        // application's runtime, even a `current_thread` one.
+        if exporting.shut_down_elsewhere(move |result| {
+            let _ = sender.send(result);
+        }) {
+            let _ = receiver.recv_timeout(wait);
+        }
+    }
+}
+
+impl fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Telemetry")
+            .field("runtime", &self.runtime)
+            .field(
+                "exporting",
+                &self.exporting.as_ref().map(|e| e.describe.as_str()),
+            )
+            .field("otel_extras", &self.extras)
+            .field("context_activation", &self.activation)
+            .finish()
+    }
+}
