@@ -130,6 +130,28 @@ pub fn extract_map(map: &HashMap<String, String>) -> Incoming {
     extract(map)
 }
 
+/// A `request` span (target `cmdx`, OpenTelemetry kind server) whose parent
+/// is the caller's span from the `traceparent` header, so a request's task
+/// spans continue the caller's trace. With no header, a new trace starts;
+/// with no subscriber, the span is disabled and costs nothing. Made for
+/// `cmdx_axum::ChainLayer::request_span`:
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+/// let span = cmdx_telemetry::propagation::request_span(&headers);
+/// # drop(span);
+/// ```
+pub fn request_span(headers: &http::HeaderMap) -> tracing::Span {
+    let span = tracing::info_span!(target: "cmdx", "request", otel.kind = "server");
+    if !span.is_disabled() {
+        // Only fails when no OpenTelemetry layer is installed: then there
+        // is no trace to continue.
+        let _ = span.set_parent(extract_headers(headers).context);
+    }
+    span
+}
+
 /// A caller's trace context and chain position, extracted from a request.
 #[derive(Debug, Clone)]
 pub struct Incoming {

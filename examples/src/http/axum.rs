@@ -10,8 +10,9 @@ use http::StatusCode;
 use serde_json::Value;
 
 /// The inventory API as an axum router: one chain per request (with
-/// `x-request-id` as its `xid`), tasks run under `runtime` (which must hold
-/// `inventory` as a resource), products read from `inventory`.
+/// `x-request-id` as its `xid`, and the caller's `traceparent` as the
+/// parent of the request's spans), tasks run under `runtime` (which must
+/// hold `inventory` as a resource), products read from `inventory`.
 pub fn router(runtime: Runtime, inventory: Inventory) -> Router {
     Router::new()
         .route("/stock/receive", post(receive_stock))
@@ -21,7 +22,10 @@ pub fn router(runtime: Runtime, inventory: Inventory) -> Router {
         .layer(
             ChainLayer::new()
                 .runtime(runtime)
-                .statuses(super::statuses()),
+                .statuses(super::statuses())
+                .request_span(|parts: &http::request::Parts, _: &RequestChain| {
+                    cmdx_telemetry::propagation::request_span(&parts.headers)
+                }),
         )
 }
 
