@@ -6,6 +6,7 @@ use crate::events::EventKind;
 use crate::ledger::{Record, SCHEMA_VERSION};
 use crate::settings::LedgerLevel;
 use crate::{Kind, Runtime, State, Status};
+use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -69,9 +70,12 @@ impl Clock {
     }
 
     /// Time since start, and the wall-clock time it ended.
-    fn end(&self) -> (Duration, SystemTime) {
+    fn end(&self) -> (Duration, DateTime<Utc>) {
         let elapsed = self.started.elapsed();
-        (elapsed, self.wall + elapsed)
+        let ended = self.since_epoch + elapsed;
+        let ts = DateTime::from_timestamp(ended.as_secs() as i64, ended.subsec_nanos())
+            .unwrap_or_else(|| self.wall.into());
+        (elapsed, ts)
     }
 }
 
@@ -89,6 +93,7 @@ impl Execution {
 
     /// Delivers a telemetry event about this execution (one branch when
     /// nobody subscribed).
+    #[inline]
     pub(crate) fn emit(&self, kind: EventKind<'_>) {
         let ids = (self.chain.cid, self.tid, self.index);
         self.runtime.config().emit(&self.spec.task, ids, kind);
@@ -103,7 +108,7 @@ impl Execution {
         let (elapsed, ended) = self.clock.end();
         let mut record = Record {
             v: SCHEMA_VERSION,
-            ts: ended.into(),
+            ts: ended,
             cid: self.chain.cid,
             xid: self.chain.xid().map(|xid| String::from(&**xid)),
             tid: self.tid,

@@ -157,10 +157,7 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
     });
     let (value, ending) = run(&unit, &pending, invalid, context, &settings).await;
     let finished = pending.finish(ending);
-    let chain = finished
-        .chain
-        .map(|state| crate::Chain::new(state, finished.record.clone()));
-    Outcome::new(finished.record, value, chain, finished.origin)
+    Outcome::new(finished.record, value, finished.chain, finished.origin)
 }
 
 /// Runs the middleware onion around the task's [`Lifecycle`]; without

@@ -2,6 +2,7 @@
 
 pub(crate) mod status;
 
+use crate::chain::scope::ChainState;
 use crate::ledger::Record;
 use crate::{Chain, Fault, State, Status};
 use serde_json::{Map, Value};
@@ -50,7 +51,7 @@ use uuid::Uuid;
 pub struct Outcome<T> {
     record: Arc<Record>,
     value: Option<T>,
-    chain: Option<Chain>,
+    chain: Option<Arc<ChainState>>,
     origin: Option<Arc<Record>>,
 }
 
@@ -58,7 +59,7 @@ impl<T> Outcome<T> {
     pub(crate) fn new(
         record: Arc<Record>,
         value: Option<T>,
-        chain: Option<Chain>,
+        chain: Option<Arc<ChainState>>,
         origin: Option<Arc<Record>>,
     ) -> Self {
         Self {
@@ -160,9 +161,12 @@ impl<T> Outcome<T> {
         self.record.tags.iter().map(|tag| &**tag)
     }
 
-    /// For a root: the whole chain, every record, index 0 first.
-    pub fn chain(&self) -> Option<&Chain> {
-        self.chain.as_ref()
+    /// For a root: the whole chain, every record, index 0 first (collected
+    /// when first read, so a root nobody asks about costs nothing).
+    pub fn chain(&self) -> Option<Chain> {
+        self.chain
+            .as_ref()
+            .map(|state| Chain::new(state.clone(), self.record.clone()))
     }
 
     /// The execution that caused a failure: this one, or a nested one whose
@@ -218,7 +222,7 @@ impl<T> Outcome<T> {
     pub fn fault(&self) -> Option<Fault> {
         self.is_failed().then(|| {
             let origin = self.origin.clone().unwrap_or_else(|| self.record.clone());
-            Fault::new(self.record.clone(), origin, self.chain.clone())
+            Fault::new(self.record.clone(), origin, self.chain())
         })
     }
 

@@ -29,10 +29,15 @@ pub(crate) struct Global {
 impl Global {
     /// Delivers one event to every subscriber; a panicking subscriber is
     /// ignored.
+    #[inline]
     pub(crate) fn emit(&self, task: &str, ids: (Uuid, Uuid, u32), kind: EventKind<'_>) {
-        if self.subscribers.is_empty() {
-            return;
+        if !self.subscribers.is_empty() {
+            self.deliver(task, ids, kind);
         }
+    }
+
+    #[inline(never)]
+    fn deliver(&self, task: &str, ids: (Uuid, Uuid, u32), kind: EventKind<'_>) {
         let (cid, tid, index) = ids;
         let event = Event {
             task,
