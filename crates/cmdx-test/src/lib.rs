@@ -21,9 +21,6 @@
 //! # }
 //! ```
 
-mod spans;
-
-pub use spans::{CapturedSpan, SpanCapture};
 #[cfg(feature = "axum")]
 mod http;
 mod wait;
@@ -37,7 +34,7 @@ mod journal;
 mod traces;
 
 pub use journal::Journal;
-pub use traces::{Fields, TracedEvent, Traces, TracesGuard};
+pub use traces::{ClosedSpan, Fields, TracedEvent, Traces, TracesGuard};
 
 #[cfg(feature = "otlp")]
 pub mod otlp;

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -36,7 +37,7 @@ pub struct TracedEvent {
 /// let span = tracing::info_span!("execute", cmdx.task = "Ping");
 /// span.in_scope(|| tracing::info!(attempt = 1, "retrying"));
 /// drop(span);
-/// assert_eq!(traces.spans()[0]["cmdx.task"], "Ping");
+/// assert_eq!(traces.spans()[0].fields["cmdx.task"], "Ping");
 /// assert_eq!(traces.events()[0].span["cmdx.task"], "Ping");
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -44,9 +45,31 @@ pub struct Traces {
     inner: Arc<Mutex<Captured>>,
 }
 
+/// A closed span: its name, target, fields, and which span was its parent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosedSpan {
+    /// A number unique in the process, given when the span opened.
+    pub seq: u64,
+    /// The `seq` of its parent span, if it had one.
+    pub parent: Option<u64>,
+    /// The span's name (`execute` for cmdx executions).
+    pub name: &'static str,
+    /// The span's target (`cmdx` for cmdx executions).
+    pub target: &'static str,
+    /// Every field recorded on it.
+    pub fields: Fields,
+}
+
+impl ClosedSpan {
+    /// A field's value as text.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str)
+    }
+}
+
 #[derive(Debug, Default)]
 struct Captured {
-    spans: Vec<Fields>,
+    spans: Vec<ClosedSpan>,
     events: Vec<TracedEvent>,
 }
 
@@ -85,8 +108,8 @@ impl Traces {
         }
     }
 
-    /// The fields of every span closed so far, in closing order.
-    pub fn spans(&self) -> Vec<Fields> {
+    /// Every span closed so far, in closing order.
+    pub fn spans(&self) -> Vec<ClosedSpan> {
         self.guard().spans.clone()
     }
 
@@ -133,10 +156,16 @@ struct Router;
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Router {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
         let mut fields = Collect(Fields::new());
         attrs.record(&mut fields);
         if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(fields.0);
+            let parent = span
+                .parent()
+                .and_then(|p| p.extensions().get::<Seq>().map(|s| s.0));
+            let mut extensions = span.extensions_mut();
+            extensions.insert(fields.0);
+            extensions.insert(Seq(SEQ.fetch_add(1, Ordering::Relaxed), parent));
         }
     }
 
@@ -168,15 +197,26 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Router {
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         if let Some(span) = ctx.span(&id) {
-            let fields = span
-                .extensions()
-                .get::<Fields>()
-                .cloned()
-                .unwrap_or_default();
+            let extensions = span.extensions();
+            let Seq(seq, parent) = extensions
+                .get::<Seq>()
+                .copied()
+                .unwrap_or(Seq(u64::MAX, None));
+            let fields = ClosedSpan {
+                seq,
+                parent,
+                name: span.name(),
+                target: span.metadata().target(),
+                fields: extensions.get::<Fields>().cloned().unwrap_or_default(),
+            };
             with_current(|traces| traces.guard().spans.push(fields));
         }
     }
 }
+
+/// The span's `seq`, and its parent's.
+#[derive(Debug, Clone, Copy)]
+struct Seq(u64, Option<u64>);
 
 struct Collect(Fields);
 

@@ -129,5 +129,5 @@ async fn tags_are_recorded_on_the_span_too() {
     let _ = capture.run(import().execute()).await;
     let spans = traces.spans();
     assert_eq!(spans.len(), 1);
-    assert_eq!(spans[0]["cmdx.tags"], "svc:inventory,catalog");
+    assert_eq!(spans[0].fields["cmdx.tags"], "svc:inventory,catalog");
 }

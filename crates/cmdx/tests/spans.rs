@@ -1,7 +1,8 @@
 //! One `tracing` span per execution; the span tree mirrors the chain.
 
 use cmdx::prelude::*;
-use cmdx_test::{Capture, SpanCapture};
+use cmdx_test::{Capture, Traces};
+use tracing::Instrument;
 
 #[derive(Debug, Serialize, Deserialize, Validate)]
 struct Leaf {
@@ -39,43 +40,42 @@ impl Task for Root {
 
 #[tokio::test(flavor = "current_thread")]
 async fn every_execution_has_one_span_parented_like_its_chain() {
-    let spans = SpanCapture::new();
-    let _guard = spans.set_default();
+    let traces = Traces::new();
+    let _guard = traces.install();
     let capture = Capture::new();
-    let outsider = tracing::info_span!("request");
-    let outcome = {
-        use tracing::Instrument;
-        capture.run(Root {}.execute()).instrument(outsider).await
-    };
-    let spans = spans.spans();
-    let executions: Vec<_> = spans
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.target == "cmdx")
-        .collect();
+    let outcome = capture
+        .run(Root {}.execute())
+        .instrument(tracing::info_span!("request"))
+        .await;
+    // Only closed spans are captured: every execution's span was closed.
+    let spans = traces.spans();
+    let executions: Vec<_> = spans.iter().filter(|s| s.target == "cmdx").collect();
     assert_eq!(executions.len(), 3, "one span per execution");
     assert_eq!(capture.values().len(), 3);
 
     let by_tid = |tid: &str| {
-        executions
+        *executions
             .iter()
-            .find(|(_, s)| s.field("cmdx.tid") == Some(tid))
+            .find(|s| s.field("cmdx.tid") == Some(tid))
             .unwrap()
     };
-    let root_tid = outcome.tid().to_string();
-    let (root_slot, root) = by_tid(&root_tid);
+    let root = by_tid(&outcome.tid().to_string());
     assert_eq!(root.field("otel.name"), Some("Demo::Root"));
+    let request = spans
+        .iter()
+        .find(|s| s.name == "request")
+        .expect("the caller's span");
     assert_eq!(
-        spans[root.parent.unwrap()].name,
-        "request",
+        root.parent,
+        Some(request.seq),
         "the root's span is a child of the caller's span"
     );
 
     for line in capture.values().iter().filter(|l| l["index"] != 0) {
-        let (_, span) = by_tid(line["tid"].as_str().unwrap());
+        let span = by_tid(line["tid"].as_str().unwrap());
         assert_eq!(
             span.parent,
-            Some(*root_slot),
+            Some(root.seq),
             "child span under the root span"
         );
         assert_eq!(
@@ -88,13 +88,11 @@ async fn every_execution_has_one_span_parented_like_its_chain() {
         );
         assert_eq!(span.field("cmdx.status"), line["status"].as_str());
         assert_eq!(span.field("cmdx.state"), line["state"].as_str());
-        assert!(span.closed);
     }
     let failed = executions
         .iter()
-        .find(|(_, s)| s.field("cmdx.status") == Some("failed"))
-        .unwrap()
-        .1;
+        .find(|s| s.field("cmdx.status") == Some("failed"))
+        .unwrap();
     assert_eq!(failed.field("cmdx.reason"), Some("Leaf failed on purpose"));
     assert_eq!(failed.field("otel.status_code"), Some("ERROR"));
 }
