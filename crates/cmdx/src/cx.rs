@@ -1,5 +1,6 @@
 //! [`Cx`]: what `work` can reach besides its inputs.
 
+use crate::chain::scope::ChainState;
 use crate::exec::Execution;
 use crate::resources::MissingResource;
 use crate::{Context, Runtime};
@@ -12,7 +13,7 @@ use uuid::Uuid;
 /// and the shared [`Context`].
 #[derive(Debug)]
 pub struct Cx {
-    runtime: Runtime,
+    chain: Arc<ChainState>,
     task: Cow<'static, str>,
     cid: Uuid,
     tid: Uuid,
@@ -27,7 +28,7 @@ impl Cx {
     /// The context of `execution`'s `work` or `rollback`.
     pub(crate) fn new(execution: &Execution, context: Context) -> Self {
         Self {
-            runtime: execution.runtime.clone(),
+            chain: execution.chain.clone(),
             task: execution.spec.task.clone(),
             cid: execution.chain.cid,
             tid: execution.tid,
@@ -42,7 +43,8 @@ impl Cx {
     /// A resource of the runtime, by type; with `?` in `work`, a missing
     /// resource fails the task with a reason saying how to add it.
     pub fn resource<T: Send + Sync + 'static>(&self) -> Result<&T, MissingResource> {
-        self.runtime
+        self.chain
+            .runtime
             .resources()
             .get::<T>()
             .ok_or_else(|| MissingResource::new::<T>(&self.task))
@@ -50,7 +52,7 @@ impl Cx {
 
     /// The runtime this execution runs under.
     pub fn runtime(&self) -> &Runtime {
-        &self.runtime
+        &self.chain.runtime
     }
 
     /// The running task's name.

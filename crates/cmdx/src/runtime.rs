@@ -119,7 +119,7 @@ impl Runtime {
     /// the global one, else the default (ledger on stdout).
     pub fn current() -> Runtime {
         scope::current()
-            .map(|scope| scope.runtime)
+            .map(|scope| scope.runtime().clone())
             .unwrap_or_else(Self::global)
     }
 
@@ -141,13 +141,7 @@ impl Runtime {
     /// Runs `fut` with this runtime current. Executions started inside that
     /// are not nested in another execution start new chains.
     pub fn scope<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> {
-        scope::enter(
-            Scope {
-                runtime: self.clone(),
-                frame: None,
-            },
-            fut,
-        )
+        scope::enter(Scope::Top(self.clone()), fut)
     }
 
     /// A copy of this runtime with one more resource.

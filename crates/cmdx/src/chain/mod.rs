@@ -161,13 +161,10 @@ impl ChainScope {
 
     /// Runs `fut` inside the chain, with the current [`Runtime`].
     pub async fn run<F: Future>(self, fut: F) -> F::Output {
-        let scope = Scope {
-            runtime: Runtime::current(),
-            frame: Some(Frame {
-                chain: Arc::new(ChainState::new(self.cid, self.xid)),
-                parent: self.parent,
-            }),
-        };
+        let scope = Scope::In(Frame {
+            chain: Arc::new(ChainState::new(self.cid, self.xid, Runtime::current())),
+            parent: self.parent,
+        });
         scope::enter(scope, fut).await
     }
 }
@@ -180,5 +177,8 @@ impl Default for ChainScope {
 
 /// The chain id of the execution running here, if any.
 pub fn current_id() -> Option<Uuid> {
-    scope::current().and_then(|s| s.frame).map(|f| f.chain.cid)
+    match scope::current() {
+        Some(Scope::In(frame)) => Some(frame.chain.cid),
+        _ => None,
+    }
 }

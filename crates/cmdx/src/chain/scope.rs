@@ -11,11 +11,23 @@ tokio::task_local! {
     static SCOPE: Scope;
 }
 
-/// What the task-local holds: the runtime, and the chain when inside one.
+/// What the task-local holds: a runtime, or a position in a chain (whose
+/// state holds the runtime, so one handle is cloned per nesting level).
 #[derive(Clone)]
-pub(crate) struct Scope {
-    pub(crate) runtime: Runtime,
-    pub(crate) frame: Option<Frame>,
+pub(crate) enum Scope {
+    /// `Runtime::scope`: executions here start new chains.
+    Top(Runtime),
+    /// Inside a chain.
+    In(Frame),
+}
+
+impl Scope {
+    pub(crate) fn runtime(&self) -> &Runtime {
+        match self {
+            Scope::Top(runtime) => runtime,
+            Scope::In(frame) => &frame.chain.runtime,
+        }
+    }
 }
 
 /// A position in a chain: executions started here join `chain` as children
@@ -28,9 +40,20 @@ pub(crate) struct Frame {
     pub(crate) parent: Option<Uuid>,
 }
 
+impl std::fmt::Debug for ChainState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainState")
+            .field("cid", &self.cid)
+            .field("xid", &self.xid())
+            .finish_non_exhaustive()
+    }
+}
+
 /// One chain: its ids, the next index to hand out, and the records so far.
 pub(crate) struct ChainState {
     pub(crate) cid: Uuid,
+    /// The runtime every execution of the chain runs under.
+    pub(crate) runtime: Runtime,
     /// Set at most once: by a [`ChainScope`](crate::ChainScope), or by the
     /// first execution's middleware (correlation).
     xid: OnceLock<Arc<str>>,
@@ -39,13 +62,14 @@ pub(crate) struct ChainState {
 }
 
 impl ChainState {
-    pub(crate) fn new(cid: Uuid, xid: Option<Arc<str>>) -> Self {
+    pub(crate) fn new(cid: Uuid, xid: Option<Arc<str>>, runtime: Runtime) -> Self {
         let cell = OnceLock::new();
         if let Some(xid) = xid {
             let _ = cell.set(xid);
         }
         Self {
             cid,
+            runtime,
             xid: cell,
             next_index: AtomicU32::new(0),
             records: Mutex::new(Vec::new()),

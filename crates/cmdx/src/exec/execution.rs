@@ -26,7 +26,6 @@ pub(crate) struct Spec {
 
 /// An execution that has started and not yet written its record.
 pub(crate) struct Execution {
-    pub(crate) runtime: Runtime,
     pub(crate) chain: Arc<ChainState>,
     pub(crate) spec: Spec,
     pub(crate) tid: Uuid,
@@ -91,12 +90,17 @@ impl Execution {
         self.parent.is_none() && self.index == 0
     }
 
+    /// The runtime this execution runs under (its chain's).
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.chain.runtime
+    }
+
     /// Delivers a telemetry event about this execution (one branch when
     /// nobody subscribed).
     #[inline]
     pub(crate) fn emit(&self, kind: EventKind<'_>) {
         let ids = (self.chain.cid, self.tid, self.index);
-        self.runtime.config().emit(&self.spec.task, ids, kind);
+        self.runtime().config().emit(&self.spec.task, ids, kind);
     }
 
     /// Writes the one record of this execution: span fields, ledger line,
@@ -104,7 +108,7 @@ impl Execution {
     pub(crate) fn finish(self, ending: Ending) -> Finished {
         let status = ending.status;
         let origin = (status == Status::Failed).then(|| ending.origin.unwrap_or(self.tid));
-        let trace = self.runtime.trace();
+        let trace = self.chain.runtime.trace();
         let (elapsed, ended) = self.clock.end();
         let mut record = Record {
             v: SCHEMA_VERSION,
@@ -130,7 +134,7 @@ impl Execution {
             compensates: self.spec.compensates,
             trace_id: None,
             span_id: None,
-            tags: tags(&self.runtime, self.spec.tags),
+            tags: tags(&self.chain.runtime, self.spec.tags),
         };
         // Span fields first, trace ids last: a tracer that starts its span
         // only when asked for ids then takes every field in one go.
@@ -144,11 +148,14 @@ impl Execution {
         }
         let record = Arc::new(record);
         if self.level.admits(status) {
-            self.runtime.ledger().write(&record);
+            self.chain.runtime.ledger().write(&record);
         }
         let ids = (record.cid, record.tid, record.index);
         let executed = EventKind::Executed { record: &record };
-        self.runtime.config().emit(&record.task, ids, executed);
+        self.chain
+            .runtime
+            .config()
+            .emit(&record.task, ids, executed);
         // A root's record travels with its outcome; only descendants are
         // kept in the chain state, so a lone task allocates no list.
         if !record.root {

@@ -43,7 +43,7 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
             deadline,
             ..
         } = call;
-        let global = execution.runtime.config();
+        let global = execution.runtime().config();
         let hooks = HookSet {
             global: &global.hooks,
             local: &self.settings.hooks,

@@ -86,15 +86,21 @@ pub(crate) fn begin_with(
     settings: Option<&Settings>,
     input: impl FnOnce() -> Option<Box<RawValue>>,
 ) -> Pending {
-    let (runtime, frame) = match scope::current() {
-        Some(scope) => (scope.runtime, scope.frame),
-        None => (Runtime::current(), None),
-    };
     let clock = Clock::now();
-    let (chain, parent) = match frame {
-        Some(frame) => (frame.chain, frame.parent),
-        None => (Arc::new(ChainState::new(clock.uuid_v7(), None)), None),
+    let (chain, parent) = match scope::current() {
+        Some(Scope::In(frame)) => (frame.chain, frame.parent),
+        top => {
+            let runtime = match top {
+                Some(Scope::Top(runtime)) => runtime,
+                _ => Runtime::current(),
+            };
+            (
+                Arc::new(ChainState::new(clock.uuid_v7(), None, runtime)),
+                None,
+            )
+        }
     };
+    let runtime = &chain.runtime;
     let index = chain.next_index();
     let tid = clock.uuid_v7();
     let span = span::start(&spec, chain.cid, chain.xid().map(|x| &**x), tid, index);
@@ -110,7 +116,6 @@ pub(crate) fn begin_with(
         None
     };
     let pending = Pending::new(Execution {
-        runtime,
         chain,
         spec,
         tid,
@@ -128,13 +133,10 @@ pub(crate) fn begin_with(
 /// Runs `fut` as a child of `execution`: inside its span, with nested
 /// executions joining its chain as its children.
 pub(crate) fn within<F: Future>(execution: &Execution, fut: F) -> impl Future<Output = F::Output> {
-    let scope = Scope {
-        runtime: execution.runtime.clone(),
-        frame: Some(Frame {
-            chain: execution.chain.clone(),
-            parent: Some(execution.tid),
-        }),
-    };
+    let scope = Scope::In(Frame {
+        chain: execution.chain.clone(),
+        parent: Some(execution.tid),
+    });
     let fut = scope::enter(scope, fut);
     // A disabled span (no subscriber) has nothing to enter on every poll.
     if execution.span.is_disabled() {
@@ -180,7 +182,7 @@ async fn run<E: Executable>(
         deadline: None,
     };
     let mut lifecycle = Lifecycle::new(unit, settings, invalid);
-    let global = &execution.runtime.config().middleware;
+    let global = &execution.runtime().config().middleware;
     let ending = if global.is_empty() && settings.middleware.is_empty() {
         lifecycle.run_call(call).await
     } else {

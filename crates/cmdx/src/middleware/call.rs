@@ -54,7 +54,7 @@ impl<'a> Call<'a> {
 
     /// The task's tags (the runtime's, then the task's).
     pub fn tags(&self) -> impl Iterator<Item = &str> {
-        let global = self.execution.runtime.config().tags.iter().map(|t| &**t);
+        let global = self.execution.runtime().config().tags.iter().map(|t| &**t);
         global.chain(self.execution.spec.tags.iter().copied())
     }
 
