@@ -5,31 +5,11 @@
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, MemoryLedger, Runtime};
+use cmdx_benches::{Add, add};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::future::Future;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Add {
-    #[garde(skip)]
-    a: i64,
-    #[garde(skip)]
-    b: i64,
-}
-
-impl Task for Add {
-    type Output = i64;
-    async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
-        Ok(self.a + self.b)
-    }
-}
-
-/// The baseline: the same work as a plain `async fn`.
-#[inline(never)]
-async fn add(a: i64, b: i64) -> Result<i64, Halt> {
-    Ok(a + b)
-}
 
 /// Times `iters` sequential awaits of `call()` inside one `block_on`.
 fn timed<F, Fut>(rt: &tokio::runtime::Runtime, runtime: &Runtime, iters: u64, call: F) -> Duration

@@ -4,24 +4,10 @@
 use cmdx::middleware::{Call, Done, Middleware, Next};
 use cmdx::prelude::*;
 use cmdx::{BoxError, HookCx, Hooks, Ledger, Runtime};
+use cmdx_benches::Add;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Add {
-    #[garde(skip)]
-    a: i64,
-    #[garde(skip)]
-    b: i64,
-}
-
-impl Task for Add {
-    type Output = i64;
-    async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
-        Ok(self.a + self.b)
-    }
-}
 
 /// A middleware that only passes the call on.
 struct Pass;
