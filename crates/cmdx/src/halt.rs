@@ -19,8 +19,13 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// records which execution caused the failure.
 ///
 /// `Halt` deliberately does not implement `std::error::Error`, so that every
-/// error type converts into it with `?`.
-pub struct Halt {
+/// error type converts into it with `?`. It is one pointer wide, so
+/// `Result<T, Halt>` costs a successful `work` no more than `T` does.
+pub struct Halt(pub(crate) Box<Stop>);
+
+/// What a [`Halt`] carries; an [`Ending`](crate::exec::Ending) takes it over.
+#[derive(Debug)]
+pub(crate) struct Stop {
     pub(crate) status: Status,
     pub(crate) reason: Option<String>,
     pub(crate) metadata: Map<String, Value>,
@@ -29,16 +34,26 @@ pub struct Halt {
     pub(crate) error: Option<crate::BoxError>,
 }
 
-impl Halt {
-    fn new(status: Status, reason: Option<String>) -> Self {
+impl Default for Stop {
+    fn default() -> Self {
         Self {
-            status,
-            reason,
+            status: Status::Failed,
+            reason: None,
             metadata: Map::new(),
             cause: None,
             origin: None,
             error: None,
         }
+    }
+}
+
+impl Halt {
+    fn new(status: Status, reason: Option<String>) -> Self {
+        Self(Box::new(Stop {
+            status,
+            reason,
+            ..Stop::default()
+        }))
     }
 
     /// Fails the task with `reason`.
@@ -66,25 +81,25 @@ impl Halt {
             Err(error) => error,
         };
         let mut halt = Self::new(Status::Failed, Some(error.to_string()));
-        halt.cause = Some(error_chain(&*error));
-        halt.error = Some(error);
+        halt.0.cause = Some(error_chain(&*error));
+        halt.0.error = Some(error);
         halt
     }
 
     fn from_fault(fault: Fault) -> Self {
         let record = fault.record();
         let mut halt = Self::new(Status::Failed, record.reason.clone());
-        halt.metadata = record.metadata.clone();
-        halt.cause = record.cause.clone();
-        halt.origin = Some(fault.origin().tid);
-        halt.error = Some(Box::new(fault));
+        halt.0.metadata = record.metadata.clone();
+        halt.0.cause = record.cause.clone();
+        halt.0.origin = Some(fault.origin().tid);
+        halt.0.error = Some(Box::new(fault));
         halt
     }
 
     /// Adds `key = value` to the outcome's metadata.
     pub fn with(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
         let value = serde_json::to_value(value).unwrap_or(Value::Null);
-        self.metadata.insert(key.into(), value);
+        self.0.metadata.insert(key.into(), value);
         self
     }
 
@@ -95,28 +110,28 @@ impl Halt {
 
     /// Sets the cause text shown in the outcome and the ledger line.
     pub fn caused_by(mut self, cause: impl Into<String>) -> Self {
-        self.cause = Some(cause.into());
+        self.0.cause = Some(cause.into());
         self
     }
 
     /// The status the task ends with.
     pub fn status(&self) -> Status {
-        self.status
+        self.0.status
     }
 
     /// The reason given.
     pub fn reason(&self) -> Option<&str> {
-        self.reason.as_deref()
+        self.0.reason.as_deref()
     }
 
     /// The metadata given.
     pub fn metadata(&self) -> &Map<String, Value> {
-        &self.metadata
+        &self.0.metadata
     }
 
     /// The error this halt was made from, if any (for retry predicates).
     pub fn source_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
-        self.error.as_deref()
+        self.0.error.as_deref()
     }
 }
 
@@ -129,10 +144,10 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for Halt {
 impl fmt::Debug for Halt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Halt")
-            .field("status", &self.status)
-            .field("reason", &self.reason)
-            .field("metadata", &self.metadata)
-            .field("cause", &self.cause)
+            .field("status", &self.0.status)
+            .field("reason", &self.0.reason)
+            .field("metadata", &self.0.metadata)
+            .field("cause", &self.0.cause)
             .finish_non_exhaustive()
     }
 }
@@ -220,7 +235,7 @@ mod tests {
         assert_eq!(halt.status(), Status::Failed);
         assert_eq!(halt.reason(), Some("could not load stock"));
         assert_eq!(
-            halt.cause.as_deref(),
+            halt.0.cause.as_deref(),
             Some("could not load stock: disk on fire")
         );
         assert!(halt.source_error().is_some());

@@ -228,12 +228,12 @@ impl<'a> HookCx<'a> {
 
     /// The reason, from `after_execution` on.
     pub fn reason(&self) -> Option<&'a str> {
-        self.ending.and_then(|ending| ending.reason.as_deref())
+        self.ending.and_then(Ending::reason)
     }
 
     /// The metadata, from `after_execution` on.
     pub fn metadata(&self) -> Option<&'a Map<String, Value>> {
-        self.ending.map(|ending| &ending.metadata)
+        self.ending.map(Ending::metadata)
     }
 
     /// How many times `work` was retried (0 before `after_execution`).
@@ -305,9 +305,10 @@ fn failed_hook(
         Status::Failed,
         Some(format!("hook `{hook}` of `{task}` failed: {message}")),
     );
-    ending.metadata.insert("code".into(), "hook_failed".into());
-    ending.metadata.insert("hook".into(), hook.as_str().into());
-    ending.cause = Some(cause);
+    let detail = ending.detail_mut();
+    detail.metadata.insert("code".into(), "hook_failed".into());
+    detail.metadata.insert("hook".into(), hook.as_str().into());
+    detail.cause = Some(cause);
     if let Some(before) = before {
         ending.retries = before.retries;
         ending.rolled_back = before.rolled_back;

@@ -122,10 +122,7 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
             match input::parse::<Self>(&input) {
                 Parsed::Valid(task) => task.execute().await,
                 Parsed::Invalid { errors, input } => {
-                    let start = Start {
-                        invalid: Some((errors, input)),
-                        ..Start::default()
-                    };
+                    let start = Start::invalid(errors, input);
                     exec::execute(TaskUnit::<Self>(None), start).await
                 }
             }

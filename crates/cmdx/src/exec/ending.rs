@@ -1,24 +1,26 @@
 //! [`Ending`]: how an execution ended, before it becomes a record.
 
-use crate::halt::error_chain;
+use crate::halt::{Stop, error_chain};
 use crate::input::FieldErrors;
 use crate::{Halt, Status};
 use serde_json::{Map, Value};
 use std::any::Any;
-use uuid::Uuid;
+use std::sync::LazyLock;
 
 /// Everything about the end of an execution that is not its identity.
+///
+/// Small on purpose (it travels up through every layer of the lifecycle):
+/// reason, metadata, cause and origin live behind one pointer, and a plain
+/// success has none.
 #[derive(Debug)]
 pub(crate) struct Ending {
     pub(crate) status: Status,
-    pub(crate) reason: Option<String>,
-    pub(crate) metadata: Map<String, Value>,
-    pub(crate) cause: Option<String>,
-    /// For propagated failures, the execution that caused it.
-    pub(crate) origin: Option<Uuid>,
     pub(crate) rolled_back: bool,
     pub(crate) retries: u32,
+    detail: Option<Box<Stop>>,
 }
+
+static NO_METADATA: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
 
 impl Ending {
     pub(crate) fn success() -> Self {
@@ -28,52 +30,73 @@ impl Ending {
     pub(crate) fn with_status(status: Status, reason: Option<String>) -> Self {
         Self {
             status,
-            reason,
-            metadata: Map::new(),
-            cause: None,
-            origin: None,
             rolled_back: false,
             retries: 0,
+            detail: reason.map(|reason| {
+                Box::new(Stop {
+                    reason: Some(reason),
+                    ..Stop::default()
+                })
+            }),
         }
     }
 
     pub(crate) fn from_halt(halt: Halt) -> Self {
+        let mut stop = halt.0;
+        // The error served retry predicates; the record keeps its text.
+        stop.error = None;
         Self {
-            status: halt.status,
-            reason: halt.reason,
-            metadata: halt.metadata,
-            cause: halt.cause,
-            origin: halt.origin,
+            status: stop.status,
             rolled_back: false,
             retries: 0,
+            detail: Some(stop),
         }
+    }
+
+    /// Why it was skipped or failed.
+    pub(crate) fn reason(&self) -> Option<&str> {
+        self.detail.as_ref()?.reason.as_deref()
+    }
+
+    /// The metadata (empty when none was given).
+    pub(crate) fn metadata(&self) -> &Map<String, Value> {
+        self.detail
+            .as_ref()
+            .map_or(&*NO_METADATA, |detail| &detail.metadata)
+    }
+
+    /// Reason, metadata, cause and origin, to change them.
+    pub(crate) fn detail_mut(&mut self) -> &mut Stop {
+        self.detail.get_or_insert_default()
+    }
+
+    /// Reason, metadata, cause and origin, for the record.
+    pub(crate) fn into_detail(self) -> Stop {
+        self.detail.map(|detail| *detail).unwrap_or_default()
     }
 
     pub(crate) fn invalid(errors: FieldErrors) -> Self {
         let mut ending = Self::with_status(Status::Failed, Some(invalid_reason(&errors)));
-        ending
-            .metadata
-            .insert("code".into(), "invalid_input".into());
         let errors = errors
             .into_iter()
             .map(|(field, messages)| (field, Value::from(messages)))
             .collect();
-        ending
-            .metadata
-            .insert("errors".into(), Value::Object(errors));
+        let metadata = &mut ending.detail_mut().metadata;
+        metadata.insert("code".into(), "invalid_input".into());
+        metadata.insert("errors".into(), Value::Object(errors));
         ending
     }
 
     pub(crate) fn panicked(payload: &(dyn Any + Send)) -> Self {
         let message = panic_message(payload);
         let mut ending = Self::with_status(Status::Failed, Some(format!("panicked: {message}")));
-        ending.cause = Some(format!("panicked: {message}"));
+        ending.detail_mut().cause = Some(format!("panicked: {message}"));
         ending
     }
 
     pub(crate) fn cancelled() -> Self {
         let mut ending = Self::with_status(Status::Failed, Some("cancelled".into()));
-        ending.cause = Some(
+        ending.detail_mut().cause = Some(
             "the future executing this task was dropped before it finished \
              (client disconnect, select!, timeout or shutdown)"
                 .into(),
@@ -85,8 +108,9 @@ impl Ending {
     pub(crate) fn timed_out(limit: std::time::Duration) -> Self {
         let mut ending =
             Self::with_status(Status::Failed, Some(format!("timed out after {limit:?}")));
-        ending.metadata.insert("code".into(), "timeout".into());
-        ending.cause = Some(format!(
+        let detail = ending.detail_mut();
+        detail.metadata.insert("code".into(), "timeout".into());
+        detail.cause = Some(format!(
             "work did not finish within its time limit of {limit:?} and was dropped; \
              raise the limit (Settings::timeout, middleware::Timeout) or make work faster"
         ));
@@ -99,13 +123,15 @@ impl Ending {
             Status::Failed,
             Some(format!("task `{task}` is deprecated: {note}")),
         );
-        ending.metadata.insert("code".into(), "deprecated".into());
+        let metadata = &mut ending.detail_mut().metadata;
+        metadata.insert("code".into(), "deprecated".into());
         ending
     }
 
     /// Notes a failed rollback without replacing the original failure.
     pub(crate) fn rollback_failed(&mut self, error: &(dyn std::error::Error + 'static)) {
-        self.metadata
+        self.detail_mut()
+            .metadata
             .insert("rollback_error".into(), error_chain(error).into());
     }
 }

@@ -9,6 +9,7 @@ use crate::{Kind, Runtime, State, Status};
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
@@ -21,7 +22,7 @@ pub(crate) struct Spec {
     pub(crate) tags: &'static [&'static str],
     pub(crate) compensates: Option<Uuid>,
     /// For compensations: the undone execution's span, to link to.
-    pub(crate) link: Option<crate::TraceIds>,
+    pub(crate) link: Option<Box<crate::TraceIds>>,
 }
 
 /// An execution that has started and not yet written its record.
@@ -38,22 +39,47 @@ pub(crate) struct Execution {
     pub(crate) level: LedgerLevel,
 }
 
-/// When an execution started: one wall-clock read serves both UUIDs and
-/// the line's `ts` (start + monotonic elapsed time).
+/// When an execution started. The wall-clock time is derived from the
+/// monotonic clock and a per-thread anchor (one wall-clock read per thread
+/// and [`ANCHOR_FOR`]), so an execution reads the clock twice: when it
+/// starts and when it ends. The same start time serves both UUIDs and the
+/// line's `ts` (start + monotonic elapsed time).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Clock {
-    wall: SystemTime,
-    since_epoch: Duration,
     started: Instant,
+    since_epoch: Duration,
+}
+
+/// How long a thread's wall-clock anchor is trusted: a wall-clock step
+/// (NTP, an operator) shows in `ts` within this time.
+const ANCHOR_FOR: Duration = Duration::from_secs(1);
+
+thread_local! {
+    /// A monotonic instant and the wall-clock time (since the epoch) it was.
+    static ANCHOR: Cell<Option<(Instant, Duration)>> = const { Cell::new(None) };
 }
 
 impl Clock {
     pub(crate) fn now() -> Self {
-        let wall = SystemTime::now();
+        let started = Instant::now();
+        let since_epoch = ANCHOR.with(|anchor| match anchor.get() {
+            Some((at, wall))
+                if let Some(since) = started.checked_duration_since(at)
+                    && since < ANCHOR_FOR =>
+            {
+                wall + since
+            }
+            _ => {
+                let wall = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
+                anchor.set(Some((started, wall)));
+                wall
+            }
+        });
         Self {
-            wall,
-            since_epoch: wall.duration_since(UNIX_EPOCH).unwrap_or_default(),
-            started: Instant::now(),
+            started,
+            since_epoch,
         }
     }
 
@@ -73,7 +99,7 @@ impl Clock {
         let elapsed = self.started.elapsed();
         let ended = self.since_epoch + elapsed;
         let ts = DateTime::from_timestamp(ended.as_secs() as i64, ended.subsec_nanos())
-            .unwrap_or_else(|| self.wall.into());
+            .unwrap_or_default();
         (elapsed, ts)
     }
 }
@@ -107,7 +133,9 @@ impl Execution {
     /// chain.
     pub(crate) fn finish(self, ending: Ending) -> Finished {
         let status = ending.status;
-        let origin = (status == Status::Failed).then(|| ending.origin.unwrap_or(self.tid));
+        let (retries, rolled_back) = (ending.retries, ending.rolled_back);
+        let detail = ending.into_detail();
+        let origin = (status == Status::Failed).then(|| detail.origin.unwrap_or(self.tid));
         let trace = self.chain.runtime.trace();
         let (elapsed, ended) = self.clock.end();
         let mut record = Record {
@@ -123,13 +151,13 @@ impl Execution {
             kind: self.spec.kind,
             state: State::of(status),
             status,
-            reason: ending.reason,
-            metadata: ending.metadata,
+            reason: detail.reason,
+            metadata: detail.metadata,
             input: self.input,
             duration_ms: millis(elapsed),
-            retries: ending.retries,
-            rolled_back: ending.rolled_back,
-            cause: ending.cause,
+            retries,
+            rolled_back,
+            cause: detail.cause,
             origin,
             compensates: self.spec.compensates,
             trace_id: None,

@@ -7,7 +7,7 @@ use crate::events::EventKind;
 use crate::hooks::{Hook, HookSet};
 use crate::input::FieldErrors;
 use crate::middleware::{Call, Core, Deadline};
-use crate::retry::run_work;
+use crate::retry::{attempt, run_work, settle};
 use crate::settings::Settings;
 use crate::{Cx, Halt, Status};
 use futures::FutureExt;
@@ -54,11 +54,16 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
                 let policy = self.settings.retry.as_ref().or(global.retry.as_ref());
                 let timeout = self.settings.timeout.unwrap_or(global.timeout);
                 let deadline = Deadline::min(deadline, timeout.map(Deadline::after));
-                let (value, mut ending) =
-                    run_work(self.unit, cx, execution, policy, deadline).await;
+                // Retries and deadlines are boxed, and so is the rollback:
+                // the plain path (one attempt) keeps this future small.
+                let (value, mut ending) = if policy.is_none() && deadline.is_none() {
+                    settle(attempt(self.unit, cx, execution).await)
+                } else {
+                    Box::pin(run_work(self.unit, cx, execution, policy, deadline)).await
+                };
                 self.value = value;
                 if ending.status == Status::Failed {
-                    rollback(self.unit, cx, execution, &mut ending).await;
+                    Box::pin(rollback(self.unit, cx, execution, &mut ending)).await;
                 }
                 if !hooks.is_empty()
                     && let Err(failed) = hooks.run(Hook::AfterExecution, cx, task, Some(&ending))
@@ -76,7 +81,7 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
                 }
             }
             if worked && ending.status == Status::Failed && !ending.rolled_back {
-                rollback(self.unit, cx, execution, &mut ending).await;
+                Box::pin(rollback(self.unit, cx, execution, &mut ending)).await;
             }
         }
         if ending.status != Status::Success {

@@ -71,8 +71,26 @@ pub(crate) trait Executable: Send + Sync {
 /// (untyped input that could not be coerced).
 #[derive(Debug, Default)]
 pub(crate) struct Start {
-    pub(crate) invalid: Option<(FieldErrors, Option<Box<RawValue>>)>,
+    pub(crate) invalid: Option<Box<Invalid>>,
     pub(crate) context: Context,
+}
+
+/// Input that could not be coerced: every field's errors, and the input as
+/// given (for the ledger line).
+#[derive(Debug)]
+pub(crate) struct Invalid {
+    pub(crate) errors: FieldErrors,
+    pub(crate) input: Option<Box<RawValue>>,
+}
+
+impl Start {
+    /// A start with input already known to be invalid.
+    pub(crate) fn invalid(errors: FieldErrors, input: Option<Box<RawValue>>) -> Self {
+        Self {
+            invalid: Some(Box::new(Invalid { errors, input })),
+            context: Context::default(),
+        }
+    }
 }
 
 /// Takes a position in the current chain (or starts one) and arms the guard.
@@ -149,28 +167,20 @@ pub(crate) fn within<F: Future>(execution: &Execution, fut: F) -> impl Future<Ou
 pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::Output> {
     let Start { invalid, context } = start;
     let (invalid, preset_input) = match invalid {
-        Some((errors, input)) => (Some(errors), Some(input)),
+        Some(invalid) => (Some(invalid.errors), Some(invalid.input)),
         None => (None, None),
     };
-    let settings = unit.settings();
-    let pending = begin_with(unit.spec(), Some(&settings), || match preset_input {
+    // Boxed only when something is set: the future stays small for the
+    // common task with no settings.
+    let settings = match unit.settings() {
+        set if set.is_empty() => None,
+        set => Some(Box::new(set)),
+    };
+    let settings = settings.as_deref().unwrap_or(&settings::NONE);
+    let pending = begin_with(unit.spec(), Some(settings), || match preset_input {
         Some(input) => input,
         None => unit.input_json(),
     });
-    let (value, ending) = run(&unit, &pending, invalid, context, &settings).await;
-    let finished = pending.finish(ending);
-    Outcome::new(finished.record, value, finished.chain, finished.origin)
-}
-
-/// Runs the middleware onion around the task's [`Lifecycle`]; without
-/// middleware, the lifecycle directly.
-async fn run<E: Executable>(
-    unit: &E,
-    pending: &Pending,
-    invalid: Option<FieldErrors>,
-    context: Context,
-    settings: &Settings,
-) -> (Option<E::Output>, Ending) {
     let execution = pending.get();
     let mut cx = Cx::new(execution, context);
     let input = || unit.input_json();
@@ -181,7 +191,9 @@ async fn run<E: Executable>(
         task: unit.task_any(),
         deadline: None,
     };
-    let mut lifecycle = Lifecycle::new(unit, settings, invalid);
+    // The middleware onion around the task's lifecycle; without
+    // middleware, the lifecycle directly.
+    let mut lifecycle = Lifecycle::new(&unit, settings, invalid);
     let global = &execution.runtime().config().middleware;
     let ending = if global.is_empty() && settings.middleware.is_empty() {
         lifecycle.run_call(call).await
@@ -200,5 +212,6 @@ async fn run<E: Executable>(
         Status::Success => lifecycle.value.take(),
         _ => None,
     };
-    (value, ending)
+    let finished = pending.finish(ending);
+    Outcome::new(finished.record, value, finished.chain, finished.origin)
 }

@@ -90,12 +90,12 @@ impl Done {
 
     /// Why it was skipped or failed.
     pub fn reason(&self) -> Option<&str> {
-        self.ending.reason.as_deref()
+        self.ending.reason()
     }
 
     /// The outcome's metadata.
     pub fn metadata(&self) -> &Map<String, Value> {
-        &self.ending.metadata
+        self.ending.metadata()
     }
 
     /// How many times `work` was retried.
@@ -113,7 +113,7 @@ impl fmt::Debug for Done {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Done")
             .field("status", &self.ending.status)
-            .field("reason", &self.ending.reason)
+            .field("reason", &self.ending.reason())
             .field("retries", &self.ending.retries)
             .finish_non_exhaustive()
     }

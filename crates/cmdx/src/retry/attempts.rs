@@ -7,12 +7,14 @@ use crate::exec::{Ending, Executable, Execution, within};
 use crate::middleware::Deadline;
 use crate::{Cx, Halt};
 use futures::FutureExt;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 /// Runs `work` until it succeeds, stops for good, or the deadline passes
 /// (then `work` is dropped and the ending says it timed out). The ending
-/// carries how many retries ran.
+/// carries how many retries ran. Without a policy or a deadline, one
+/// [`attempt`] is all there is to run.
 pub(crate) async fn run_work<E: Executable>(
     unit: &E,
     cx: &mut Cx,
@@ -35,6 +37,28 @@ pub(crate) async fn run_work<E: Executable>(
     (value, ending)
 }
 
+/// What one attempt of `work` returned, or its panic.
+pub(crate) type Worked<T> = std::thread::Result<Result<T, Halt>>;
+
+/// One attempt of `work`: inside the execution's span and chain frame,
+/// panics caught.
+pub(crate) fn attempt<'a, E: Executable>(
+    unit: &'a E,
+    cx: &'a mut Cx,
+    execution: &'a Execution,
+) -> impl Future<Output = Worked<E::Output>> + Send + 'a {
+    within(execution, AssertUnwindSafe(unit.work(cx)).catch_unwind())
+}
+
+/// How an execution ends after its last attempt.
+pub(crate) fn settle<T>(worked: Worked<T>) -> (Option<T>, Ending) {
+    match worked {
+        Ok(Ok(value)) => (Some(value), Ending::success()),
+        Ok(Err(halt)) => (None, Ending::from_halt(halt)),
+        Err(payload) => (None, Ending::panicked(&*payload)),
+    }
+}
+
 async fn attempts<E: Executable>(
     unit: &E,
     cx: &mut Cx,
@@ -45,11 +69,9 @@ async fn attempts<E: Executable>(
     let mut previous = None;
     loop {
         cx.attempt = *retries;
-        let worked = within(execution, AssertUnwindSafe(unit.work(cx)).catch_unwind()).await;
-        let halt = match worked {
-            Ok(Ok(value)) => return (Some(value), Ending::success()),
+        let halt = match attempt(unit, cx, execution).await {
             Ok(Err(halt)) => halt,
-            Err(payload) => return (None, Ending::panicked(&*payload)),
+            worked => return settle(worked),
         };
         match policy {
             Some(policy) if policy.retries(&halt, *retries) => {
@@ -58,7 +80,8 @@ async fn attempts<E: Executable>(
                 announce(execution, *retries, wait, &halt);
                 previous = Some(wait);
                 if !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
+                    // Boxed: a timer is large, and most attempts never wait.
+                    Box::pin(tokio::time::sleep(wait)).await;
                 }
             }
             _ => return (None, Ending::from_halt(halt)),

@@ -6,7 +6,7 @@ mod backoff;
 
 pub use backoff::Backoff;
 
-pub(crate) use attempts::run_work;
+pub(crate) use attempts::{attempt, run_work, settle};
 
 use crate::{Halt, Status};
 use std::fmt;

@@ -68,6 +68,9 @@ pub struct Settings {
     pub(crate) hooks: Vec<Arc<dyn Hooks>>,
 }
 
+/// No settings, for tasks that set none.
+pub(crate) static NONE: Settings = Settings::new();
+
 impl Settings {
     /// Nothing set: every setting falls back to the runtime's default.
     pub const fn new() -> Self {
@@ -80,6 +83,17 @@ impl Settings {
             middleware: Vec::new(),
             hooks: Vec::new(),
         }
+    }
+
+    /// Whether nothing is set.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.retry.is_none()
+            && self.timeout.is_none()
+            && self.ledger.is_none()
+            && self.exclude.is_empty()
+            && self.deprecation.is_none()
+            && self.middleware.is_empty()
+            && self.hooks.is_empty()
     }
 
     /// Retries `work` under `policy` (instead of the runtime's default

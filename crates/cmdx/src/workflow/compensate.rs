@@ -42,7 +42,9 @@ async fn one(step: Completed) -> (Arc<Record>, Vec<CompensationFailure>) {
         undo,
     } = step;
     let link = match (&undone.trace_id, &undone.span_id) {
-        (Some(trace_id), Some(span_id)) => Some(TraceIds::new(trace_id.clone(), span_id.clone())),
+        (Some(trace_id), Some(span_id)) => {
+            Some(Box::new(TraceIds::new(trace_id.clone(), span_id.clone())))
+        }
         _ => None,
     };
     let spec = Spec {
@@ -78,7 +80,7 @@ async fn one(step: Completed) -> (Arc<Record>, Vec<CompensationFailure>) {
 
 fn rollback_error(error: &(dyn std::error::Error + Send + Sync + 'static)) -> Ending {
     let mut ending = Ending::with_status(Status::Failed, Some(error.to_string()));
-    ending.cause = Some(error_chain(error));
+    ending.detail_mut().cause = Some(error_chain(error));
     ending
 }
 

@@ -190,13 +190,10 @@ impl Workflow {
                     "a workflow's input must be a JSON object, got {}",
                     json_kind(&other)
                 );
-                let start = Start {
-                    invalid: Some((
-                        [("input".to_owned(), vec![message])].into(),
-                        crate::input::to_raw(&other),
-                    )),
-                    ..Start::default()
-                };
+                let start = Start::invalid(
+                    [("input".to_owned(), vec![message])].into(),
+                    crate::input::to_raw(&other),
+                );
                 exec::execute(run::WorkflowUnit::new(self, Context::new()), start).await
             }
         }

@@ -243,10 +243,10 @@ async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
         Status::Skipped => Halt::skip(""),
         _ => Halt::fail(""),
     };
-    halt.reason = first.reason.clone();
-    halt.metadata = metadata;
-    halt.cause = first.cause.clone();
-    halt.origin = first.origin;
+    halt.0.reason = first.reason.clone();
+    halt.0.metadata = metadata;
+    halt.0.cause = first.cause.clone();
+    halt.0.origin = first.origin;
     halt
 }
 

@@ -72,10 +72,7 @@ where
             let task = match input::parse::<T>(&context.to_value()) {
                 Parsed::Valid(task) => task,
                 Parsed::Invalid { errors, input } => {
-                    let start = Start {
-                        invalid: Some((errors, input)),
-                        ..Start::default()
-                    };
+                    let start = Start::invalid(errors, input);
                     let outcome = exec::execute(TaskUnit::<T>(None), start).await;
                     let (record, _) = outcome.into_record_and_value();
                     return StepRun {
