@@ -76,6 +76,13 @@ impl ChainState {
         }
     }
 
+    /// A new chain whose index 0 is taken by the root that starts it.
+    pub(crate) fn started_by_root(cid: Uuid, runtime: Runtime) -> Self {
+        let chain = Self::new(cid, None, runtime);
+        chain.next_index.store(1, Ordering::Relaxed);
+        chain
+    }
+
     /// The external correlation id, if set.
     pub(crate) fn xid(&self) -> Option<&Arc<str>> {
         self.xid.get()

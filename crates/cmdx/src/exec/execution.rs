@@ -138,7 +138,7 @@ impl Execution {
         let origin = (status == Status::Failed).then(|| detail.origin.unwrap_or(self.tid));
         let trace = self.chain.runtime.trace();
         let (elapsed, ended) = self.clock.end();
-        let mut record = Record {
+        let mut record = Arc::new(Record {
             v: SCHEMA_VERSION,
             ts: ended,
             cid: self.chain.cid,
@@ -163,18 +163,20 @@ impl Execution {
             trace_id: None,
             span_id: None,
             tags: tags(&self.chain.runtime, self.spec.tags),
-        };
+        });
         // Span fields first, trace ids last: a tracer that starts its span
         // only when asked for ids then takes every field in one go.
         super::span::record_end(&self.span, &record);
         if let Some(trace) = trace {
             trace.finish(&self.span, &record);
-            if let Some(ids) = trace.trace_ids(&self.span) {
+            // The record is not shared yet: `get_mut` always succeeds.
+            if let Some(ids) = trace.trace_ids(&self.span)
+                && let Some(record) = Arc::get_mut(&mut record)
+            {
                 record.trace_id = Some(ids.trace_id);
                 record.span_id = Some(ids.span_id);
             }
         }
-        let record = Arc::new(record);
         if self.level.admits(status) {
             self.chain.runtime.ledger().write(&record);
         }

@@ -105,21 +105,21 @@ pub(crate) fn begin_with(
     input: impl FnOnce() -> Option<Box<RawValue>>,
 ) -> Pending {
     let clock = Clock::now();
-    let (chain, parent) = match scope::current() {
-        Some(Scope::In(frame)) => (frame.chain, frame.parent),
+    let (chain, parent, index) = match scope::current() {
+        Some(Scope::In(frame)) => {
+            let index = frame.chain.next_index();
+            (frame.chain, frame.parent, index)
+        }
         top => {
             let runtime = match top {
                 Some(Scope::Top(runtime)) => runtime,
                 _ => Runtime::current(),
             };
-            (
-                Arc::new(ChainState::new(clock.uuid_v7(), None, runtime)),
-                None,
-            )
+            let chain = ChainState::started_by_root(clock.uuid_v7(), runtime);
+            (Arc::new(chain), None, 0)
         }
     };
     let runtime = &chain.runtime;
-    let index = chain.next_index();
     let tid = clock.uuid_v7();
     let span = span::start(&spec, chain.cid, chain.xid().map(|x| &**x), tid, index);
     if let (Some(trace), Some(undone)) = (runtime.trace(), &spec.link) {
@@ -133,7 +133,8 @@ pub(crate) fn begin_with(
     } else {
         None
     };
-    let pending = Pending::new(Execution {
+    global.emit(&spec.task, (chain.cid, tid, index), EventKind::Started);
+    Pending::new(Execution {
         chain,
         spec,
         tid,
@@ -143,9 +144,7 @@ pub(crate) fn begin_with(
         input,
         clock,
         level,
-    });
-    pending.get().emit(EventKind::Started);
-    pending
+    })
 }
 
 /// Runs `fut` as a child of `execution`: inside its span, with nested
