@@ -6,7 +6,7 @@ use crate::events::EventKind;
 use crate::ledger::{Record, SCHEMA_VERSION};
 use crate::settings::LedgerLevel;
 use crate::{Kind, Runtime, State, Status};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -83,24 +83,48 @@ impl Clock {
         }
     }
 
-    /// A UUIDv7 for this instant: the millisecond time prefix, then 74
-    /// random bits from a per-thread generator seeded from the OS (ids need
-    /// uniqueness, not secrecy; this is ~10× cheaper than a CSPRNG).
+    /// A UUIDv7 for this instant (RFC 9562): the 48-bit millisecond time,
+    /// version 7, then 74 random bits from a per-thread generator seeded
+    /// from the OS (ids need uniqueness, not secrecy; this is ~10× cheaper
+    /// than a CSPRNG).
     pub(crate) fn uuid_v7(&self) -> Uuid {
-        let millis =
-            self.since_epoch.as_secs() * 1000 + u64::from(self.since_epoch.subsec_millis());
-        let [a, b, c, d, e, f, g, h, i, j, ..] = fastrand::u128(..).to_le_bytes();
-        uuid::Builder::from_unix_timestamp_millis(millis, &[a, b, c, d, e, f, g, h, i, j])
-            .into_uuid()
+        const RANDOM: u128 = (0xfff << 64) | ((1 << 62) - 1);
+        const VERSION_AND_VARIANT: u128 = (0x7 << 76) | (0b10 << 62);
+        let millis = self.since_epoch.as_millis() & 0xffff_ffff_ffff;
+        Uuid::from_u128((millis << 80) | VERSION_AND_VARIANT | (fastrand::u128(..) & RANDOM))
     }
 
     /// Time since start, and the wall-clock time it ended.
     fn end(&self) -> (Duration, DateTime<Utc>) {
         let elapsed = self.started.elapsed();
-        let ended = self.since_epoch + elapsed;
-        let ts = DateTime::from_timestamp(ended.as_secs() as i64, ended.subsec_nanos())
-            .unwrap_or_default();
-        (elapsed, ts)
+        (elapsed, utc(self.since_epoch + elapsed))
+    }
+}
+
+thread_local! {
+    /// The last day a timestamp fell on (days since the epoch, its date):
+    /// the calendar arithmetic runs once a day and thread.
+    static TODAY: Cell<Option<(u64, NaiveDate)>> = const { Cell::new(None) };
+}
+
+/// The UTC date and time `since_epoch` after the Unix epoch.
+fn utc(since_epoch: Duration) -> DateTime<Utc> {
+    const DAY: u64 = 86_400;
+    let (day, second) = (since_epoch.as_secs() / DAY, since_epoch.as_secs() % DAY);
+    let date = TODAY.with(|today| match today.get() {
+        Some((cached, date)) if cached == day => Some(date),
+        _ => {
+            let midnight = i64::try_from(day * DAY).ok()?;
+            let date = DateTime::from_timestamp(midnight, 0)?.date_naive();
+            today.set(Some((day, date)));
+            Some(date)
+        }
+    });
+    let time =
+        NaiveTime::from_num_seconds_from_midnight_opt(second as u32, since_epoch.subsec_nanos());
+    match (date, time) {
+        (Some(date), Some(time)) => date.and_time(time).and_utc(),
+        _ => DateTime::default(),
     }
 }
 
@@ -252,6 +276,41 @@ impl Drop for Pending {
     fn drop(&mut self) {
         if let Some(execution) = self.0.take() {
             let _ = execution.finish(Ending::cancelled());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Clock;
+    use uuid::{Variant, Version};
+
+    #[test]
+    fn ids_are_rfc_9562_version_7_with_the_start_time() {
+        let clock = Clock::now();
+        let (a, b) = (clock.uuid_v7(), clock.uuid_v7());
+        assert_ne!(a, b);
+        for id in [a, b] {
+            assert_eq!(id.get_version(), Some(Version::SortRand));
+            assert_eq!(id.get_variant(), Variant::RFC4122);
+            let (secs, nanos) = id.get_timestamp().expect("a v7 timestamp").to_unix();
+            let millis = u128::from(secs) * 1000 + u128::from(nanos / 1_000_000);
+            assert_eq!(millis, clock.since_epoch.as_millis());
+        }
+    }
+
+    #[test]
+    fn timestamps_match_chrono_across_midnight() {
+        use chrono::DateTime;
+        use std::time::Duration;
+        // 2026-11-26T23:59:59.999999Z, midnight, and the day after.
+        for (secs, nanos) in [
+            (1_795_823_999, 999_999_000),
+            (1_795_824_000, 0),
+            (1_795_910_401, 5),
+        ] {
+            let expected = DateTime::from_timestamp(secs as i64, nanos).unwrap();
+            assert_eq!(super::utc(Duration::new(secs, nanos)), expected);
         }
     }
 }
