@@ -19,11 +19,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// records which execution caused the failure.
 ///
 /// `Halt` deliberately does not implement `std::error::Error`, so that every
-/// error type converts into it with `?`. It is one pointer wide, so
-/// `Result<T, Halt>` costs a successful `work` no more than `T` does.
+/// error type converts into it with `?`. It is one pointer wide, so a
+/// `Result<T, Halt>` stays small as it travels up from `work`.
 pub struct Halt(pub(crate) Box<Stop>);
 
-/// What a [`Halt`] carries; an [`Ending`](crate::exec::Ending) takes it over.
+/// What a [`Halt`] carries; an [`Ending`](crate::exec::Ending) takes it over
+/// (and keeps its own status: `status` is the halt's).
 #[derive(Debug)]
 pub(crate) struct Stop {
     pub(crate) status: Status,

@@ -78,9 +78,10 @@ impl ChainState {
 
     /// A new chain whose index 0 is taken by the root that starts it.
     pub(crate) fn started_by_root(cid: Uuid, runtime: Runtime) -> Self {
-        let chain = Self::new(cid, None, runtime);
-        chain.next_index.store(1, Ordering::Relaxed);
-        chain
+        Self {
+            next_index: AtomicU32::new(1),
+            ..Self::new(cid, None, runtime)
+        }
     }
 
     /// The external correlation id, if set.
