@@ -95,13 +95,13 @@ impl Start {
 
 /// Takes a position in the current chain (or starts one) and arms the guard.
 pub(crate) fn begin(spec: Spec, input: impl FnOnce() -> Option<Box<RawValue>>) -> Pending {
-    begin_with(spec, None, input)
+    begin_with(spec, &settings::NONE, input)
 }
 
 /// [`begin`], with the task's settings (ledger level, excluded inputs).
 pub(crate) fn begin_with(
     spec: Spec,
-    settings: Option<&Settings>,
+    settings: &Settings,
     input: impl FnOnce() -> Option<Box<RawValue>>,
 ) -> Pending {
     let clock = Clock::now();
@@ -126,10 +126,9 @@ pub(crate) fn begin_with(
         trace.link(&span, undone);
     }
     let global = runtime.config();
-    let level = settings.and_then(|s| s.ledger).unwrap_or(global.ledger);
+    let level = settings.ledger.unwrap_or(global.ledger);
     let input = if runtime.ledger().is_enabled() && level != LedgerLevel::Off {
-        let local = settings.map_or(&[][..], |s| &s.exclude[..]);
-        settings::exclude(input(), &global.exclude, local)
+        settings::exclude(input(), &global.exclude, &settings.exclude)
     } else {
         None
     };
@@ -176,7 +175,7 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
         set => Some(Box::new(set)),
     };
     let settings = settings.as_deref().unwrap_or(&settings::NONE);
-    let pending = begin_with(unit.spec(), Some(settings), || match preset_input {
+    let pending = begin_with(unit.spec(), settings, || match preset_input {
         Some(input) => input,
         None => unit.input_json(),
     });
