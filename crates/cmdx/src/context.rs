@@ -16,10 +16,30 @@ use serde_json::{Map, Value};
 /// assert_eq!(context.get::<i64>("quantity"), Some(5));
 /// assert_eq!(context.get::<String>("sku").as_deref(), Some("SKU-1234"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+///
+/// Its values are plain JSON, whatever type a step reads them as, so a
+/// value a step holds in a [`Secret`](crate::Secret) is not marked here:
+/// `Debug` shows the keys only. Read values with [`Context::get`] or
+/// [`Context::to_value`].
+///
+/// ```
+/// # use cmdx::Context;
+/// let mut context = Context::new();
+/// context.insert("card", "4242 4242 4242 4242");
+/// assert_eq!(format!("{context:?}"), r#"Context { keys: ["card"], .. }"#);
+/// ```
+#[derive(Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Context {
     values: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("keys", &self.values.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Context {

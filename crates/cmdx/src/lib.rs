@@ -26,7 +26,7 @@ pub use events::{Event, EventKind, Subscriber};
 pub use fault::Fault;
 pub use halt::{BoxError, Halt};
 pub use hooks::{Hook, HookCx, Hooks};
-pub use input::{REDACTED, Secret};
+pub use input::{REDACTED, Secret, redacted_input};
 pub use ledger::{Ledger, LedgerSink, MemoryLedger, Record};
 pub use middleware::{Call, Done, Middleware, Next};
 pub use outcome::Outcome;

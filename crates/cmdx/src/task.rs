@@ -119,7 +119,7 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
         Self: DeserializeOwned,
     {
         async move {
-            match input::parse::<Self>(&input) {
+            match input::parse::<Self>(input) {
                 Parsed::Valid(task) => task.execute().await,
                 Parsed::Invalid { errors, input } => {
                     let start = Start::invalid(errors, input);

@@ -21,7 +21,7 @@ pub(crate) use execution::{Clock, Execution, Pending, Spec};
 
 use crate::chain::scope::{self, ChainState, Frame, Scope};
 use crate::events::EventKind;
-use crate::input::FieldErrors;
+use crate::input::{FieldErrors, ShownInput};
 use crate::middleware::{Call, Next};
 use crate::settings::{self, LedgerLevel, Settings};
 use crate::{BoxError, Context, Cx, Halt, Outcome, Runtime, Status};
@@ -80,12 +80,12 @@ pub(crate) struct Start {
 #[derive(Debug)]
 pub(crate) struct Invalid {
     pub(crate) errors: FieldErrors,
-    pub(crate) input: Option<Box<RawValue>>,
+    pub(crate) input: ShownInput,
 }
 
 impl Start {
     /// A start with input already known to be invalid.
-    pub(crate) fn invalid(errors: FieldErrors, input: Option<Box<RawValue>>) -> Self {
+    pub(crate) fn invalid(errors: FieldErrors, input: ShownInput) -> Self {
         Self {
             invalid: Some(Box::new(Invalid { errors, input })),
             context: Context::default(),
@@ -176,7 +176,7 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
     };
     let settings = settings.as_deref().unwrap_or(&settings::NONE);
     let pending = begin_with(unit.spec(), settings, || match preset_input {
-        Some(input) => input,
+        Some(input) => input.render(),
         None => unit.input_json(),
     });
     let execution = pending.get();

@@ -25,7 +25,7 @@ pub use group::{Condition, Group, Merge};
 pub use report::{CompensationFailure, StepReport, WorkflowOutcomeExt};
 
 use crate::exec::{self, Start};
-use crate::{Context, Fault, Outcome, Status, Task};
+use crate::{Context, Fault, Outcome, Settings, Status, Task};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -106,6 +106,7 @@ pub struct Workflow {
     tags: &'static [&'static str],
     groups: Vec<Group>,
     breakpoints: Vec<Status>,
+    settings: Settings,
 }
 
 impl Workflow {
@@ -117,6 +118,7 @@ impl Workflow {
             tags: &[],
             groups: Vec::new(),
             breakpoints: vec![Status::Failed],
+            settings: Settings::new(),
         }
     }
 
@@ -146,6 +148,20 @@ impl Workflow {
     /// never halts). A group may override them with [`Group::breakpoints`].
     pub fn breakpoints(mut self, statuses: impl IntoIterator<Item = Status>) -> Self {
         self.breakpoints = statuses.into_iter().collect();
+        self
+    }
+
+    /// The workflow's own settings: middleware, hooks, ledger level,
+    /// excluded inputs, deprecation, a retry policy and a time limit.
+    ///
+    /// Unlike a task, a workflow does not fall back to the runtime's retry
+    /// policy or time limit: retrying a workflow re-runs every step (after
+    /// compensating the completed ones), and a runtime limit meant for one
+    /// task would cap the sum of all steps. It gets them only when asked
+    /// for here. Each step runs with its own task's settings, as it would
+    /// alone.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
         self
     }
 
@@ -192,11 +208,54 @@ impl Workflow {
                 );
                 let start = Start::invalid(
                     [("input".to_owned(), vec![message])].into(),
-                    crate::input::to_raw(&other),
+                    // Not an object: nothing tells which values are secret.
+                    crate::input::ShownInput::ready(crate::input::to_raw(&Value::Null)),
                 );
                 exec::execute(run::WorkflowUnit::new(self, Context::new()), start).await
             }
         }
+    }
+}
+
+impl Workflow {
+    /// Every step, group by group.
+    fn steps(&self) -> impl Iterator<Item = &std::sync::Arc<dyn step::Step>> {
+        self.groups.iter().flat_map(|group| group.steps.iter())
+    }
+
+    /// How this workflow's line shows `context`: each key a step reads in
+    /// the form that step's line shows it, a key any step marks
+    /// [`Secret`](crate::Secret) redacted, a key any step (or the workflow)
+    /// excludes left out; keys no step reads as given.
+    fn shows(&self, context: &Value) -> step::Shown {
+        let mut view = context.as_object().cloned().unwrap_or_default();
+        let mut excluded = self.settings.exclude.clone();
+        let mut read = std::collections::HashSet::new();
+        for step in self.steps() {
+            let shown = step.shows(context);
+            excluded.extend(shown.excluded);
+            for (key, value) in shown.view {
+                // The first step to read a key shows it, unless a later
+                // one hides a secret in it.
+                if read.insert(key.clone()) || holds_redacted(&value) {
+                    view.insert(key, value);
+                }
+            }
+        }
+        for key in &excluded {
+            view.remove(key.as_ref());
+        }
+        step::Shown { view, excluded }
+    }
+}
+
+/// Whether `value` hides a secret somewhere.
+fn holds_redacted(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text == crate::REDACTED,
+        Value::Array(items) => items.iter().any(holds_redacted),
+        Value::Object(map) => map.values().any(holds_redacted),
+        _ => false,
     }
 }
 
@@ -217,6 +276,7 @@ impl fmt::Debug for Workflow {
             .field("name", &self.name)
             .field("groups", &self.groups)
             .field("breakpoints", &self.breakpoints)
+            .field("settings", &self.settings)
             .finish()
     }
 }

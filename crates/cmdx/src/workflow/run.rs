@@ -8,7 +8,7 @@ use super::step::{Completed, StepRun};
 use super::{Group, Workflow, compensate, merge};
 use crate::exec::{Executable, Spec};
 use crate::input::{self, FieldErrors};
-use crate::{BoxError, Context, Cx, Halt, Kind, Status};
+use crate::{BoxError, Context, Cx, Halt, Kind, RetryPolicy, Settings, Status};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::value::RawValue;
@@ -87,8 +87,19 @@ impl Executable for WorkflowUnit<'_> {
         }
     }
 
+    /// The input context as the steps' lines show it: secrets redacted,
+    /// excluded keys left out.
     fn input_json(&self) -> Option<Box<RawValue>> {
-        input::to_raw(&self.input)
+        input::to_raw(&self.workflow.shows(&self.input.to_value()).view)
+    }
+
+    /// The workflow's settings, with no retry and no time limit unless it
+    /// set them (never the runtime's task defaults).
+    fn settings(&self) -> Settings {
+        let mut settings = self.workflow.settings.clone();
+        settings.retry.get_or_insert_with(RetryPolicy::none);
+        settings.timeout.get_or_insert(None);
+        settings
     }
 
     fn validate(&self) -> Result<(), FieldErrors> {

@@ -7,12 +7,13 @@ use crate::exec::{self, Ending, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed};
 use crate::ledger::Record;
 use crate::task::TaskUnit;
-use crate::{BoxError, Context, Cx, Halt, Status, Task};
+use crate::{BoxError, Context, Cx, Halt, Settings, Status, Task};
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
@@ -25,6 +26,20 @@ pub(super) trait Step: Send + Sync {
 
     /// Writes the `skipped` line of a step whose group's condition was false.
     fn skip(&self, context: &Context, reason: &str) -> Arc<Record>;
+
+    /// How this step's line would show `context`: its inputs as its task
+    /// reads them (coerced, [`Secret`](crate::Secret) fields redacted), and
+    /// the keys its task leaves out of its line.
+    fn shows(&self, context: &Value) -> Shown;
+}
+
+/// A step's view of a context, for the workflow's own line.
+#[derive(Debug, Default)]
+pub(super) struct Shown {
+    /// The context keys the step reads, as its line shows them.
+    pub(super) view: Map<String, Value>,
+    /// The keys the step's settings leave out of its line.
+    pub(super) excluded: Vec<std::borrow::Cow<'static, str>>,
 }
 
 /// What one executed step left: its record, what it adds to the context,
@@ -69,7 +84,7 @@ where
 
     fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun> {
         Box::pin(async move {
-            let task = match input::parse::<T>(&context.to_value()) {
+            let task = match input::parse::<T>(context.to_value()) {
                 Parsed::Valid(task) => task,
                 Parsed::Invalid { errors, input } => {
                     let start = Start::invalid(errors, input);
@@ -106,11 +121,11 @@ where
     }
 
     fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
-        let pending = exec::begin(TaskUnit::<T>(None).spec(), || {
-            match input::parse::<T>(&context.to_value()) {
-                Parsed::Valid(task) => input::to_raw(&task),
-                Parsed::Invalid { input, .. } => input,
-            }
+        // The task's settings hold for its skipped line too: exclusions,
+        // ledger level.
+        let settings = T::settings();
+        let pending = exec::begin_with(TaskUnit::<T>(None).spec(), &settings, || {
+            input::view::<T>(context.to_value())
         });
         pending
             .finish(Ending::with_status(
@@ -118,6 +133,16 @@ where
                 Some(reason.to_owned()),
             ))
             .record
+    }
+
+    fn shows(&self, context: &Value) -> Shown {
+        let view = input::view::<T>(context.clone())
+            .and_then(|raw| serde_json::from_str::<Map<String, Value>>(raw.get()).ok())
+            .unwrap_or_default();
+        Shown {
+            view,
+            excluded: T::settings().exclude,
+        }
     }
 }
 
@@ -133,6 +158,15 @@ impl<T: Task> Executable for Borrowed<'_, T> {
 
     fn input_json(&self) -> Option<Box<RawValue>> {
         input::to_raw(self.0)
+    }
+
+    /// The task's own settings: a step runs like the task alone.
+    fn settings(&self) -> Settings {
+        T::settings()
+    }
+
+    fn task_any(&self) -> Option<&(dyn Any + Send + Sync)> {
+        Some(self.0)
     }
 
     fn validate(&self) -> Result<(), FieldErrors> {
@@ -202,13 +236,19 @@ impl Step for WorkflowStep {
 
     fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
         let unit = WorkflowUnit::new(&self.0, Context::new());
-        let pending = exec::begin(unit.spec(), || input::to_raw(context));
+        let pending = exec::begin_with(unit.spec(), &self.0.settings, || {
+            input::to_raw(&self.0.shows(&context.to_value()).view)
+        });
         pending
             .finish(Ending::with_status(
                 Status::Skipped,
                 Some(reason.to_owned()),
             ))
             .record
+    }
+
+    fn shows(&self, context: &Value) -> Shown {
+        self.0.shows(context)
     }
 }
 

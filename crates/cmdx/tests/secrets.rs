@@ -1,0 +1,331 @@
+//! A value in a `Secret` never shows: not in a ledger line, a span, an
+//! event, an error text or `Debug` output, for valid and invalid input,
+//! typed and untyped calls, tasks and workflows. Every test plants one
+//! marker in every secret and sweeps everything the execution produced.
+
+use cmdx::prelude::*;
+use cmdx::{Fault, Group, Settings, Workflow};
+use cmdx_test::{Capture, Traces};
+use serde_json::{Value, json};
+
+const MARKER: &str = "MARKER-7f3a-0c91";
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Card {
+    #[garde(skip)]
+    number: Secret<String>,
+    #[garde(range(min = 100, max = 9999))]
+    cvv: u16,
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Pay {
+    #[garde(range(min = 1))]
+    cents: i64,
+    #[garde(dive)]
+    card: Card,
+    #[garde(skip)]
+    pins: Vec<Secret<String>>,
+    #[garde(skip)]
+    token: Secret<String>,
+    #[garde(skip)]
+    pin: Option<Secret<u32>>,
+}
+
+impl Task for Pay {
+    type Output = ();
+    fn name() -> &'static str {
+        "Payments::Pay"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Ok(())
+    }
+}
+
+/// A body whose every secret holds the marker.
+fn valid() -> Value {
+    json!({
+        "cents": 250,
+        "card": {"number": MARKER, "cvv": 123},
+        "pins": [MARKER, MARKER],
+        "token": MARKER,
+    })
+}
+
+/// Panics if `text` shows the marker.
+fn assert_hidden(text: &str, place: &str) {
+    assert!(
+        !text.contains(MARKER),
+        "the secret shows in {place}: {text}"
+    );
+}
+
+/// Everything an outcome exposes as text.
+fn sweep_outcome<T: std::fmt::Debug>(outcome: &Outcome<T>) {
+    assert_hidden(&format!("{outcome:?}"), "the outcome's Debug");
+    assert_hidden(&format!("{:?}", outcome.record()), "the record's Debug");
+    assert_hidden(
+        &outcome.record().to_line().escape_ascii().to_string(),
+        "the line",
+    );
+    if let Some(fault) = outcome.fault() {
+        sweep_fault(&fault);
+    }
+}
+
+fn sweep_fault(fault: &Fault) {
+    assert_hidden(&fault.to_string(), "the fault's Display");
+    assert_hidden(&format!("{fault:?}"), "the fault's Debug");
+}
+
+/// Everything a capture and a trace collected.
+fn sweep(capture: &Capture, traces: &Traces) {
+    let lines = capture.lines();
+    assert!(!lines.is_empty(), "the sweep needs lines to look at");
+    for line in &lines {
+        assert_hidden(line, "a ledger line");
+    }
+    let spans = traces.spans();
+    assert!(!spans.is_empty(), "the sweep needs spans to look at");
+    for span in spans {
+        assert_hidden(&format!("{:?}", span.fields), "a span");
+    }
+    for event in traces.events() {
+        assert_hidden(&format!("{:?}", event.fields), "an event");
+    }
+}
+
+/// Runs `Pay` from `body` under a capture and a trace, sweeping both.
+async fn pay_json(body: Value) -> Outcome<()> {
+    let (capture, traces) = (Capture::new(), Traces::new());
+    let _guard = traces.install();
+    let outcome = capture.run(Pay::execute_json(body.clone())).await;
+    sweep_outcome(&outcome);
+    sweep(&capture, &traces);
+    assert_hidden(
+        &cmdx::redacted_input::<Pay>(&body).to_string(),
+        "redacted_input",
+    );
+    outcome
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn valid_untyped_input_shows_no_secret() {
+    let outcome = pay_json(valid()).await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    let line = outcome.record().input_value();
+    assert_eq!(line["card"]["number"], cmdx::REDACTED);
+    assert_eq!(line["pins"], json!([cmdx::REDACTED, cmdx::REDACTED]));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_secret_beside_an_invalid_nested_field_stays_hidden() {
+    let mut body = valid();
+    body["card"]["cvv"] = json!(5);
+    let outcome = pay_json(body).await;
+    assert!(outcome.field_errors().unwrap().contains_key("card.cvv"));
+    let line = outcome.record().input_value();
+    assert_eq!(line["card"]["number"], cmdx::REDACTED);
+    assert_eq!(line["card"]["cvv"], 5, "a plain invalid value is shown");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_invalid_element_in_a_list_of_secrets_stays_hidden() {
+    let mut body = valid();
+    body["pins"] = json!([MARKER, {"nested": MARKER}, [MARKER]]);
+    let outcome = pay_json(body).await;
+    let errors = outcome.field_errors().unwrap();
+    assert!(
+        errors.contains_key("pins[1]") && errors.contains_key("pins[2]"),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_wrongly_shaped_struct_holding_a_secret_stays_hidden() {
+    let mut body = valid();
+    body["card"] = json!(MARKER);
+    let outcome = pay_json(body).await;
+    assert_eq!(
+        outcome.field_errors().unwrap()["card"][0],
+        "must be an object"
+    );
+    assert_eq!(outcome.record().input_value()["card"], cmdx::REDACTED);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_invalid_secret_itself_stays_hidden() {
+    let mut body = valid();
+    body["token"] = json!({"nested": MARKER});
+    body["pin"] = json!(MARKER);
+    let outcome = pay_json(body).await;
+    let errors = outcome.field_errors().unwrap();
+    assert!(
+        errors.contains_key("token") && errors.contains_key("pin"),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn secrets_stay_hidden_beside_missing_and_mistyped_fields() {
+    let mut body = valid();
+    body["cents"] = json!("lots");
+    body.as_object_mut().unwrap().remove("card");
+    let outcome = pay_json(body).await;
+    let line = outcome.record().input_value();
+    assert_eq!(
+        line["cents"], "lots",
+        "a mistyped plain value is shown as given"
+    );
+    assert!(
+        line.get("card").is_none(),
+        "a missing field is not invented"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn secrets_stay_hidden_when_too_many_fields_fail_to_list() {
+    let mut body = valid();
+    body["pins"] = Value::Array(vec![json!({"nested": MARKER}); 300]);
+    let outcome = pay_json(body).await;
+    let errors = outcome.field_errors().unwrap();
+    assert_eq!(errors.len(), 101, "the first 100 fields and a count");
+    assert_eq!(outcome.record().input_value()["cents"], cmdx::REDACTED);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn invalid_typed_input_shows_no_secret() {
+    let (capture, traces) = (Capture::new(), Traces::new());
+    let _guard = traces.install();
+    let task = Pay {
+        cents: 0,
+        card: Card {
+            number: Secret::new(MARKER.into()),
+            cvv: 5,
+        },
+        pins: vec![Secret::new(MARKER.into())],
+        token: Secret::new(MARKER.into()),
+        pin: Some(Secret::new(7)),
+    };
+    assert_hidden(&format!("{task:?}"), "the task's Debug");
+    let outcome = capture.run(task.execute()).await;
+    assert!(outcome.is_failed());
+    sweep_outcome(&outcome);
+    sweep(&capture, &traces);
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Reserve {
+    #[garde(length(min = 1))]
+    sku: String,
+    #[garde(skip)]
+    payload: String,
+}
+
+impl Task for Reserve {
+    type Output = ();
+    fn settings() -> Settings {
+        Settings::new().exclude_input(["payload"])
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Ship {
+    #[garde(length(min = 1))]
+    sku: String,
+}
+
+impl Task for Ship {
+    type Output = ();
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        fail!("carrier down", code = "carrier_down")
+    }
+}
+
+/// Reserve, Pay, then a failing Ship: Pay is compensated.
+fn checkout() -> Workflow {
+    Workflow::new("Checkout")
+        .step::<Reserve>()
+        .step::<Pay>()
+        .group(
+            Group::new()
+                .task::<Ship>()
+                .when(|c: &Context| c.contains("sku")),
+        )
+        .workflow(Workflow::new("Inner").step::<Pay>())
+}
+
+async fn run_checkout(input: Value) -> (Outcome<Context>, Capture) {
+    let (capture, traces) = (Capture::new(), Traces::new());
+    let _guard = traces.install();
+    let outcome = capture
+        .run(checkout().execute(cmdx_test::context(input)))
+        .await;
+    sweep_outcome(&outcome);
+    sweep(&capture, &traces);
+    (outcome, capture)
+}
+
+fn checkout_input() -> Value {
+    let mut input = valid();
+    input["sku"] = json!("SKU-1");
+    input["payload"] = json!(MARKER);
+    input
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_workflow_line_hides_every_steps_secrets_and_exclusions() {
+    let (outcome, capture) = run_checkout(checkout_input()).await;
+    assert!(outcome.is_failed(), "Ship fails: {outcome:?}");
+    let workflow = &capture.lines_of_kind("workflow")[0];
+    assert_eq!(workflow["input"]["token"], cmdx::REDACTED);
+    assert_eq!(workflow["input"]["card"]["number"], cmdx::REDACTED);
+    assert_eq!(workflow["input"]["sku"], "SKU-1", "plain keys are shown");
+    assert!(
+        workflow["input"].get("payload").is_none(),
+        "a key a step excludes is left out of the workflow's line too"
+    );
+    assert_eq!(
+        capture.lines_of_kind("rollback").len(),
+        2,
+        "Pay and Reserve compensated"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_workflow_whose_step_input_is_invalid_hides_its_secrets() {
+    let mut input = checkout_input();
+    input["card"]["cvv"] = json!(5);
+    let (outcome, capture) = run_checkout(input).await;
+    assert!(outcome.is_failed());
+    let pay = &capture.lines_for_task("Payments::Pay")[0];
+    assert_eq!(pay["metadata"]["code"], "invalid_input");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_skipped_step_and_a_workflow_from_untyped_input_hide_secrets() {
+    let (capture, traces) = (Capture::new(), Traces::new());
+    let _guard = traces.install();
+    let workflow = Workflow::new("Skips")
+        .group(Group::new().task::<Pay>().when(|_: &Context| false))
+        .group(
+            Group::new()
+                .workflow(Workflow::new("Inner").step::<Pay>())
+                .when(|_: &Context| false),
+        );
+    let outcome = capture.run(workflow.execute_json(valid())).await;
+    assert!(outcome.is_success());
+    sweep_outcome(&outcome);
+    let not_an_object = capture.run(workflow.execute_json(json!(MARKER))).await;
+    assert!(not_an_object.is_failed());
+    sweep_outcome(&not_an_object);
+    sweep(&capture, &traces);
+    assert_eq!(
+        capture.summary().len(),
+        4,
+        "two skipped steps and two workflows"
+    );
+}
