@@ -76,7 +76,8 @@ where
         Ok(Reply::new(outcome).statuses(&self.statuses))
     }
 
-    /// The body.
+    /// The body, as the client sent it (secrets included: log
+    /// [`cmdx::redacted_input`] of it, or this extractor's `Debug`, instead).
     pub fn body(&self) -> &Value {
         &self.body
     }
@@ -131,11 +132,14 @@ where
     }
 }
 
-impl<T: Task> fmt::Debug for JsonTask<T> {
+/// Shows the body as `T`'s ledger line would ([`cmdx::redacted_input`]):
+/// [`Secret`](cmdx::Secret) fields redacted, so `#[tracing::instrument]` on
+/// a handler records no secret.
+impl<T: Task + DeserializeOwned> fmt::Debug for JsonTask<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JsonTask")
             .field("task", &T::name())
-            .field("body", &self.body)
+            .field("body", &cmdx::redacted_input::<T>(&self.body))
             .finish()
     }
 }
