@@ -228,3 +228,60 @@ fn a_few_errors_after_resumed_passes_still_build_the_value_with_real_fields() {
     assert_eq!(lines[2].on, NaiveDate::from_ymd_opt(2026, 1, 3).unwrap());
     assert_eq!(lines[1].on, NaiveDate::default());
 }
+
+/// A type that refuses every placeholder (as `try_from` types often do).
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(try_from = "String")]
+struct Email(String);
+
+impl TryFrom<String> for Email {
+    type Error = &'static str;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        if text.contains('@') {
+            Ok(Self(text))
+        } else {
+            Err("not an email")
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Signup {
+    email: Email,
+    age: u8,
+}
+
+#[test]
+fn a_value_whose_type_refuses_every_placeholder_is_still_read_for_real() {
+    // Revisiting the struct for its missing `age` feeds `email` a
+    // placeholder, which `Email` refuses: only the discovery passes give up
+    // on the struct; the last pass reads the real address.
+    let coerced = coerce::<Signup>(&json!({"email": "ada@example.com"}));
+    assert_eq!(
+        coerced.errors,
+        [("age".to_owned(), vec![REQUIRED.to_owned()])].into()
+    );
+    let signup = coerced.value.expect("built from the real email");
+    assert_eq!(signup.email, Email("ada@example.com".into()));
+
+    // With no address to stand in for the refused one, serde stops at
+    // `email` every time and never says whether `age` is missing.
+    let coerced = coerce::<Signup>(&json!({"email": "nobody"}));
+    assert_eq!(
+        coerced.errors,
+        [("email".to_owned(), vec![INVALID.to_owned()])].into()
+    );
+    assert!(coerced.value.is_none(), "no placeholder makes an email");
+
+    let input = json!({"signups": [{"email": "a@b"}, {"email": "c@d", "age": 3}, {"email": "x"}]});
+    #[derive(Debug, Deserialize)]
+    struct Signups {
+        signups: Vec<Signup>,
+    }
+    let coerced = coerce::<Signups>(&input);
+    let fields: Vec<&str> = coerced.errors.keys().map(String::as_str).collect();
+    assert_eq!(
+        fields,
+        ["signups[0].age", "signups[2].age", "signups[2].email"]
+    );
+}

@@ -44,7 +44,10 @@
 //! tagged and untagged enums, `#[serde(flatten)]`) is read as plain JSON
 //! without coercion, and failures in it are reported at the enclosing
 //! field. Variant names are checked against serde's variant list (aliases
-//! included), so a `#[serde(other)]` variant is never chosen.
+//! included), so a `#[serde(other)]` variant is never chosen. A value whose
+//! type refuses every placeholder (a `try_from` type rejecting the input)
+//! hides whether fields declared after it in the same struct are missing:
+//! serde stops at the first missing field, and nothing can stand in for it.
 
 mod access;
 mod de;
@@ -105,7 +108,7 @@ pub(crate) fn coerce<T: DeserializeOwned>(input: &Value) -> Coerced<T> {
     let log = RefCell::new(Log::default());
     let ids = Cell::new(0);
     let mut lists = EntryLists::default();
-    let mut value = None;
+    let mut built = None;
     let mut complete = false;
     let mut passes = 0;
     while passes < MAX_PASSES {
@@ -120,14 +123,15 @@ pub(crate) fn coerce<T: DeserializeOwned>(input: &Value) -> Coerced<T> {
             T::deserialize(ValueDe::root::<T>(input, &pass))
         };
         match result {
-            Ok(built) => {
-                value = Some(built);
+            Ok(value) => {
+                built = Some(value);
                 complete = true;
                 break;
             }
             Err(error) => {
                 let learnt = plan.absorb(error, &mut log.borrow_mut());
                 if !learnt || log.borrow().is_full() {
+                    complete = plan.walked();
                     break;
                 }
                 if let Some(resume) = plan.resume() {
@@ -136,11 +140,13 @@ pub(crate) fn coerce<T: DeserializeOwned>(input: &Value) -> Coerced<T> {
             }
         }
     }
-    if log.borrow().is_full() {
+    let value = if log.borrow().is_full() {
         // Too many fields failed for a value to be worth validating or
         // showing.
-        value = None;
-    } else if value.is_some() && plan.has_resumed() {
+        None
+    } else if built.is_some() && !plan.has_resumed() {
+        built
+    } else if complete {
         // Passes that resumed fed placeholders for what they had checked:
         // build the value once more, with everything learnt.
         plan.for_build();
@@ -151,9 +157,11 @@ pub(crate) fn coerce<T: DeserializeOwned>(input: &Value) -> Coerced<T> {
             ids: &ids,
             lists: &lists,
         };
-        value = T::deserialize(ValueDe::root::<T>(input, &pass)).ok();
         passes += 1;
-    }
+        T::deserialize(ValueDe::root::<T>(input, &pass)).ok()
+    } else {
+        None
+    };
     let (mut errors, listed) = log.into_inner().finish(complete);
     if value.is_none() && errors.is_empty() {
         errors.insert(ROOT.to_owned(), vec![read::INVALID.to_owned()]);

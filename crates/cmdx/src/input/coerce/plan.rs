@@ -55,6 +55,9 @@ struct Decided {
     action: Action,
     /// The node's key, when it is an object entry.
     key: Option<String>,
+    /// Decided for a placeholder a discovery pass fed instead of a value it
+    /// had checked: the last pass, which reads that value, ignores it.
+    discovery_only: bool,
 }
 
 /// Everything learnt so far.
@@ -69,6 +72,12 @@ pub(super) struct Plan {
     resume: Option<Resume>,
     /// The root itself cannot be built.
     dead: bool,
+    /// Every node was checked, though discovery passes could not build the
+    /// root (for want of placeholders the last pass does not need).
+    walked: bool,
+    /// The last pass, which builds the value: no resume point, and only
+    /// the actions about values themselves.
+    building: bool,
 }
 
 /// A summary that changes whenever the plan learns something.
@@ -111,13 +120,15 @@ impl Plan {
         let decided = self.actions.get(&node.hash)?;
         decided
             .iter()
-            .find(|d| node.is_at(&d.positions))
+            .find(|d| !(self.building && d.discovery_only) && node.is_at(&d.positions))
             .map(|d| d.action)
     }
 
-    /// Makes the plan a build plan: no resume point, every action kept.
+    /// Makes the plan a build plan: no resume point, only the actions about
+    /// values themselves.
     pub(super) fn for_build(&mut self) {
         self.resume = None;
+        self.building = true;
     }
 
     /// Whether a pass stopped before (so the last value is not trustworthy).
@@ -135,12 +146,14 @@ impl Plan {
         let record = !at.silent && !at.skipped;
         match error.kind {
             Kind::Missing(field) => {
-                if self.dropped_child(&at.positions, field)
-                    || self.required(at.key).contains(&field)
-                {
-                    // The field was left out, or refused every placeholder:
-                    // the struct cannot be built.
-                    self.decide(&at, Action::Drop);
+                if let Some(discovery_only) = self.dropped_child(&at.positions, field) {
+                    // The field was left out (it refused every
+                    // placeholder): the struct cannot be built either.
+                    self.decide(&at, Action::Drop, discovery_only);
+                } else if self.required(at.key).contains(&field) {
+                    // Found required before, so fed a placeholder, which
+                    // its type refused: the struct cannot be built.
+                    self.decide(&at, Action::Drop, false);
                 } else {
                     self.required
                         .entry(TypeKey(at.key))
@@ -166,7 +179,7 @@ impl Plan {
                 if record {
                     log.record(at.id, || at.path.clone(), &message, at.overlay);
                 }
-                self.decide(&at, Action::Drop);
+                self.decide(&at, Action::Drop, false);
             }
             Kind::Invalid(message) => {
                 let action = if at.fed_placeholder {
@@ -187,17 +200,29 @@ impl Plan {
                         Action::Placeholder
                     }
                 };
-                self.decide(&at, action);
+                // A silent node's value was checked in an earlier pass: what
+                // its placeholder needs says nothing about the value itself.
+                self.decide(&at, action, at.silent);
             }
         }
-        !self.dead && self.learnt() != before
+        !self.dead && !self.walked && self.learnt() != before
+    }
+
+    /// Whether discovery passes checked every node without building the
+    /// root.
+    pub(super) fn walked(&self) -> bool {
+        self.walked
     }
 
     /// Decides `action` for the node at `at`; a pass resumes after it unless
     /// it is a placeholder (which comes before the resume point).
-    fn decide(&mut self, at: &At, action: Action) {
+    fn decide(&mut self, at: &At, action: Action, discovery_only: bool) {
         if at.positions.is_empty() && action == Action::Drop {
-            self.dead = true;
+            if discovery_only {
+                self.walked = true;
+            } else {
+                self.dead = true;
+            }
             return;
         }
         let key = match at.path.last() {
@@ -206,11 +231,15 @@ impl Plan {
         };
         let decided = self.actions.entry(hash_of(&at.positions)).or_default();
         match decided.iter_mut().find(|d| d.positions == at.positions) {
-            Some(known) => known.action = action,
+            Some(known) => {
+                known.action = action;
+                known.discovery_only &= discovery_only;
+            }
             None => decided.push(Decided {
                 positions: at.positions.clone(),
                 action,
                 key,
+                discovery_only,
             }),
         }
         if !at.silent {
@@ -221,14 +250,19 @@ impl Plan {
         }
     }
 
-    /// Whether the field `name` of the struct at `parent` was left out.
-    fn dropped_child(&self, parent: &[u32], name: &str) -> bool {
-        self.actions.values().flatten().any(|d| {
-            d.action == Action::Drop
-                && d.positions.len() == parent.len() + 1
-                && d.positions.starts_with(parent)
-                && d.key.as_deref() == Some(name)
-        })
+    /// Whether the field `name` of the struct at `parent` was left out,
+    /// and if so whether only by discovery passes.
+    fn dropped_child(&self, parent: &[u32], name: &str) -> Option<bool> {
+        self.actions
+            .values()
+            .flatten()
+            .find(|d| {
+                d.action == Action::Drop
+                    && d.positions.len() == parent.len() + 1
+                    && d.positions.starts_with(parent)
+                    && d.key.as_deref() == Some(name)
+            })
+            .map(|d| d.discovery_only)
     }
 
     fn learnt(&self) -> Learnt {
