@@ -112,8 +112,11 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
 
     /// Executes the task from untyped JSON (an HTTP body, a CLI argument, a
     /// replayed ledger line): scalars are coerced from strings, and every
-    /// invalid or missing field is reported at once in `metadata.errors`.
-    /// Invalid input never reaches `work`.
+    /// invalid or missing field is reported at once in `metadata.errors`
+    /// (the first 100 fields; a note under `input` counts the rest).
+    /// Invalid input never reaches `work`, and the line shows it with every
+    /// [`Secret`](crate::Secret) redacted. Cost is linear in the input's
+    /// size, for valid and invalid input of any shape.
     fn execute_json(input: Value) -> impl Future<Output = Outcome<Self::Output>> + Send
     where
         Self: DeserializeOwned,
