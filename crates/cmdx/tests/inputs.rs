@@ -180,3 +180,101 @@ async fn execute_context_reads_inputs_from_a_context() {
     assert!(outcome.is_success(), "{outcome:?}");
     assert_eq!(worked.0.load(Ordering::SeqCst), 1);
 }
+
+/// A field type whose own `Deserialize` panics.
+#[derive(Debug, Serialize)]
+struct Explosive;
+
+impl<'de> Deserialize<'de> for Explosive {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        panic!("boom in deserialize")
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Fragile {
+    #[garde(skip)]
+    part: Explosive,
+}
+
+impl Task for Fragile {
+    type Output = ();
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        panic!("invalid input must never reach work")
+    }
+}
+
+fn refuse_loudly(_: &i64, _: &()) -> garde::Result {
+    panic!("boom in validate")
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Touchy {
+    #[garde(custom(refuse_loudly))]
+    n: i64,
+}
+
+impl Task for Touchy {
+    type Output = ();
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        panic!("invalid input must never reach work")
+    }
+}
+
+#[tokio::test]
+async fn an_input_type_that_panics_is_invalid_input_not_a_panic() {
+    let capture = Capture::new();
+    let read = capture
+        .run(Fragile::execute_json(json!({"part": "x"})))
+        .await;
+    assert_eq!(read.metadata()["code"], "invalid_input");
+    let message = read.field_errors().unwrap()["input"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("panicked while reading"), "{message}");
+    assert_eq!(
+        read.record().input_value(),
+        json!({"part": "[REDACTED]"}),
+        "nothing tells which values are secret"
+    );
+    let validated = capture.run(Touchy::execute_json(json!({"n": 1}))).await;
+    let message = validated.field_errors().unwrap()["input"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("panicked while validating"), "{message}");
+    capture.assert_one_line_per_execution();
+    assert_eq!(capture.lines().len(), 2);
+}
+
+#[tokio::test]
+async fn a_body_of_twenty_thousand_elements_each_lacking_a_field_is_checked_whole() {
+    #[derive(Debug, Serialize, Deserialize, Validate)]
+    struct Item {
+        #[garde(skip)]
+        a: i64,
+    }
+    #[derive(Debug, Serialize, Deserialize, Validate)]
+    struct Bulk {
+        #[garde(dive)]
+        items: Vec<Item>,
+    }
+    impl Task for Bulk {
+        type Output = ();
+        async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+            Ok(())
+        }
+    }
+    // Before coercion was linear, this took minutes (one pass per element).
+    let body = json!({"items": vec![json!({}); 20_000]});
+    let capture = Capture::new();
+    let outcome = capture.run(Bulk::execute_json(body)).await;
+    let errors = outcome.field_errors().unwrap();
+    assert_eq!(errors.len(), 101);
+    assert_eq!(errors["items[0].a"], json!(["is required"]));
+    assert_eq!(
+        errors["input"],
+        json!(["19900 more invalid field(s) not listed: only the first 100 are"])
+    );
+}
