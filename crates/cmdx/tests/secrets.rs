@@ -116,6 +116,8 @@ async fn valid_untyped_input_shows_no_secret() {
     let line = outcome.record().input_value();
     assert_eq!(line["card"]["number"], cmdx::REDACTED);
     assert_eq!(line["pins"], json!([cmdx::REDACTED, cmdx::REDACTED]));
+    let shown = cmdx::redacted_input::<Pay>(&valid());
+    assert_eq!(shown, line, "redacted_input shows a body as the line does");
 }
 
 #[tokio::test(flavor = "current_thread")]
