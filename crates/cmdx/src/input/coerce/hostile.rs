@@ -285,3 +285,16 @@ fn a_value_whose_type_refuses_every_placeholder_is_still_read_for_real() {
         ["signups[0].age", "signups[2].age", "signups[2].email"]
     );
 }
+
+#[test]
+fn a_field_found_missing_never_takes_the_place_of_a_key_left_out() {
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Strict {
+        a: i64,
+    }
+    let coerced = coerce::<Strict>(&json!({"zzz": 1}));
+    let fields: Vec<&str> = coerced.errors.keys().map(String::as_str).collect();
+    assert_eq!(fields, ["a", "zzz"]);
+    assert_eq!(coerced.value, Some(Strict { a: 0 }));
+}
