@@ -158,6 +158,16 @@ impl Runtime {
         &self.inner.ledger
     }
 
+    /// How many panics of plug-ins (sinks, bridges, hooks, middleware,
+    /// subscribers, settings…) this runtime contained, per
+    /// [`Plugin`](crate::Plugin) kind. Clones of a runtime, and runtimes
+    /// made from it by [`with_resource`](Self::with_resource), share the
+    /// counts. See also the [`PluginPanicked`](crate::EventKind::PluginPanicked)
+    /// event, and the notice on stderr (once per kind and process).
+    pub fn contained_panics(&self) -> crate::ContainedPanics {
+        self.inner.global.panics.snapshot()
+    }
+
     pub(crate) fn resources(&self) -> &Resources {
         &self.inner.resources
     }

@@ -3,11 +3,12 @@
 
 use super::run::WorkflowUnit;
 use super::{Workflow, compensate, merge};
+use crate::contain::Plugin;
 use crate::exec::{self, Ending, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed};
 use crate::ledger::Record;
 use crate::task::TaskUnit;
-use crate::{BoxError, Context, Cx, Halt, Status, Task};
+use crate::{BoxError, Context, Cx, Halt, Runtime, Settings, Status, Task};
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -47,6 +48,11 @@ pub(super) struct Completed {
 /// Undoes one completed step; consumed, so it runs at most once.
 pub(super) trait Undo: Send + Sync {
     fn undo(self: Box<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>>;
+
+    /// The undone task's settings (its rollback's time limit), or `None`
+    /// when the undo is not bounded as a whole (a nested workflow: each of
+    /// its steps' compensations is).
+    fn settings(&self) -> Option<fn() -> Settings>;
 }
 
 /// A task step: `T` built from the context for every execution.
@@ -64,7 +70,7 @@ where
     T::Output: Serialize,
 {
     fn name(&self) -> &str {
-        T::name()
+        crate::task::name_of::<T>().0
     }
 
     fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun> {
@@ -88,9 +94,7 @@ where
             };
             let outcome = exec::execute(Borrowed(&task), start).await;
             let (record, value) = outcome.into_record_and_value();
-            let output = value
-                .map(|value| serde_json::to_value(value).unwrap_or(Value::Null))
-                .map_or_else(Map::new, |value| merge::output_map(T::name(), value));
+            let output = value.map_or_else(Map::new, |value| output_of(&record, value));
             let completed = (record.status == Status::Success).then(|| Completed {
                 record: record.clone(),
                 tags: T::TAGS,
@@ -118,6 +122,22 @@ where
                 Some(reason.to_owned()),
             ))
             .record
+    }
+}
+
+/// What a successful step's output adds to the context. The output's
+/// `Serialize` impl is a plug-in: if it fails or panics, nothing is merged
+/// (a panic is reported about the step's execution).
+fn output_of(record: &Record, value: impl Serialize) -> Map<String, Value> {
+    let ids = (record.cid, record.tid, record.index);
+    let serialize = || serde_json::to_value(value);
+    let global = Runtime::current();
+    match global
+        .config()
+        .contain(Plugin::Serialize, &record.task, ids, serialize)
+    {
+        Ok(Ok(output)) => merge::output_map(&record.task, output),
+        _ => Map::new(),
     }
 }
 
@@ -154,6 +174,10 @@ struct TaskUndo<T>(T);
 impl<T: Task> Undo for TaskUndo<T> {
     fn undo(self: Box<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async move { self.0.rollback(cx).await })
+    }
+
+    fn settings(&self) -> Option<fn() -> Settings> {
+        Some(T::settings)
     }
 }
 
@@ -226,5 +250,9 @@ impl Undo for NestedUndo {
                 Err(Box::new(compensate::NestedFailures(failures)) as BoxError)
             }
         })
+    }
+
+    fn settings(&self) -> Option<fn() -> Settings> {
+        None
     }
 }
