@@ -336,10 +336,7 @@ mod tests {
         assert_eq!(snapshot.get(Plugin::Hook), 0);
         assert_eq!(snapshot.total(), 3);
         let listed: Vec<_> = snapshot.iter().collect();
-        assert_eq!(
-            listed,
-            [(Plugin::LedgerSink, 2), (Plugin::RetryPolicy, 1)]
-        );
+        assert_eq!(listed, [(Plugin::LedgerSink, 2), (Plugin::RetryPolicy, 1)]);
     }
 
     #[test]

@@ -231,7 +231,9 @@ impl Execution {
         }
         let ledger = self.chain.runtime.ledger();
         if self.level.admits(status) && ledger.is_enabled() {
-            let _ = global.contain(Plugin::LedgerSink, &record.task, ids, || ledger.write(&record));
+            let _ = global.contain(Plugin::LedgerSink, &record.task, ids, || {
+                ledger.write(&record)
+            });
         }
         let executed = EventKind::Executed { record: &record };
         global.emit(&record.task, ids, executed);

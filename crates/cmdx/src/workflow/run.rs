@@ -257,7 +257,11 @@ fn plugin_failure(reason: String, code: &str, panicked: &Panicked) -> Halt {
 
 /// `` `A`, `B` ``: the steps of a group, for a reason.
 fn step_names(group: &Group) -> String {
-    let names: Vec<String> = group.steps.iter().map(|s| format!("`{}`", s.name())).collect();
+    let names: Vec<String> = group
+        .steps
+        .iter()
+        .map(|s| format!("`{}`", s.name()))
+        .collect();
     names.join(", ")
 }
 
