@@ -38,7 +38,8 @@ use std::sync::Arc;
 /// the reason `` hook `on_success` failed: … `` and `metadata.code =
 /// "hook_failed"`; the remaining hooks of that point are skipped, the
 /// task's rollback runs if it had not, and the outcome hooks are not fired
-/// a second time.
+/// a second time. A panic is also reported like every contained plug-in
+/// panic (see [`Plugin::Hook`](crate::Plugin::Hook)).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {

@@ -11,7 +11,9 @@ use std::sync::{Arc, OnceLock};
 /// Connects executions' spans to a tracer (OpenTelemetry): reads ids for
 /// the ledger line, adds links and attributes `tracing` fields cannot carry.
 /// `cmdx-telemetry` installs one; you rarely write your own. Every method
-/// has a no-op default.
+/// has a no-op default. A panicking method is contained: the execution
+/// keeps its outcome (without the link, attributes or trace ids), and the
+/// panic is reported — see [`Plugin::TraceBridge`](crate::Plugin::TraceBridge).
 pub trait TraceBridge: Send + Sync + 'static {
     /// The trace and span ids of `span`, for the line's `trace_id`/`span_id`.
     fn trace_ids(&self, span: &tracing::Span) -> Option<TraceIds> {

@@ -227,3 +227,49 @@ async fn a_dropped_workflows_background_compensation_is_bounded_too() {
     assert_eq!(capture.lines_for_task("Checkout")[0]["reason"], "cancelled");
     capture.assert_one_line_per_execution();
 }
+
+/// Completes; its rollback takes 20 s (within the default 30 s).
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct SlowRelease {}
+
+impl Task for SlowRelease {
+    type Output = ();
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Ok(())
+    }
+    async fn rollback(&self, _: &mut Cx) -> Result<(), BoxError> {
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nested_workflows_compensation_is_bounded_per_step_not_as_a_whole() {
+    let (capture, _) = journaled();
+    let inner = Workflow::new("Reserve")
+        .step::<SlowRelease>()
+        .step::<SlowRelease>();
+    let outer = Workflow::new("Order").workflow(inner).step::<C>();
+    let plan = json!({"plan": {"C": {"fail": "card declined"}}});
+    let started = Instant::now();
+
+    let outcome = capture.run(outer.execute(context(plan))).await;
+
+    // Two 20 s compensations, one after the other: 40 s, more than one bound.
+    assert_eq!(started.elapsed(), Duration::from_secs(40));
+    assert_eq!(outcome.reason(), Some("card declined"));
+    assert!(outcome.compensation_failures().is_empty());
+    let statuses: Vec<_> = capture
+        .lines_of_kind("rollback")
+        .iter()
+        .map(|line| (line["task"].clone(), line["status"].clone()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (json!("SlowRelease"), json!("success")),
+            (json!("SlowRelease"), json!("success")),
+            (json!("Reserve"), json!("success")),
+        ]
+    );
+}

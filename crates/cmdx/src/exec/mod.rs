@@ -101,7 +101,7 @@ pub(crate) fn begin(spec: Spec, input: impl FnOnce() -> Option<Box<RawValue>>) -
 
 /// [`begin`], with the task's settings (ledger level, excluded inputs).
 pub(crate) fn begin_with(
-    spec: Spec,
+    mut spec: Spec,
     settings: &Settings,
     input: impl FnOnce() -> Option<Box<RawValue>>,
 ) -> Pending {
@@ -120,7 +120,6 @@ pub(crate) fn begin_with(
             (Arc::new(chain), None, 0)
         }
     };
-    let mut spec = spec;
     let runtime = &chain.runtime;
     let tid = clock.uuid_v7();
     let ids = (chain.cid, tid, index);
