@@ -35,7 +35,9 @@ mod plugins;
 mod traces;
 
 pub use journal::Journal;
-pub use plugins::{BridgeCall, PanicEvents, PanickingBridge, PanickingSink, ReportedPanic};
+pub use plugins::{
+    BridgeCall, PanicEvents, PanickingBridge, PanickingSink, PanicsWhenSerialized, ReportedPanic,
+};
 pub use traces::{ClosedSpan, Fields, TracedEvent, Traces, TracesGuard};
 
 #[cfg(feature = "otlp")]

@@ -1,7 +1,10 @@
 //! Plug-ins that panic on purpose, and a recorder of the panics the runtime
 //! reports — for testing that a broken plug-in never breaks an execution.
 
-use cmdx::{Event, EventKind, LedgerSink, Plugin, Record, Subscriber, TraceBridge, TraceIds};
+use cmdx::{
+    Event, EventKind, LedgerSink, Plugin, Record, RuntimeBuilder, Subscriber, TraceBridge, TraceIds,
+};
+use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use uuid::Uuid;
@@ -120,14 +123,14 @@ pub struct ReportedPanic {
 }
 
 /// Records the runtime's [`PluginPanicked`](EventKind::PluginPanicked)
-/// events; install [`subscriber`](Self::subscriber) on the runtime. Clones
-/// share the records.
+/// events; install it with [`subscribed`](Self::subscribed) (or
+/// [`subscriber`](Self::subscriber)). Clones share the records.
 ///
 /// ```
 /// use cmdx_test::{Capture, PanicEvents};
 ///
 /// let panics = PanicEvents::new();
-/// let capture = Capture::with(|b| b.subscribe(panics.subscriber()));
+/// let capture = Capture::with(|b| panics.subscribed(b));
 /// assert!(panics.all().is_empty());
 /// # let _ = capture;
 /// ```
@@ -140,6 +143,11 @@ impl PanicEvents {
     /// No events yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// `builder`, subscribed to record the events.
+    pub fn subscribed(&self, builder: RuntimeBuilder) -> RuntimeBuilder {
+        builder.subscribe(self.subscriber())
     }
 
     /// The subscriber to install with `RuntimeBuilder::subscribe`.
@@ -168,6 +176,17 @@ impl PanicEvents {
             .into_iter()
             .filter(|reported| reported.plugin == plugin)
             .collect()
+    }
+}
+
+/// A value whose `Serialize` impl panics with `"serialize bug"` (a task
+/// input field, a step output); it deserializes from `null`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct PanicsWhenSerialized;
+
+impl Serialize for PanicsWhenSerialized {
+    fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("serialize bug")
     }
 }
 

@@ -1,13 +1,14 @@
-//! Plug-ins cannot break the contract (invariant 11): a panic in a sink, a
-//! trace bridge, a hook, a middleware, a subscriber, a task's settings or
-//! name, a `Serialize` impl, a workflow condition or merge, or a retry
-//! policy never reaches the caller of `execute()`. Each execution still
-//! ends with exactly one line, and the panic is reported: counted per
-//! runtime, announced to subscribers, and noticed once on stderr.
+//! Plug-ins cannot break the contract (invariant 11): a panic in a ledger
+//! sink, a trace bridge, a hook, a middleware or a subscriber never reaches
+//! the caller of `execute()`, in any kind of execution (typed, untyped,
+//! workflow, dropped). Each execution still ends with exactly one line, and
+//! the panic is reported: counted per runtime, announced to subscribers,
+//! noticed once on stderr. Tasks' and workflows' own plug-ins:
+//! `task_plugin_panics.rs`, `workflow_plugin_panics.rs`.
 
 use cmdx::middleware::{self, Call, Done, Middleware, Next};
 use cmdx::prelude::*;
-use cmdx::{BoxError, Condition, HookCx, Hooks, Merge, Plugin, Record, Runtime, RuntimeBuilder};
+use cmdx::{BoxError, HookCx, Hooks, Plugin, Record, Runtime};
 use cmdx_test::{
     BridgeCall, Capture, Journal, PanicEvents, PanickingBridge, PanickingSink, Probe, context,
 };
@@ -82,11 +83,6 @@ async fn every_kind_of_execution(capture: &Capture) -> Ended {
         .await
 }
 
-fn with_events(panics: &PanicEvents) -> impl FnOnce(RuntimeBuilder) -> RuntimeBuilder {
-    let subscriber = panics.subscriber();
-    move |builder| builder.subscribe(subscriber)
-}
-
 fn statuses(ended: &Ended) -> [Status; 3] {
     [
         ended.typed.status,
@@ -98,7 +94,7 @@ fn statuses(ended: &Ended) -> [Status; 3] {
 #[tokio::test(start_paused = true)]
 async fn a_panicking_ledger_sink_never_reaches_the_caller_of_any_kind_of_execution() {
     let panics = PanicEvents::new();
-    let capture = Capture::with_sink(PanickingSink::always(), with_events(&panics));
+    let capture = Capture::with_sink(PanickingSink::always(), |b| panics.subscribed(b));
 
     let ended = every_kind_of_execution(&capture).await;
 
@@ -142,7 +138,9 @@ async fn a_sink_panicking_for_one_task_leaves_the_other_lines_and_the_chain_inta
 async fn a_trace_bridge_panicking_in_finish_keeps_every_outcome_and_the_trace_ids() {
     let panics = PanicEvents::new();
     let capture = Capture::with(|b| {
-        with_events(&panics)(b).trace_bridge(PanickingBridge::panics_in(BridgeCall::Finish))
+        panics
+            .subscribed(b)
+            .trace_bridge(PanickingBridge::panics_in(BridgeCall::Finish))
     });
 
     let ended = every_kind_of_execution(&capture).await;
@@ -168,7 +166,9 @@ async fn a_trace_bridge_panicking_in_finish_keeps_every_outcome_and_the_trace_id
 async fn a_trace_bridge_panicking_for_trace_ids_leaves_the_ids_null() {
     let panics = PanicEvents::new();
     let capture = Capture::with(|b| {
-        with_events(&panics)(b).trace_bridge(PanickingBridge::panics_in(BridgeCall::TraceIds))
+        panics
+            .subscribed(b)
+            .trace_bridge(PanickingBridge::panics_in(BridgeCall::TraceIds))
     });
 
     let ended = every_kind_of_execution(&capture).await;
@@ -187,7 +187,8 @@ async fn a_trace_bridge_panicking_for_trace_ids_leaves_the_ids_null() {
 async fn a_trace_bridge_panicking_in_link_still_compensates_and_keeps_the_failure() {
     let (panics, journal) = (PanicEvents::new(), Journal::new());
     let capture = Capture::with(|b| {
-        with_events(&panics)(b)
+        panics
+            .subscribed(b)
             .resource(journal.clone())
             .trace_bridge(PanickingBridge::panics_in(BridgeCall::Link))
     });
@@ -246,7 +247,7 @@ impl Hooks for BrokenHook {
 #[tokio::test(start_paused = true)]
 async fn a_panicking_hook_fails_the_outcome_as_documented_and_is_reported() {
     let panics = PanicEvents::new();
-    let capture = Capture::with(|b| with_events(&panics)(b).hooks(BrokenHook));
+    let capture = Capture::with(|b| panics.subscribed(b).hooks(BrokenHook));
 
     let ended = every_kind_of_execution(&capture).await;
 
@@ -277,7 +278,7 @@ impl Middleware for BrokenLayer {
 #[tokio::test(start_paused = true)]
 async fn a_panicking_middleware_fails_the_execution_naming_the_middleware_and_is_reported() {
     let panics = PanicEvents::new();
-    let capture = Capture::with(|b| with_events(&panics)(b).layer(BrokenLayer));
+    let capture = Capture::with(|b| panics.subscribed(b).layer(BrokenLayer));
 
     let ended = every_kind_of_execution(&capture).await;
 
@@ -338,280 +339,6 @@ async fn a_panicking_subscriber_is_counted_but_announces_nothing() {
         capture.runtime().contained_panics().get(Plugin::Subscriber),
         12
     );
-}
-
-/// Its settings panic.
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Misconfigured {}
-
-impl Task for Misconfigured {
-    type Output = ();
-    fn settings() -> Settings {
-        panic!("settings bug")
-    }
-    async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
-        cx.resource::<Journal>()?.push("work");
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn a_task_whose_settings_panic_fails_with_one_line_and_never_runs() {
-    let (panics, journal) = (PanicEvents::new(), Journal::new());
-    let capture = Capture::with(|b| with_events(&panics)(b).resource(journal.clone()));
-
-    let (typed, untyped) = capture
-        .run(async {
-            let typed = Misconfigured {}.execute().await;
-            (typed, Misconfigured::execute_json(json!({})).await)
-        })
-        .await;
-
-    for outcome in [&typed, &untyped] {
-        assert_eq!(
-            outcome.reason(),
-            Some("settings of `Misconfigured` panicked: settings bug")
-        );
-        assert_eq!(outcome.metadata()["code"], "settings_panicked");
-        assert_eq!(outcome.cause(), Some("panicked: settings bug"));
-    }
-    assert!(journal.entries().is_empty());
-    capture.assert_one_line_per_execution();
-    assert_eq!(capture.lines_for_task("Misconfigured").len(), 2);
-    assert_eq!(panics.of(Plugin::Settings).len(), 2);
-}
-
-/// Its name panics.
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Nameless {}
-
-impl Task for Nameless {
-    type Output = ();
-    fn name() -> &'static str {
-        panic!("name bug")
-    }
-    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn a_task_whose_name_panics_runs_under_its_type_name() {
-    let panics = PanicEvents::new();
-    let capture = Capture::with(with_events(&panics));
-
-    let outcome = capture.run(Nameless {}.execute()).await;
-
-    assert!(outcome.is_success());
-    assert_eq!(outcome.record().task, "Nameless");
-    assert_eq!(capture.lines_for_task("Nameless").len(), 1);
-    let reported = panics.of(Plugin::TaskName);
-    assert_eq!(reported.len(), 1);
-    assert_eq!(reported[0].tid, outcome.record().tid);
-}
-
-/// A value whose `Serialize` impl panics.
-#[derive(Debug, Deserialize)]
-struct Unserializable;
-
-impl Serialize for Unserializable {
-    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
-        panic!("serialize bug")
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Opaque {
-    #[garde(skip)]
-    blob: Unserializable,
-}
-
-impl Task for Opaque {
-    type Output = ();
-    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn a_task_whose_input_panics_when_serialized_keeps_its_outcome_with_a_null_input() {
-    let panics = PanicEvents::new();
-    let seen = Journal::new();
-    let reader = seen.clone();
-    let capture = Capture::with(|b| {
-        with_events(&panics)(b).layer(middleware::from_fn(move |call, next| {
-            reader.push(call.input().to_string());
-            Box::pin(async move { Ok(next.run(call).await) })
-        }))
-    });
-
-    let outcome = capture
-        .run(
-            Opaque {
-                blob: Unserializable,
-            }
-            .execute(),
-        )
-        .await;
-
-    assert!(outcome.is_success());
-    assert!(capture.values()[0]["input"].is_null());
-    assert_eq!(seen.entries(), ["null"]);
-    // Once for the line, once for the middleware's `call.input()`.
-    assert_eq!(panics.of(Plugin::Serialize).len(), 2);
-}
-
-/// Succeeds with an output whose `Serialize` impl panics.
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Producer {}
-
-impl Task for Producer {
-    type Output = Unserializable;
-    async fn work(&self, _: &mut Cx) -> Result<Unserializable, Halt> {
-        Ok(Unserializable)
-    }
-}
-
-#[tokio::test]
-async fn a_step_whose_output_panics_when_serialized_merges_nothing_and_the_workflow_goes_on() {
-    let panics = PanicEvents::new();
-    let capture = Capture::with(with_events(&panics));
-    let workflow = Workflow::new("Produce").step::<Producer>().step::<Ping>();
-
-    let outcome = capture
-        .run(workflow.execute(context(json!({"kept": 1}))))
-        .await;
-
-    assert!(outcome.is_success());
-    assert_eq!(outcome.value().unwrap().to_value(), json!({"kept": 1}));
-    assert_eq!(capture.lines().len(), 3);
-    let reported = panics.of(Plugin::Serialize);
-    assert_eq!(reported.len(), 1);
-    assert_eq!(reported[0].task, "Producer");
-}
-
-/// A condition that panics.
-struct Undecidable;
-
-impl Condition for Undecidable {
-    fn holds(&self, _: &Context) -> bool {
-        panic!("condition bug")
-    }
-}
-
-#[tokio::test]
-async fn a_panicking_condition_fails_the_workflow_and_compensates_its_completed_steps() {
-    let (panics, journal) = (PanicEvents::new(), Journal::new());
-    let capture = Capture::with(|b| with_events(&panics)(b).resource(journal.clone()));
-    let workflow = Workflow::new("Flow").step::<Probe<'A'>>().group(
-        Group::new()
-            .task::<Probe<'B'>>()
-            .when_condition(Undecidable),
-    );
-
-    let outcome = capture.run(workflow.execute(Context::new())).await;
-
-    assert_eq!(
-        outcome.reason(),
-        Some("a condition of the group of `Probe::B` panicked: condition bug")
-    );
-    assert_eq!(outcome.metadata()["code"], "condition_panicked");
-    assert_eq!(outcome.record().origin, Some(outcome.record().tid));
-    assert_eq!(journal.entries(), ["A work", "A rollback compensating"]);
-    assert!(capture.lines_for_task("Probe::B").is_empty());
-    capture.assert_one_line_per_execution();
-    assert_eq!(panics.of(Plugin::Condition)[0].task, "Flow");
-}
-
-#[tokio::test]
-async fn a_panicking_custom_merge_fails_the_workflow_and_compensates_the_step_it_merged() {
-    let (panics, journal) = (PanicEvents::new(), Journal::new());
-    let capture = Capture::with(|b| with_events(&panics)(b).resource(journal.clone()));
-    let broken = Merge::custom(|_, _, _| panic!("merge bug"));
-    let workflow = Workflow::new("Flow")
-        .group(Group::new().task::<Probe<'A'>>().merge(broken))
-        .step::<Probe<'B'>>();
-
-    let outcome = capture.run(workflow.execute(Context::new())).await;
-
-    assert_eq!(
-        outcome.reason(),
-        Some("merging the output of `Probe::A` panicked: merge bug")
-    );
-    assert_eq!(outcome.metadata()["code"], "merge_panicked");
-    assert_eq!(journal.entries(), ["A work", "A rollback compensating"]);
-    assert_eq!(panics.of(Plugin::Merge).len(), 1);
-}
-
-#[tokio::test]
-async fn a_panicking_merge_in_a_parallel_group_fails_the_workflow_and_compensates_the_group() {
-    let journal = Journal::new();
-    let capture = Capture::with(|b| b.resource(journal.clone()));
-    let broken = Merge::custom(|_, _, _| panic!("merge bug"));
-    let group = Group::new()
-        .task::<Probe<'A'>>()
-        .task::<Probe<'B'>>()
-        .parallel(2)
-        .merge(broken);
-    let workflow = Workflow::new("Flow").group(group);
-
-    let outcome = capture.run(workflow.execute(Context::new())).await;
-
-    assert_eq!(outcome.metadata()["code"], "merge_panicked");
-    assert_eq!(capture.lines_of_kind("rollback").len(), 2);
-    assert_eq!(capture.runtime().contained_panics().get(Plugin::Merge), 1);
-}
-
-/// Fails twice, then succeeds — if retried. Its retry policy panics: in
-/// its backoff when `BACKOFF`, else in its predicate.
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Flaky<const BACKOFF: bool> {}
-
-impl<const BACKOFF: bool> Task for Flaky<BACKOFF> {
-    type Output = ();
-    fn settings() -> Settings {
-        let policy = if BACKOFF {
-            let backoff = cmdx::Backoff::custom(|_, _, _| panic!("backoff bug"));
-            RetryPolicy::any_failure().backoff(backoff)
-        } else {
-            RetryPolicy::when(|_, _| panic!("predicate bug"))
-        };
-        Settings::new().retry(policy)
-    }
-    async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
-        if cx.attempt() < 2 {
-            fail!("flaky")
-        }
-        Ok(())
-    }
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_panicking_retry_predicate_leaves_the_failure_unretried() {
-    let panics = PanicEvents::new();
-    let capture = Capture::with(with_events(&panics));
-
-    let outcome = capture.run(Flaky::<false> {}.execute()).await;
-
-    assert_eq!(outcome.reason(), Some("flaky"));
-    assert_eq!(outcome.retries(), 0);
-    let reported = panics.of(Plugin::RetryPolicy);
-    assert_eq!(reported.len(), 1);
-    assert_eq!(reported[0].message, "predicate bug");
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_panicking_custom_backoff_leaves_the_failure_unretried() {
-    let panics = PanicEvents::new();
-    let capture = Capture::with(with_events(&panics));
-
-    let outcome = capture.run(Flaky::<true> {}.execute()).await;
-
-    assert_eq!(outcome.reason(), Some("flaky"));
-    assert_eq!(outcome.retries(), 0);
-    let reported = panics.of(Plugin::RetryPolicy);
-    assert_eq!(reported.len(), 1);
-    assert_eq!(reported[0].message, "backoff bug");
 }
 
 #[tokio::test]

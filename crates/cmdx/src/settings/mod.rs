@@ -44,6 +44,7 @@ use std::time::Duration;
 ///         Settings::new()
 ///             .retry(RetryPolicy::on::<std::io::Error>().limit(2))
 ///             .timeout(Duration::from_secs(30))
+///             .rollback_timeout(Duration::from_secs(10))
 ///             .exclude_input(["payload"])
 ///             .ledger(LedgerLevel::All)
 ///             .deprecated(Deprecation::warn("use ImportCatalogV2"))
