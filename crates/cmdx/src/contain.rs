@@ -305,6 +305,8 @@ mod tests {
         let names: std::collections::HashSet<_> =
             Plugin::ALL.into_iter().map(Plugin::as_str).collect();
         assert_eq!(names.len(), KINDS);
+        assert_eq!(Plugin::LedgerSink.to_string(), "ledger_sink");
+        assert_eq!(Plugin::RetryPolicy.to_string(), "retry_policy");
     }
 
     #[test]
