@@ -31,15 +31,19 @@ mod probe;
 
 pub use probe::{Probe, Script};
 mod journal;
+mod plugins;
 mod traces;
 
 pub use journal::Journal;
+pub use plugins::{
+    BridgeCall, PanicEvents, PanickingBridge, PanickingSink, PanicsWhenSerialized, ReportedPanic,
+};
 pub use traces::{ClosedSpan, Fields, TracedEvent, Traces, TracesGuard};
 
 #[cfg(feature = "otlp")]
 pub mod otlp;
 
-use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
+use cmdx::{Ledger, LedgerSink, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
@@ -64,6 +68,24 @@ impl Capture {
         let memory = MemoryLedger::new();
         let runtime = configure(Runtime::builder())
             .ledger(Ledger::from(memory.clone()))
+            .build();
+        Self { memory, runtime }
+    }
+
+    /// A capture whose ledger hands every line to memory, then to `sink`
+    /// (a [`PanickingSink`], say): the lines stay assertable whatever
+    /// `sink` does. `configure` as in [`with`](Self::with).
+    pub fn with_sink(
+        sink: impl LedgerSink,
+        configure: impl FnOnce(RuntimeBuilder) -> RuntimeBuilder,
+    ) -> Self {
+        let memory = MemoryLedger::new();
+        let tee = Tee {
+            memory: memory.clone(),
+            then: sink,
+        };
+        let runtime = configure(Runtime::builder())
+            .ledger(Ledger::custom(tee))
             .build();
         Self { memory, runtime }
     }
@@ -168,6 +190,19 @@ impl Capture {
                 Some((l["index"].as_u64()?, parent))
             })
             .collect()
+    }
+}
+
+/// Memory first, then another sink.
+struct Tee<S> {
+    memory: MemoryLedger,
+    then: S,
+}
+
+impl<S: LedgerSink> LedgerSink for Tee<S> {
+    fn write(&self, line: &[u8], record: &Record) {
+        self.memory.write(line, record);
+        self.then.write(line, record);
     }
 }
 

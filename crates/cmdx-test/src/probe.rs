@@ -37,6 +37,8 @@ pub struct Script {
     pub rollback_error: Option<String>,
     /// Make `rollback` panic with this message.
     pub rollback_panic: Option<String>,
+    /// Make `rollback` never return (after noting it in the journal).
+    pub rollback_hangs: bool,
 }
 
 /// A task named `Probe::<ID>` (`ID` an uppercase letter) that follows
@@ -123,6 +125,9 @@ impl<const ID: char> Task for Probe<ID> {
             .push(format!("{ID} rollback{mode}"));
         if let Some(message) = script.rollback_panic {
             panic!("{message}");
+        }
+        if script.rollback_hangs {
+            std::future::pending::<()>().await;
         }
         match script.rollback_error {
             Some(message) => Err(message.into()),

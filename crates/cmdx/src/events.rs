@@ -1,5 +1,6 @@
 //! Telemetry events: a subscriber API for what the runtime does.
 
+use crate::contain::Plugin;
 use crate::ledger::Record;
 use std::fmt;
 use std::time::Duration;
@@ -10,8 +11,11 @@ use uuid::Uuid;
 ///
 /// Events are delivered synchronously, on the task that emits them, in
 /// order: `Started`, then any `Deprecated` / `Retried` / `RolledBack`, then
-/// `Executed` with the record (also for cancelled executions). Keep
-/// subscribers quick and non-blocking; they must not panic. Closures
+/// `Executed` with the record (also for cancelled executions), and
+/// `PluginPanicked` whenever a plug-in's panic was contained. Keep
+/// subscribers quick and non-blocking. A panicking subscriber is contained
+/// too: the others still get the event, and the panic is counted (as
+/// [`Plugin::Subscriber`]) but not announced by an event. Closures
 /// `Fn(&Event)` are subscribers. Without subscribers an event costs one
 /// branch.
 pub trait Subscriber: Send + Sync + 'static {
@@ -90,10 +94,21 @@ pub enum EventKind<'a> {
         /// The finished record.
         record: &'a Record,
     },
+    /// A plug-in (sink, bridge, hook, middleware, settings…) panicked
+    /// while serving this execution; the panic was contained (see
+    /// [`Plugin`] for what became of the execution). Never emitted for a
+    /// panicking subscriber.
+    PluginPanicked {
+        /// What panicked.
+        plugin: Plugin,
+        /// The panic's message.
+        message: &'a str,
+    },
 }
 
 impl EventKind<'_> {
-    /// `started`, `deprecated`, `retried`, `rolled_back` or `executed`.
+    /// `started`, `deprecated`, `retried`, `rolled_back`, `executed` or
+    /// `plugin_panicked`.
     pub fn name(&self) -> &'static str {
         match self {
             EventKind::Started => "started",
@@ -101,6 +116,7 @@ impl EventKind<'_> {
             EventKind::Retried { .. } => "retried",
             EventKind::RolledBack => "rolled_back",
             EventKind::Executed { .. } => "executed",
+            EventKind::PluginPanicked { .. } => "plugin_panicked",
         }
     }
 }
@@ -122,6 +138,11 @@ impl fmt::Debug for EventKind<'_> {
                 .debug_struct("Executed")
                 .field("status", &record.status)
                 .finish_non_exhaustive(),
+            EventKind::PluginPanicked { plugin, message } => f
+                .debug_struct("PluginPanicked")
+                .field("plugin", plugin)
+                .field("message", message)
+                .finish(),
             other => f.write_str(other.name()),
         }
     }

@@ -1,12 +1,12 @@
 //! Lifecycle hooks: [`Hooks`] run at fixed points of every execution.
 
-use crate::exec::{Ending, ending::panic_message};
+use crate::contain::Plugin;
+use crate::exec::Ending;
 use crate::halt::error_chain;
 use crate::{BoxError, Cx, Status};
 use serde_json::{Map, Value};
 use std::any::Any;
 use std::fmt;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 /// Code that runs at fixed points of an execution; every method defaults to
@@ -38,7 +38,8 @@ use std::sync::Arc;
 /// the reason `` hook `on_success` failed: … `` and `metadata.code =
 /// "hook_failed"`; the remaining hooks of that point are skipped, the
 /// task's rollback runs if it had not, and the outcome hooks are not fired
-/// a second time.
+/// a second time. A panic is also reported like every contained plug-in
+/// panic (see [`Plugin::Hook`](crate::Plugin::Hook)).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -279,16 +280,19 @@ impl HookSet<'_> {
             task,
             ending,
         };
+        let global = cx.runtime().config();
+        let ids = (cx.chain_id(), cx.tid(), cx.index());
         for hooks in self.global.iter().chain(self.local) {
-            let failure =
-                match std::panic::catch_unwind(AssertUnwindSafe(|| hook.call(&**hooks, &view))) {
-                    Ok(Ok(())) => continue,
-                    Ok(Err(error)) => (error.to_string(), error_chain(&*error)),
-                    Err(payload) => {
-                        let message = format!("panicked: {}", panic_message(&*payload));
-                        (message.clone(), message)
-                    }
-                };
+            let called = || hook.call(&**hooks, &view);
+            let failure = match global.contain(Plugin::Hook, cx.task_name(), ids, called) {
+                Ok(Ok(())) => continue,
+                Ok(Err(error)) => (error.to_string(), error_chain(&*error)),
+                // Contained and reported; the hook's failure fails the outcome.
+                Err(panicked) => {
+                    let message = format!("panicked: {}", panicked.message);
+                    (message.clone(), message)
+                }
+            };
             return Err(failed_hook(hook, cx.task_name(), failure, ending));
         }
         Ok(())

@@ -1,6 +1,7 @@
 #![doc = include_str!("docs/crate.md")]
 
 mod chain;
+mod contain;
 mod context;
 mod cx;
 mod events;
@@ -10,6 +11,7 @@ mod halt;
 mod hooks;
 mod input;
 pub mod ledger;
+mod limit;
 pub mod middleware;
 mod outcome;
 mod resources;
@@ -20,6 +22,7 @@ mod task;
 mod workflow;
 
 pub use chain::{Chain, ChainScope, current_id as current_chain_id, spawn};
+pub use contain::{ContainedPanics, Plugin};
 pub use context::Context;
 pub use cx::Cx;
 pub use events::{Event, EventKind, Subscriber};

@@ -11,7 +11,9 @@ use std::sync::{Arc, OnceLock};
 /// Connects executions' spans to a tracer (OpenTelemetry): reads ids for
 /// the ledger line, adds links and attributes `tracing` fields cannot carry.
 /// `cmdx-telemetry` installs one; you rarely write your own. Every method
-/// has a no-op default.
+/// has a no-op default. A panicking method is contained: the execution
+/// keeps its outcome (without the link, attributes or trace ids), and the
+/// panic is reported — see [`Plugin::TraceBridge`](crate::Plugin::TraceBridge).
 pub trait TraceBridge: Send + Sync + 'static {
     /// The trace and span ids of `span`, for the line's `trace_id`/`span_id`.
     fn trace_ids(&self, span: &tracing::Span) -> Option<TraceIds> {
@@ -156,6 +158,16 @@ impl Runtime {
     /// The ledger this runtime writes to.
     pub fn ledger(&self) -> &Ledger {
         &self.inner.ledger
+    }
+
+    /// How many panics of plug-ins (sinks, bridges, hooks, middleware,
+    /// subscribers, settings…) this runtime contained, per
+    /// [`Plugin`](crate::Plugin) kind. Clones of a runtime, and runtimes
+    /// made from it by [`with_resource`](Self::with_resource), share the
+    /// counts. See also the [`PluginPanicked`](crate::EventKind::PluginPanicked)
+    /// event, and the notice on stderr (once per kind and process).
+    pub fn contained_panics(&self) -> crate::ContainedPanics {
+        self.inner.global.panics.snapshot()
     }
 
     pub(crate) fn resources(&self) -> &Resources {

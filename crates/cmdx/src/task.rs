@@ -1,5 +1,6 @@
 //! [`Task`]: a business operation with typed inputs and an explicit outcome.
 
+use crate::contain::{self, Panicked, Plugin};
 use crate::exec::{self, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed};
 use crate::{BoxError, Context, Cx, Fault, Halt, Kind, Outcome, Settings};
@@ -158,6 +159,15 @@ fn short_type_name(full: &'static str) -> &'static str {
     &full[start..]
 }
 
+/// `T::name()`; if it panics, the type's short name (the default name)
+/// and the panic, for the execution to report.
+pub(crate) fn name_of<T: Task>() -> (&'static str, Option<Panicked>) {
+    match contain::catch(Plugin::TaskName, T::name) {
+        Ok(name) => (name, None),
+        Err(panicked) => (short_type_name(std::any::type_name::<T>()), Some(panicked)),
+    }
+}
+
 /// A task, or the absence of one when its input was invalid.
 pub(crate) struct TaskUnit<T>(pub(crate) Option<T>);
 
@@ -165,12 +175,14 @@ impl<T: Task> Executable for TaskUnit<T> {
     type Output = T::Output;
 
     fn spec(&self) -> Spec {
+        let (name, panicked) = name_of::<T>();
         Spec {
-            task: Cow::Borrowed(T::name()),
+            task: Cow::Borrowed(name),
             kind: Kind::Task,
             tags: T::TAGS,
             compensates: None,
             link: None,
+            panicked: panicked.map(Box::new),
         }
     }
 

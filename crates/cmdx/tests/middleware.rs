@@ -187,7 +187,12 @@ async fn a_panicking_middleware_fails_the_task_with_one_line() {
     });
     let outcome = capture.run(ping().execute()).await;
     assert!(outcome.is_failed());
-    assert_eq!(outcome.reason(), Some("panicked: middleware bug"));
+    assert_eq!(
+        outcome.reason(),
+        Some("middleware panicked: middleware bug")
+    );
+    assert_eq!(outcome.metadata()["code"], "middleware_panicked");
+    assert_eq!(outcome.cause(), Some("panicked: middleware bug"));
     assert_eq!(capture.lines().len(), 1);
 }
 

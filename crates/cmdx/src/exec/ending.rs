@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 use std::any::Any;
 use std::sync::LazyLock;
 
+pub(crate) use crate::contain::panic_message;
+
 /// Everything about the end of an execution that is not its identity.
 ///
 /// Small on purpose (it travels up through every layer of the lifecycle):
@@ -139,14 +141,4 @@ impl Ending {
 fn invalid_reason(errors: &FieldErrors) -> String {
     let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
     format!("Invalid input: {}", fields.join(", "))
-}
-
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a non-string panic payload".to_owned()
-    }
 }

@@ -2,6 +2,7 @@
 
 use super::Ending;
 use crate::chain::scope::ChainState;
+use crate::contain::{Panicked, Plugin};
 use crate::events::EventKind;
 use crate::ledger::{Record, SCHEMA_VERSION};
 use crate::settings::LedgerLevel;
@@ -23,6 +24,9 @@ pub(crate) struct Spec {
     pub(crate) compensates: Option<Uuid>,
     /// For compensations: the undone execution's span, to link to.
     pub(crate) link: Option<Box<crate::TraceIds>>,
+    /// A plug-in panic met while making this spec (`Task::name`),
+    /// reported once the execution has its ids.
+    pub(crate) panicked: Option<Box<Panicked>>,
 }
 
 /// An execution that has started and not yet written its record.
@@ -153,6 +157,23 @@ impl Execution {
         self.runtime().config().emit(&self.spec.task, ids, kind);
     }
 
+    /// Runs plug-in code `f` for this execution; a panic is contained and
+    /// reported (counted, stderr once per kind, a `PluginPanicked` event).
+    pub(crate) fn contain<R>(&self, plugin: Plugin, f: impl FnOnce() -> R) -> Result<R, Panicked> {
+        let ids = (self.chain.cid, self.tid, self.index);
+        self.runtime()
+            .config()
+            .contain(plugin, &self.spec.task, ids, f)
+    }
+
+    /// Reports a plug-in panic caught around this execution.
+    pub(crate) fn report(&self, panicked: &Panicked) {
+        let ids = (self.chain.cid, self.tid, self.index);
+        self.runtime()
+            .config()
+            .report(&self.spec.task, ids, panicked);
+    }
+
     /// Writes the one record of this execution: span fields, ledger line,
     /// chain.
     pub(crate) fn finish(self, ending: Ending) -> Finished {
@@ -191,25 +212,31 @@ impl Execution {
         // Span fields first, trace ids last: a tracer that starts its span
         // only when asked for ids then takes every field in one go.
         super::span::record_end(&self.span, &record);
+        // Plug-ins: a panicking bridge or sink costs the ids or the line,
+        // never the outcome (and never an abort, from `Pending`'s drop).
+        let global = self.chain.runtime.config();
+        let ids = (record.cid, record.tid, record.index);
         if let Some(trace) = trace {
-            trace.finish(&self.span, &record);
+            let _ = global.contain(Plugin::TraceBridge, &record.task, ids, || {
+                trace.finish(&self.span, &record)
+            });
+            let read = || trace.trace_ids(&self.span);
             // The record is not shared yet: `get_mut` always succeeds.
-            if let Some(ids) = trace.trace_ids(&self.span)
+            if let Ok(Some(read)) = global.contain(Plugin::TraceBridge, &record.task, ids, read)
                 && let Some(record) = Arc::get_mut(&mut record)
             {
-                record.trace_id = Some(ids.trace_id);
-                record.span_id = Some(ids.span_id);
+                record.trace_id = Some(read.trace_id);
+                record.span_id = Some(read.span_id);
             }
         }
-        if self.level.admits(status) {
-            self.chain.runtime.ledger().write(&record);
+        let ledger = self.chain.runtime.ledger();
+        if self.level.admits(status) && ledger.is_enabled() {
+            let _ = global.contain(Plugin::LedgerSink, &record.task, ids, || {
+                ledger.write(&record)
+            });
         }
-        let ids = (record.cid, record.tid, record.index);
         let executed = EventKind::Executed { record: &record };
-        self.chain
-            .runtime
-            .config()
-            .emit(&record.task, ids, executed);
+        global.emit(&record.task, ids, executed);
         // A root's record travels with its outcome; only descendants are
         // kept in the chain state, so a lone task allocates no list.
         if !record.root {

@@ -14,6 +14,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
 pub(crate) struct Lifecycle<'u, E: Executable> {
     unit: &'u E,
@@ -63,7 +64,8 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
                 };
                 self.value = value;
                 if ending.status == Status::Failed {
-                    Box::pin(rollback(self.unit, cx, execution, &mut ending)).await;
+                    let limit = self.rollback_limit(execution);
+                    Box::pin(rollback(self.unit, cx, execution, &mut ending, limit)).await;
                 }
                 if !hooks.is_empty()
                     && let Err(failed) = hooks.run(Hook::AfterExecution, cx, task, Some(&ending))
@@ -81,7 +83,8 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
                 }
             }
             if worked && ending.status == Status::Failed && !ending.rolled_back {
-                Box::pin(rollback(self.unit, cx, execution, &mut ending)).await;
+                let limit = self.rollback_limit(execution);
+                Box::pin(rollback(self.unit, cx, execution, &mut ending, limit)).await;
             }
         }
         if ending.status != Status::Success {
@@ -89,6 +92,14 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
         }
         self.ran = Some((ending.retries, ending.rolled_back));
         ending
+    }
+
+    /// How long the task's rollback may run: its setting, else the runtime's.
+    fn rollback_limit(&self, execution: &Execution) -> Duration {
+        let global = execution.runtime().config();
+        self.settings
+            .rollback_timeout
+            .unwrap_or_else(|| global.rollback_timeout())
     }
 
     /// Everything before `work`; an `Err` ends the execution there.
@@ -141,25 +152,30 @@ impl<E: Executable> Core for Lifecycle<'_, E> {
     }
 }
 
-/// Runs the task's own rollback after its failure; its error or panic is
-/// recorded without replacing the failure.
+/// Runs the task's own rollback after its failure, for at most `limit`;
+/// its error, panic or timeout is recorded without replacing the failure.
+/// A rollback that times out ran without finishing: `rolled_back` is true.
 async fn rollback<E: Executable>(
     unit: &E,
     cx: &mut Cx,
     execution: &Execution,
     ending: &mut Ending,
+    limit: Duration,
 ) {
-    let rolled = within(
+    let rolling = within(
         execution,
         AssertUnwindSafe(unit.rollback(cx)).catch_unwind(),
-    )
-    .await;
+    );
+    let rolled = crate::limit::at_most(limit, rolling).await;
     ending.rolled_back = true;
     execution.emit(EventKind::RolledBack);
     match rolled {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => ending.rollback_failed(&*error),
-        Err(payload) => ending.rollback_failed(&PanickedRollback(ending::panic_message(&*payload))),
+        Some(Ok(Ok(()))) => {}
+        Some(Ok(Err(error))) => ending.rollback_failed(&*error),
+        Some(Err(payload)) => {
+            ending.rollback_failed(&PanickedRollback(ending::panic_message(&*payload)))
+        }
+        None => ending.rollback_failed(&RollbackTimedOut(limit)),
     }
 }
 
@@ -178,3 +194,20 @@ impl std::fmt::Display for PanickedRollback {
 }
 
 impl std::error::Error for PanickedRollback {}
+
+/// The rollback ran past its time limit and was dropped.
+#[derive(Debug)]
+struct RollbackTimedOut(Duration);
+
+impl std::fmt::Display for RollbackTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "rollback timed out after {:?} and was dropped; raise the limit \
+             (Settings::rollback_timeout, RuntimeBuilder::rollback_timeout) or make the rollback faster",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for RollbackTimedOut {}

@@ -20,6 +20,7 @@ pub(crate) use ending::Ending;
 pub(crate) use execution::{Clock, Execution, Pending, Spec};
 
 use crate::chain::scope::{self, ChainState, Frame, Scope};
+use crate::contain::{self, Panicked, Plugin};
 use crate::events::EventKind;
 use crate::input::{FieldErrors, ShownInput};
 use crate::middleware::{Call, Next};
@@ -100,7 +101,7 @@ pub(crate) fn begin(spec: Spec, input: impl FnOnce() -> Option<Box<RawValue>>) -
 
 /// [`begin`], with the task's settings (ledger level, excluded inputs).
 pub(crate) fn begin_with(
-    spec: Spec,
+    mut spec: Spec,
     settings: &Settings,
     input: impl FnOnce() -> Option<Box<RawValue>>,
 ) -> Pending {
@@ -121,18 +122,25 @@ pub(crate) fn begin_with(
     };
     let runtime = &chain.runtime;
     let tid = clock.uuid_v7();
+    let ids = (chain.cid, tid, index);
     let span = span::start(&spec, chain.cid, chain.xid().map(|x| &**x), tid, index);
-    if let (Some(trace), Some(undone)) = (runtime.trace(), &spec.link) {
-        trace.link(&span, undone);
-    }
     let global = runtime.config();
+    global.emit(&spec.task, ids, EventKind::Started);
+    if let Some(panicked) = spec.panicked.take() {
+        global.report(&spec.task, ids, &panicked);
+    }
+    if let (Some(trace), Some(undone)) = (runtime.trace(), &spec.link) {
+        let link = || trace.link(&span, undone);
+        let _ = global.contain(Plugin::TraceBridge, &spec.task, ids, link);
+    }
     let level = settings.ledger.unwrap_or(global.ledger);
     let input = if runtime.ledger().is_enabled() && level != LedgerLevel::Off {
-        settings::exclude(input(), &global.exclude, &settings.exclude)
+        // The task's `Serialize` impl: a panic leaves the line's input null.
+        let input = global.contain(Plugin::Serialize, &spec.task, ids, input);
+        settings::exclude(input.ok().flatten(), &global.exclude, &settings.exclude)
     } else {
         None
     };
-    global.emit(&spec.task, (chain.cid, tid, index), EventKind::Started);
     Pending::new(Execution {
         chain,
         spec,
@@ -170,9 +178,10 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
     };
     // Boxed only when something is set: the future stays small for the
     // common task with no settings.
-    let settings = match unit.settings() {
-        set if set.is_empty() => None,
-        set => Some(Box::new(set)),
+    let settings = match contain::catch(Plugin::Settings, || unit.settings()) {
+        Ok(set) if set.is_empty() => None,
+        Ok(set) => Some(Box::new(set)),
+        Err(panicked) => return refused(&unit, preset_input, &panicked),
     };
     let settings = settings.as_deref().unwrap_or(&settings::NONE);
     let pending = begin_with(unit.spec(), settings, || match preset_input {
@@ -181,7 +190,14 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
     });
     let execution = pending.get();
     let mut cx = Cx::new(execution, context);
-    let input = || unit.input_json();
+    // What middleware reads with `Call::input`: a panicking `Serialize`
+    // is the task's plug-in, not the middleware's.
+    let input = || {
+        execution
+            .contain(Plugin::Serialize, || unit.input_json())
+            .ok()
+            .flatten()
+    };
     let call = Call {
         cx: &mut cx,
         execution,
@@ -201,9 +217,16 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
             local: &settings.middleware,
             core: &mut lifecycle,
         };
+        // The lifecycle contains the task's own panics and its plug-ins':
+        // what unwinds out of the onion is a middleware's.
         match AssertUnwindSafe(next.run(call)).catch_unwind().await {
             Ok(done) => done.ending,
-            Err(payload) => Ending::panicked(&*payload),
+            Err(payload) => {
+                let panicked = Panicked::from_payload(Plugin::Middleware, &*payload);
+                execution.report(&panicked);
+                let reason = format!("middleware panicked: {}", panicked.message);
+                contained_failure(reason, "middleware_panicked", &panicked)
+            }
         }
     };
     let value = match ending.status {
@@ -212,4 +235,37 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
     };
     let finished = pending.finish(ending);
     Outcome::new(finished.record, value, finished.chain, finished.origin)
+}
+
+/// The execution of a task whose `settings()` panicked: it begins (one
+/// line, one span) and fails at once; nothing of the task runs, since what
+/// its settings would have put around it is unknown.
+#[cold]
+fn refused<E: Executable>(
+    unit: &E,
+    preset_input: Option<ShownInput>,
+    panicked: &Panicked,
+) -> Outcome<E::Output> {
+    let pending = begin_with(unit.spec(), &settings::NONE, || match preset_input {
+        Some(input) => input.render(),
+        None => unit.input_json(),
+    });
+    let execution = pending.get();
+    execution.report(panicked);
+    let reason = format!(
+        "settings of `{}` panicked: {}",
+        execution.spec.task, panicked.message
+    );
+    let ending = contained_failure(reason, "settings_panicked", panicked);
+    let finished = pending.finish(ending);
+    Outcome::new(finished.record, None, finished.chain, finished.origin)
+}
+
+/// A failure caused by a contained plug-in panic.
+fn contained_failure(reason: String, code: &'static str, panicked: &Panicked) -> Ending {
+    let mut ending = Ending::with_status(Status::Failed, Some(reason));
+    let detail = ending.detail_mut();
+    detail.metadata.insert("code".into(), code.into());
+    detail.cause = Some(format!("panicked: {}", panicked.message));
+    ending
 }

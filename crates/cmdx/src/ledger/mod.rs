@@ -21,7 +21,10 @@ use std::sync::{Arc, Mutex};
 /// A destination for ledger lines; implement it to ship lines elsewhere.
 ///
 /// `line` is the complete NDJSON line (ending in `\n`); `record` is the same
-/// data, typed. Implementations must not block for long and must not panic.
+/// data, typed. Implementations must not block for long. A sink that panics
+/// is contained: the execution keeps its outcome (its line is lost for this
+/// sink), and the panic is reported — see
+/// [`Plugin::LedgerSink`](crate::Plugin::LedgerSink).
 pub trait LedgerSink: Send + Sync + 'static {
     /// Receives one finished execution.
     fn write(&self, line: &[u8], record: &Record);

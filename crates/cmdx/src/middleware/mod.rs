@@ -8,7 +8,10 @@
 //! third way: a `Done` only comes from `next`, so a middleware cannot
 //! forget the task by accident. Returning `Err(halt)` *after* `next` ran
 //! replaces the outcome (a failed commit, say); the task's rollback and
-//! hooks have already run by then and are not repeated.
+//! hooks have already run by then and are not repeated. A middleware that
+//! panics fails the execution (`middleware panicked: …`, code
+//! `middleware_panicked`); the panic is contained and reported (see
+//! [`Plugin::Middleware`](crate::Plugin::Middleware)).
 //!
 //! # Order
 //!

@@ -2,6 +2,7 @@
 //! an optional deadline.
 
 use super::RetryPolicy;
+use crate::contain::Plugin;
 use crate::events::EventKind;
 use crate::exec::{Ending, Executable, Execution, within};
 use crate::middleware::Deadline;
@@ -73,9 +74,18 @@ async fn attempts<E: Executable>(
             Ok(Err(halt)) => halt,
             worked => return settle(worked),
         };
-        match policy {
-            Some(policy) if policy.retries(&halt, *retries) => {
-                let wait = policy.wait(*retries, previous);
+        // The policy's predicates and backoff are plug-ins: if one
+        // panics, the failure is not retried.
+        let attempt = *retries;
+        let retry = policy.and_then(|policy| {
+            let plan = || {
+                let retried = policy.retries(&halt, attempt);
+                retried.then(|| policy.wait(attempt, previous))
+            };
+            execution.contain(Plugin::RetryPolicy, plan).ok().flatten()
+        });
+        match retry {
+            Some(wait) => {
                 *retries += 1;
                 announce(execution, *retries, wait, &halt);
                 previous = Some(wait);
@@ -84,7 +94,7 @@ async fn attempts<E: Executable>(
                     Box::pin(tokio::time::sleep(wait)).await;
                 }
             }
-            _ => return (None, Ending::from_halt(halt)),
+            None => return (None, Ending::from_halt(halt)),
         }
     }
 }

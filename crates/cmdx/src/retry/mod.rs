@@ -23,7 +23,9 @@ type Matcher = dyn Fn(&Halt, u32) -> bool + Send + Sync;
 /// it — an error type ([`on`](Self::on)) or a predicate over the failure and
 /// the attempt ([`when`](Self::when)) — and fewer than
 /// [`limit`](Self::limit) retries have run. Skips, successes and panics are
-/// never retried. Each retry is a `tracing` event in the execution's span,
+/// never retried. A matcher or a [`Backoff::custom`] function that panics
+/// leaves that failure unretried (it becomes the outcome); the panic is
+/// contained and reported (see [`Plugin::RetryPolicy`](crate::Plugin::RetryPolicy)). Each retry is a `tracing` event in the execution's span,
 /// a [`Retried`](crate::EventKind::Retried) event, and counts in the
 /// outcome's and the line's `retries`.
 ///

@@ -1,13 +1,13 @@
 //! The runtime-wide defaults, set on [`RuntimeBuilder`] once at start-up.
 
 use super::LedgerLevel;
+use crate::contain::{self, Counters, Panicked, Plugin};
 use crate::events::{Event, EventKind, Subscriber};
 use crate::hooks::Hooks;
 use crate::middleware::{DynMiddleware, Middleware};
 use crate::{RetryPolicy, RuntimeBuilder};
 use std::borrow::Cow;
 use std::fmt;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -20,15 +20,53 @@ pub(crate) struct Global {
     pub(crate) hooks: Vec<Arc<dyn Hooks>>,
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) timeout: Option<Duration>,
+    /// `None`: [`DEFAULT_ROLLBACK_TIMEOUT`].
+    pub(crate) rollback_timeout: Option<Duration>,
     pub(crate) subscribers: Vec<Arc<dyn Subscriber>>,
     pub(crate) tags: Vec<Cow<'static, str>>,
     pub(crate) exclude: Vec<Cow<'static, str>>,
     pub(crate) ledger: LedgerLevel,
+    /// Contained plug-in panics, per kind (shared by the runtime's clones).
+    pub(crate) panics: Arc<Counters>,
 }
 
+/// How long a rollback or a compensation may run when neither the task
+/// ([`Settings::rollback_timeout`](crate::Settings::rollback_timeout)) nor
+/// the runtime ([`RuntimeBuilder::rollback_timeout`]) sets a limit.
+pub(crate) const DEFAULT_ROLLBACK_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Global {
+    /// The time limit of a rollback whose task sets none.
+    pub(crate) fn rollback_timeout(&self) -> Duration {
+        self.rollback_timeout.unwrap_or(DEFAULT_ROLLBACK_TIMEOUT)
+    }
+
+    /// Runs plug-in code `f` on behalf of one execution (`task`, `ids` =
+    /// `(cid, tid, index)`); a panic is contained and [reported](Self::report).
+    pub(crate) fn contain<R>(
+        &self,
+        plugin: Plugin,
+        task: &str,
+        ids: (Uuid, Uuid, u32),
+        f: impl FnOnce() -> R,
+    ) -> Result<R, Panicked> {
+        contain::catch(plugin, f).inspect_err(|panicked| self.report(task, ids, panicked))
+    }
+
+    /// Reports a contained panic: counted, a notice on stderr (once per
+    /// kind and process), and a `PluginPanicked` event.
+    #[cold]
+    pub(crate) fn report(&self, task: &str, ids: (Uuid, Uuid, u32), panicked: &Panicked) {
+        self.panics.count(panicked);
+        let kind = EventKind::PluginPanicked {
+            plugin: panicked.plugin,
+            message: &panicked.message,
+        };
+        self.emit(task, ids, kind);
+    }
+
     /// Delivers one event to every subscriber; a panicking subscriber is
-    /// ignored.
+    /// contained (counted, not announced: that could recurse).
     #[inline]
     pub(crate) fn emit(&self, task: &str, ids: (Uuid, Uuid, u32), kind: EventKind<'_>) {
         if !self.subscribers.is_empty() {
@@ -47,7 +85,9 @@ impl Global {
             kind,
         };
         for subscriber in &self.subscribers {
-            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| subscriber.event(&event)));
+            if let Err(panicked) = contain::catch(Plugin::Subscriber, || subscriber.event(&event)) {
+                self.panics.count(&panicked);
+            }
         }
     }
 }
@@ -59,10 +99,12 @@ impl fmt::Debug for Global {
             .field("hooks", &self.hooks.len())
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
+            .field("rollback_timeout", &self.rollback_timeout())
             .field("subscribers", &self.subscribers.len())
             .field("tags", &self.tags)
             .field("exclude", &self.exclude)
             .field("ledger", &self.ledger)
+            .field("contained_panics", &self.panics.snapshot().total())
             .finish()
     }
 }
@@ -95,6 +137,19 @@ impl RuntimeBuilder {
     /// The time limit of `work` for tasks whose settings set none.
     pub fn timeout(mut self, limit: Duration) -> Self {
         self.config_mut().timeout = Some(limit);
+        self
+    }
+
+    /// The time limit of rollbacks — a task's own after its failure, and
+    /// a workflow step's compensation — for tasks whose settings set none
+    /// (default: 30 s). A rollback still
+    /// running then is dropped; the outcome keeps its reason, and
+    /// `metadata.rollback_error` (or the compensation's `rollback` line)
+    /// says it timed out. See [`Settings::rollback_timeout`].
+    ///
+    /// [`Settings::rollback_timeout`]: crate::Settings::rollback_timeout
+    pub fn rollback_timeout(mut self, limit: Duration) -> Self {
+        self.config_mut().rollback_timeout = Some(limit);
         self
     }
 

@@ -44,6 +44,7 @@ use std::time::Duration;
 ///         Settings::new()
 ///             .retry(RetryPolicy::on::<std::io::Error>().limit(2))
 ///             .timeout(Duration::from_secs(30))
+///             .rollback_timeout(Duration::from_secs(10))
 ///             .exclude_input(["payload"])
 ///             .ledger(LedgerLevel::All)
 ///             .deprecated(Deprecation::warn("use ImportCatalogV2"))
@@ -61,6 +62,7 @@ use std::time::Duration;
 pub struct Settings {
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) timeout: Option<Option<Duration>>,
+    pub(crate) rollback_timeout: Option<Duration>,
     pub(crate) ledger: Option<LedgerLevel>,
     pub(crate) exclude: Vec<Cow<'static, str>>,
     pub(crate) deprecation: Option<Deprecation>,
@@ -77,6 +79,7 @@ impl Settings {
         Self {
             retry: None,
             timeout: None,
+            rollback_timeout: None,
             ledger: None,
             exclude: Vec::new(),
             deprecation: None,
@@ -89,6 +92,7 @@ impl Settings {
     pub(crate) fn is_empty(&self) -> bool {
         self.retry.is_none()
             && self.timeout.is_none()
+            && self.rollback_timeout.is_none()
             && self.ledger.is_none()
             && self.exclude.is_empty()
             && self.deprecation.is_none()
@@ -114,6 +118,20 @@ impl Settings {
     /// No time limit, whatever the runtime's default.
     pub fn no_timeout(mut self) -> Self {
         self.timeout = Some(None);
+        self
+    }
+
+    /// Limits this task's `rollback` to `limit` (instead of the runtime's
+    /// [`rollback_timeout`](crate::RuntimeBuilder::rollback_timeout),
+    /// 30 s by default) — after its own failure, and when a workflow
+    /// compensates it as a completed step. A rollback still running then
+    /// is dropped: the outcome keeps its status and reason, `rolled_back`
+    /// is true (it ran, without finishing) and `metadata.rollback_error`
+    /// says it timed out; a compensation's `rollback` line is failed
+    /// `timed out after …`. Rollbacks are always bounded: give a long
+    /// limit to one that legitimately takes long.
+    pub fn rollback_timeout(mut self, limit: Duration) -> Self {
+        self.rollback_timeout = Some(limit);
         self
     }
 
@@ -160,6 +178,7 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
+            .field("rollback_timeout", &self.rollback_timeout)
             .field("ledger", &self.ledger)
             .field("exclude", &self.exclude)
             .field("deprecation", &self.deprecation)

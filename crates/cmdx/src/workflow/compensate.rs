@@ -7,8 +7,9 @@
 //! span is a child of the workflow's span, with a link to the undone span.
 
 use super::report::CompensationFailure;
-use super::step::Completed;
-use crate::exec::{self, Ending, Spec};
+use super::step::{Completed, Undo};
+use crate::contain::Plugin;
+use crate::exec::{self, Ending, Execution, Spec};
 use crate::halt::error_chain;
 use crate::ledger::Record;
 use crate::{Cx, Kind, Status, TraceIds};
@@ -16,6 +17,7 @@ use futures::FutureExt;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Undoes `completed` in reverse completion order, each once; a failing or
 /// panicking rollback is recorded and the others still run. Returns the
@@ -53,29 +55,63 @@ async fn one(step: Completed) -> (Arc<Record>, Vec<CompensationFailure>) {
         tags,
         compensates: Some(undone.tid),
         link,
+        panicked: None,
     };
     let pending = exec::begin(spec, || undone.input.clone());
     let execution = pending.get();
     let mut cx = Cx::new(execution, context);
     cx.compensating = true;
-    let undone_by = exec::within(
+    let limit = limit(execution, &*undo);
+    let undoing = exec::within(
         execution,
         AssertUnwindSafe(undo.undo(&mut cx)).catch_unwind(),
-    )
-    .await;
+    );
+    let undone_by = match limit {
+        Some(limit) => crate::limit::at_most(limit, undoing).await.ok_or(limit),
+        None => Ok(undoing.await),
+    };
     let mut nested = Vec::new();
     let ending = match undone_by {
-        Ok(Ok(())) => Ending::success(),
-        Ok(Err(error)) => {
+        Err(limit) => timed_out(limit),
+        Ok(Ok(Ok(()))) => Ending::success(),
+        Ok(Ok(Err(error))) => {
             let ending = rollback_error(&*error);
             if let Ok(inner) = error.downcast::<NestedFailures>() {
                 nested = inner.0;
             }
             ending
         }
-        Err(payload) => Ending::panicked(&*payload),
+        Ok(Err(payload)) => Ending::panicked(&*payload),
     };
     (pending.finish(ending).record, nested)
+}
+
+/// How long a compensation may run: the undone task's
+/// `Settings::rollback_timeout`, else the runtime's; `None` for a nested
+/// workflow, whose steps' compensations are each bounded.
+fn limit(execution: &Execution, undo: &dyn Undo) -> Option<Duration> {
+    let settings = undo.settings()?;
+    let global = execution.runtime().config();
+    // `settings()` is a plug-in: if it panics, the runtime's limit applies.
+    let own = execution.contain(Plugin::Settings, settings).ok();
+    Some(
+        own.and_then(|settings| settings.rollback_timeout)
+            .unwrap_or_else(|| global.rollback_timeout()),
+    )
+}
+
+/// A compensation that ran past its time limit and was dropped.
+fn timed_out(limit: Duration) -> Ending {
+    let mut ending =
+        Ending::with_status(Status::Failed, Some(format!("timed out after {limit:?}")));
+    let detail = ending.detail_mut();
+    detail.metadata.insert("code".into(), "timeout".into());
+    detail.cause = Some(format!(
+        "the rollback did not finish within its time limit of {limit:?} and was dropped; \
+         raise the limit (Settings::rollback_timeout, RuntimeBuilder::rollback_timeout) \
+         or make the rollback faster"
+    ));
+    ending
 }
 
 fn rollback_error(error: &(dyn std::error::Error + Send + Sync + 'static)) -> Ending {

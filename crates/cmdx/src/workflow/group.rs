@@ -13,6 +13,11 @@ use std::sync::Arc;
 /// Decides from the context whether a group runs: any
 /// `Fn(&Context) -> bool` closure, or a type of your own.
 ///
+/// A condition that panics fails the workflow (whether the group should
+/// run is unknown): reason `` a condition of the group of `Step` panicked: … ``,
+/// code `condition_panicked`; the completed steps are compensated and the
+/// panic is reported (see [`Plugin::Condition`](crate::Plugin::Condition)).
+///
 /// ```
 /// use cmdx::{Condition, Context};
 ///
@@ -199,7 +204,11 @@ pub enum Merge {
     Deep,
     /// Outputs are not merged; the context stays as it was.
     None,
-    /// Your function: `(context, step name, output object)`.
+    /// Your function: `(context, step name, output object)`. If it panics
+    /// (the context may be half-merged), the workflow fails — reason
+    /// `` merging the output of `Step` panicked: … ``, code
+    /// `merge_panicked` — and compensates its completed steps, that one
+    /// included; the panic is reported (see [`Plugin::Merge`](crate::Plugin::Merge)).
     Custom(MergeFn),
 }
 

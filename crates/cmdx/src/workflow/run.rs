@@ -5,7 +5,8 @@
 use super::report::{self, CompensationFailure, StepReport};
 use super::saga::Saga;
 use super::step::{Completed, StepRun};
-use super::{Group, Workflow, compensate, merge};
+use super::{Group, Merge, Workflow, compensate, merge};
+use crate::contain::{Panicked, Plugin};
 use crate::exec::{Executable, Spec};
 use crate::input::{self, FieldErrors};
 use crate::{BoxError, Context, Cx, Halt, Kind, RetryPolicy, Settings, Status};
@@ -41,27 +42,45 @@ impl<'w> WorkflowUnit<'w> {
         self
     }
 
-    async fn run(&self) -> Result<Context, Halt> {
+    async fn run(&self, cx: &Cx) -> Result<Context, Halt> {
         let mut context = self.input.clone();
         let mut saga = Saga::new();
         let completed = &mut saga.completed;
         for group in &self.workflow.groups {
-            if !group.condition_holds(&context) {
-                for step in &group.steps {
-                    step.skip(&context, CONDITION_FALSE);
+            // A condition is a plug-in: if it panics, whether the group
+            // should run is unknown, and the workflow fails.
+            match contain(cx, Plugin::Condition, || group.condition_holds(&context)) {
+                Ok(true) => {}
+                Ok(false) => {
+                    for step in &group.steps {
+                        step.skip(&context, CONDITION_FALSE);
+                    }
+                    continue;
                 }
-                continue;
+                Err(panicked) => {
+                    let reason = format!(
+                        "a condition of the group of {} panicked: {}",
+                        step_names(group),
+                        panicked.message
+                    );
+                    let failure = plugin_failure(reason, "condition_panicked", &panicked);
+                    return Err(compensated(failure, completed).await);
+                }
             }
             let breakpoints = group
                 .breakpoints
                 .as_deref()
                 .unwrap_or(&self.workflow.breakpoints);
             let halted = match group.concurrency {
-                None => sequential(group, breakpoints, &mut context, completed).await,
-                Some(limit) => parallel(group, limit, breakpoints, &mut context, completed).await,
+                None => sequential(cx, group, breakpoints, &mut context, completed).await,
+                Some(limit) => {
+                    parallel(cx, group, limit, breakpoints, &mut context, completed).await
+                }
             };
-            if let Some(halted) = halted {
-                return Err(halt(halted, completed).await);
+            match halted {
+                Ok(None) => {}
+                Ok(Some(halted)) => return Err(halt(halted, completed).await),
+                Err(failure) => return Err(compensated(failure, completed).await),
             }
         }
         // Success: nothing to compensate here. A nested workflow hands its
@@ -84,6 +103,7 @@ impl Executable for WorkflowUnit<'_> {
             tags: self.workflow.tags,
             compensates: None,
             link: None,
+            panicked: None,
         }
     }
 
@@ -106,8 +126,8 @@ impl Executable for WorkflowUnit<'_> {
         Ok(())
     }
 
-    async fn work(&self, _: &mut Cx) -> Result<Context, Halt> {
-        self.run().await
+    async fn work(&self, cx: &mut Cx) -> Result<Context, Halt> {
+        self.run(cx).await
     }
 
     /// Compensation happens in `work`, before the failure is returned, so
@@ -127,19 +147,22 @@ struct Halted {
     not_started: Vec<String>,
 }
 
+/// Runs the group's steps one after the other. `Err`: a custom merge
+/// panicked (the workflow fails; the step it merged is completed).
 async fn sequential(
+    cx: &Cx,
     group: &Group,
     breakpoints: &[Status],
     context: &mut Context,
     completed: &mut Vec<Completed>,
-) -> Option<Halted> {
+) -> Result<Option<Halted>, Halt> {
     let mut runs = Vec::new();
     for step in &group.steps {
         let mut run = step.run(context).await;
         match run.record.status {
             Status::Success => {
-                merge::apply(&group.merge, context, step.name(), &run.output);
                 completed.extend(run.completed.take());
+                merged(cx, &group.merge, context, step.name(), &run.output)?;
             }
             status if breakpoints.contains(&status) => {
                 runs.push(run);
@@ -150,23 +173,25 @@ async fn sequential(
             _ => {}
         }
     }
-    (!runs.is_empty()).then_some(Halted {
+    Ok((!runs.is_empty()).then_some(Halted {
         runs,
         collected: group.continue_on_failure,
         not_started: Vec::new(),
-    })
+    }))
 }
 
 /// Runs at most `limit` steps at once, all polled by this future (so they
 /// stay in the workflow's tokio task, chain and span). A breakpoint stops
 /// starting new steps unless `continue_on_failure`; started ones finish.
+/// `Err`: a custom merge panicked.
 async fn parallel(
+    cx: &Cx,
     group: &Group,
     limit: usize,
     breakpoints: &[Status],
     context: &mut Context,
     completed: &mut Vec<Completed>,
-) -> Option<Halted> {
+) -> Result<Option<Halted>, Halt> {
     let base = context.clone();
     let steps = &group.steps;
     let mut results: Vec<Option<StepRun>> = steps.iter().map(|_| None).collect();
@@ -193,17 +218,73 @@ async fn parallel(
     let mut runs = Vec::new();
     for run in results.into_iter().flatten() {
         match run.record.status {
-            Status::Success => merge::apply(&group.merge, context, &run.record.task, &run.output),
+            Status::Success => merged(cx, &group.merge, context, &run.record.task, &run.output)?,
             status if breakpoints.contains(&status) => runs.push(run),
             _ => {}
         }
     }
     let not_started = steps[next..].iter().map(|s| s.name().to_owned()).collect();
-    (!runs.is_empty()).then_some(Halted {
+    Ok((!runs.is_empty()).then_some(Halted {
         runs,
         collected: group.continue_on_failure,
         not_started,
+    }))
+}
+
+/// Merges a step's output; a custom merge that panics fails the workflow
+/// (the context may be half-merged).
+fn merged(
+    cx: &Cx,
+    merge: &Merge,
+    context: &mut Context,
+    step: &str,
+    output: &Map<String, Value>,
+) -> Result<(), Halt> {
+    let apply = || merge::apply(merge, context, step, output);
+    contain(cx, Plugin::Merge, apply).map_err(|panicked| {
+        let reason = format!(
+            "merging the output of `{step}` panicked: {}",
+            panicked.message
+        );
+        plugin_failure(reason, "merge_panicked", &panicked)
     })
+}
+
+/// Runs plug-in code (a condition, a merge) for the workflow's execution:
+/// a panic is contained and reported.
+fn contain<R>(cx: &Cx, plugin: Plugin, f: impl FnOnce() -> R) -> Result<R, Panicked> {
+    let ids = (cx.chain_id(), cx.tid(), cx.index());
+    cx.runtime()
+        .config()
+        .contain(plugin, cx.task_name(), ids, f)
+}
+
+/// The workflow's failure when one of its plug-ins panicked.
+fn plugin_failure(reason: String, code: &str, panicked: &Panicked) -> Halt {
+    Halt::fail(reason)
+        .code(code)
+        .caused_by(format!("panicked: {}", panicked.message))
+}
+
+/// `` `A`, `B` ``: the steps of a group, for a reason.
+fn step_names(group: &Group) -> String {
+    let names: Vec<String> = group
+        .steps
+        .iter()
+        .map(|s| format!("`{}`", s.name()))
+        .collect();
+    names.join(", ")
+}
+
+/// Compensates the completed steps after a failure that is no step's
+/// (a panicking condition or merge), noting failed compensations.
+async fn compensated(failure: Halt, completed: &mut Vec<Completed>) -> Halt {
+    let failed = compensate::all(completed).await;
+    if failed.is_empty() {
+        failure
+    } else {
+        failure.with(report::COMPENSATION_FAILURES, failed)
+    }
 }
 
 /// The workflow's halt: the first halting step's status, reason, metadata,

@@ -3,11 +3,12 @@
 
 use super::run::WorkflowUnit;
 use super::{Workflow, compensate, merge};
+use crate::contain::{self, Plugin};
 use crate::exec::{self, Ending, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed};
 use crate::ledger::Record;
 use crate::task::TaskUnit;
-use crate::{BoxError, Context, Cx, Halt, Settings, Status, Task};
+use crate::{BoxError, Context, Cx, Halt, Runtime, Settings, Status, Task};
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -62,6 +63,11 @@ pub(super) struct Completed {
 /// Undoes one completed step; consumed, so it runs at most once.
 pub(super) trait Undo: Send + Sync {
     fn undo(self: Box<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>>;
+
+    /// The undone task's settings (its rollback's time limit), or `None`
+    /// when the undo is not bounded as a whole (a nested workflow: each of
+    /// its steps' compensations is).
+    fn settings(&self) -> Option<fn() -> Settings>;
 }
 
 /// A task step: `T` built from the context for every execution.
@@ -79,7 +85,7 @@ where
     T::Output: Serialize,
 {
     fn name(&self) -> &str {
-        T::name()
+        crate::task::name_of::<T>().0
     }
 
     fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun> {
@@ -103,9 +109,7 @@ where
             };
             let outcome = exec::execute(Borrowed(&task), start).await;
             let (record, value) = outcome.into_record_and_value();
-            let output = value
-                .map(|value| serde_json::to_value(value).unwrap_or(Value::Null))
-                .map_or_else(Map::new, |value| merge::output_map(T::name(), value));
+            let output = value.map_or_else(Map::new, |value| output_of(&record, value));
             let completed = (record.status == Status::Success).then(|| Completed {
                 record: record.clone(),
                 tags: T::TAGS,
@@ -123,10 +127,15 @@ where
     fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
         // The task's settings hold for its skipped line too: exclusions,
         // ledger level.
-        let settings = T::settings();
-        let pending = exec::begin_with(TaskUnit::<T>(None).spec(), &settings, || {
-            input::view::<T>(context.to_value())
-        });
+        let settings = contain::catch(Plugin::Settings, T::settings);
+        let pending = exec::begin_with(
+            TaskUnit::<T>(None).spec(),
+            settings.as_ref().unwrap_or(&crate::settings::NONE),
+            || input::view::<T>(context.to_value()),
+        );
+        if let Err(panicked) = &settings {
+            pending.get().report(panicked);
+        }
         pending
             .finish(Ending::with_status(
                 Status::Skipped,
@@ -136,13 +145,32 @@ where
     }
 
     fn shows(&self, context: &Value) -> Shown {
-        let view = input::view::<T>(context.clone())
-            .and_then(|raw| serde_json::from_str::<Map<String, Value>>(raw.get()).ok())
+        let view: Map<String, Value> = input::view::<T>(context.clone())
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
             .unwrap_or_default();
-        Shown {
-            view,
-            excluded: T::settings().exclude,
-        }
+        // Settings that panic (reported when the step runs) could have
+        // excluded anything it reads: leave all of it out.
+        let excluded = match contain::catch(Plugin::Settings, T::settings) {
+            Ok(settings) => settings.exclude,
+            Err(_) => view.keys().cloned().map(Into::into).collect(),
+        };
+        Shown { view, excluded }
+    }
+}
+
+/// What a successful step's output adds to the context. The output's
+/// `Serialize` impl is a plug-in: if it fails or panics, nothing is merged
+/// (a panic is reported about the step's execution).
+fn output_of(record: &Record, value: impl Serialize) -> Map<String, Value> {
+    let ids = (record.cid, record.tid, record.index);
+    let serialize = || serde_json::to_value(value);
+    let global = Runtime::current();
+    match global
+        .config()
+        .contain(Plugin::Serialize, &record.task, ids, serialize)
+    {
+        Ok(Ok(output)) => merge::output_map(&record.task, output),
+        _ => Map::new(),
     }
 }
 
@@ -188,6 +216,10 @@ struct TaskUndo<T>(T);
 impl<T: Task> Undo for TaskUndo<T> {
     fn undo(self: Box<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async move { self.0.rollback(cx).await })
+    }
+
+    fn settings(&self) -> Option<fn() -> Settings> {
+        Some(T::settings)
     }
 }
 
@@ -266,5 +298,9 @@ impl Undo for NestedUndo {
                 Err(Box::new(compensate::NestedFailures(failures)) as BoxError)
             }
         })
+    }
+
+    fn settings(&self) -> Option<fn() -> Settings> {
+        None
     }
 }
