@@ -14,10 +14,11 @@
 pub(crate) mod ending;
 mod execution;
 mod lifecycle;
+mod random;
 mod span;
 
 pub(crate) use ending::Ending;
-pub(crate) use execution::{Clock, Execution, Pending, Spec};
+pub(crate) use execution::{Clock, Execution, Finished, Pending, Spec};
 
 use crate::chain::scope::{self, ChainState, Frame, Scope};
 use crate::events::EventKind;
@@ -210,6 +211,5 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
         Status::Success => lifecycle.value.take(),
         _ => None,
     };
-    let finished = pending.finish(ending);
-    Outcome::new(finished.record, value, finished.chain, finished.origin)
+    Outcome::new(pending.finish(ending), value)
 }

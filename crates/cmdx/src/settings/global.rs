@@ -1,6 +1,7 @@
 //! The runtime-wide defaults, set on [`RuntimeBuilder`] once at start-up.
 
 use super::LedgerLevel;
+use crate::chain::Retention;
 use crate::events::{Event, EventKind, Subscriber};
 use crate::hooks::Hooks;
 use crate::middleware::{DynMiddleware, Middleware};
@@ -24,6 +25,8 @@ pub(crate) struct Global {
     pub(crate) tags: Vec<Cow<'static, str>>,
     pub(crate) exclude: Vec<Cow<'static, str>>,
     pub(crate) ledger: LedgerLevel,
+    /// How many records a chain keeps in memory for `Outcome::chain()`.
+    pub(crate) chain_retention: Retention,
 }
 
 impl Global {
@@ -63,6 +66,7 @@ impl fmt::Debug for Global {
             .field("tags", &self.tags)
             .field("exclude", &self.exclude)
             .field("ledger", &self.ledger)
+            .field("chain_retention", &self.chain_retention)
             .finish()
     }
 }
@@ -132,6 +136,18 @@ impl RuntimeBuilder {
     /// Which executions write a line, for tasks whose settings set no level.
     pub fn ledger_level(mut self, level: LedgerLevel) -> Self {
         self.config_mut().ledger = level;
+        self
+    }
+
+    /// How many records of each chain are kept in memory for
+    /// [`Outcome::chain`](crate::Outcome::chain): the first `first` and the
+    /// last `last` to finish, besides the root's. Default: 500 and 500, so
+    /// a chain's memory is bounded whatever its length (each record holds
+    /// its input). Records left out are counted
+    /// ([`Chain::omitted`](crate::Chain::omitted)) and are in the ledger.
+    /// `chain_retention(0, 0)` keeps none: only roots' records remain.
+    pub fn chain_retention(mut self, first: usize, last: usize) -> Self {
+        self.config_mut().chain_retention = Retention { first, last };
         self
     }
 }

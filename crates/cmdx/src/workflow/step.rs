@@ -7,7 +7,7 @@ use crate::exec::{self, Ending, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed};
 use crate::ledger::Record;
 use crate::task::TaskUnit;
-use crate::{BoxError, Context, Cx, Halt, Status, Task};
+use crate::{BoxError, Context, Cx, Fault, Halt, Status, Task};
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -28,10 +28,12 @@ pub(super) trait Step: Send + Sync {
 }
 
 /// What one executed step left: its record, what it adds to the context,
-/// and — when it completed — how to undo it.
+/// when it failed its [`Fault`] (origin and typed error, for the workflow's
+/// own failure), and — when it completed — how to undo it.
 pub(super) struct StepRun {
     pub(super) record: Arc<Record>,
     pub(super) output: Map<String, Value>,
+    pub(super) fault: Option<Fault>,
     pub(super) completed: Option<Completed>,
 }
 
@@ -74,10 +76,12 @@ where
                 Parsed::Invalid { errors, input } => {
                     let start = Start::invalid(errors, input);
                     let outcome = exec::execute(TaskUnit::<T>(None), start).await;
+                    let fault = outcome.fault();
                     let (record, _) = outcome.into_record_and_value();
                     return StepRun {
                         record,
                         output: Map::new(),
+                        fault,
                         completed: None,
                     };
                 }
@@ -87,6 +91,7 @@ where
                 ..Start::default()
             };
             let outcome = exec::execute(Borrowed(&task), start).await;
+            let fault = outcome.fault();
             let (record, value) = outcome.into_record_and_value();
             let output = value
                 .map(|value| serde_json::to_value(value).unwrap_or(Value::Null))
@@ -100,6 +105,7 @@ where
             StepRun {
                 record,
                 output,
+                fault,
                 completed,
             }
         })
@@ -177,6 +183,7 @@ impl Step for WorkflowStep {
             let unit = WorkflowUnit::new(&self.0, context.clone())
                 .handing_completed_to(inner_completed.clone());
             let outcome = exec::execute(unit, Start::default()).await;
+            let fault = outcome.fault();
             let (record, value) = outcome.into_record_and_value();
             let output = value.map_or_else(Map::new, |after| merge::changes(context, after));
             let completed = (record.status == Status::Success).then(|| {
@@ -195,6 +202,7 @@ impl Step for WorkflowStep {
             StepRun {
                 record,
                 output,
+                fault,
                 completed,
             }
         })
