@@ -49,6 +49,15 @@ pub struct Fault {
     error: Option<SharedError>,
 }
 
+/// What a failed execution hands its outcome besides the record: the origin's
+/// record and the typed error. Boxed behind one pointer in the outcome, so
+/// successes carry 8 bytes of `None`.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) origin: Arc<Record>,
+    pub(crate) error: Option<SharedError>,
+}
+
 impl Fault {
     pub(crate) fn new(
         record: Arc<Record>,

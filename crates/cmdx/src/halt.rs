@@ -253,6 +253,12 @@ mod tests {
     }
 
     #[test]
+    fn a_halt_is_one_pointer_wide() {
+        assert_eq!(size_of::<Halt>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<(), Halt>>(), size_of::<usize>());
+    }
+
+    #[test]
     fn macros_stop_with_their_status_and_metadata() {
         fn skipper() -> Result<(), Halt> {
             skip!("nothing to do", order = 7);

@@ -167,8 +167,11 @@ impl ChainScope {
 
     /// Continues the chain `cid` (for example, one begun in another service
     /// and received through `baggage`). Indexes start again at 0 in this
-    /// scope: an index is unique per process within a chain, and `parent`
-    /// links across processes when set with [`ChainScope::parent`].
+    /// scope: an index is unique within one scope only (two scopes
+    /// continuing `cid` both have an index 0), so identify executions by
+    /// `tid` — and use [`Cx::idempotency_key`](crate::Cx::idempotency_key),
+    /// which is the `tid`, not `(cid, index)`. `parent` links across
+    /// processes when set with [`ChainScope::parent`].
     pub fn with_id(cid: Uuid) -> Self {
         Self {
             cid,

@@ -60,7 +60,8 @@ pub(crate) struct ChainState {
     /// first execution's middleware (correlation).
     xid: OnceLock<Arc<str>>,
     next_index: AtomicU32,
-    records: Mutex<Retained>,
+    /// Allocated with the first descendant: a lone task's chain has none.
+    records: Mutex<Option<Box<Retained>>>,
 }
 
 impl ChainState {
@@ -74,7 +75,7 @@ impl ChainState {
             runtime,
             xid: cell,
             next_index: AtomicU32::new(0),
-            records: Mutex::new(Retained::default()),
+            records: Mutex::new(None),
         }
     }
 
@@ -106,16 +107,19 @@ impl ChainState {
     /// [`Chain`](crate::Chain); one pushed out is dropped after the lock.
     pub(crate) fn push(&self, record: Arc<Record>) {
         let retention = self.runtime.config().chain_retention;
-        let evicted = self.lock().push(record, retention);
+        let evicted = self.lock().get_or_insert_default().push(record, retention);
         drop(evicted);
     }
 
     /// The records kept, sorted by index, and how many were left out.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        self.lock().snapshot()
+        self.lock()
+            .as_deref()
+            .map(Retained::snapshot)
+            .unwrap_or_default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Retained> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Box<Retained>>> {
         self.records
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -3,6 +3,7 @@
 use super::Ending;
 use crate::chain::scope::ChainState;
 use crate::events::EventKind;
+use crate::fault::Failure;
 use crate::halt::SharedError;
 use crate::ledger::{Record, SCHEMA_VERSION};
 use crate::settings::LedgerLevel;
@@ -134,8 +135,7 @@ fn utc(since_epoch: Duration) -> DateTime<Utc> {
 pub(crate) struct Finished {
     pub(crate) record: Arc<Record>,
     pub(crate) chain: Option<Arc<ChainState>>,
-    pub(crate) origin: Option<Arc<Record>>,
-    pub(crate) error: Option<SharedError>,
+    pub(crate) failure: Option<Box<Failure>>,
 }
 
 impl Execution {
@@ -165,11 +165,7 @@ impl Execution {
         // Only a failure has an origin (this execution, or the one whose
         // record a propagated `Fault` carried up) and keeps its error.
         let failed = status == Status::Failed;
-        let (origin, error) = match failed {
-            true => (detail.origin, detail.error),
-            false => (None, None),
-        };
-        let origin_tid = failed.then(|| origin.as_ref().map_or(self.tid, |o| o.tid));
+        let origin_tid = failed.then(|| detail.origin.as_ref().map_or(self.tid, |o| o.tid));
         let trace = self.chain.runtime.trace();
         let (elapsed, ended) = self.clock.end();
         let mut record = Arc::new(Record {
@@ -226,13 +222,17 @@ impl Execution {
         if !record.root {
             self.chain.push(record.clone());
         }
-        let origin = failed.then(|| origin.unwrap_or_else(|| record.clone()));
+        let failure = failed.then(|| {
+            Box::new(Failure {
+                origin: detail.origin.unwrap_or_else(|| record.clone()),
+                error: detail.error.map(SharedError::from),
+            })
+        });
         let chain = record.root.then_some(self.chain);
         Finished {
             record,
             chain,
-            origin,
-            error: error.map(SharedError::from),
+            failure,
         }
     }
 }

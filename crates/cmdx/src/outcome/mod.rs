@@ -4,7 +4,7 @@ pub(crate) mod status;
 
 use crate::chain::scope::ChainState;
 use crate::exec::Finished;
-use crate::halt::SharedError;
+use crate::fault::Failure;
 use crate::ledger::Record;
 use crate::{Chain, Fault, State, Status};
 use serde_json::{Map, Value};
@@ -54,8 +54,8 @@ pub struct Outcome<T> {
     record: Arc<Record>,
     value: Option<T>,
     chain: Option<Arc<ChainState>>,
-    origin: Option<Arc<Record>>,
-    error: Option<SharedError>,
+    /// Origin and typed error, for failures only.
+    failure: Option<Box<Failure>>,
 }
 
 impl<T> Outcome<T> {
@@ -64,8 +64,7 @@ impl<T> Outcome<T> {
             record: finished.record,
             value,
             chain: finished.chain,
-            origin: finished.origin,
-            error: finished.error,
+            failure: finished.failure,
         }
     }
 
@@ -140,7 +139,7 @@ impl<T> Outcome<T> {
     /// # }
     /// ```
     pub fn error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
-        self.error.as_deref()
+        self.failure.as_ref()?.error.as_deref()
     }
 
     /// For invalid input: each field's messages (`metadata.errors`).
@@ -209,7 +208,7 @@ impl<T> Outcome<T> {
     /// The execution that caused a failure: this one, or a nested one whose
     /// failure was propagated. `None` unless failed.
     pub fn origin(&self) -> Option<&Record> {
-        self.origin.as_deref()
+        self.failure.as_ref().map(|failure| &*failure.origin)
     }
 
     /// Whether the status is success.
@@ -258,13 +257,11 @@ impl<T> Outcome<T> {
     /// The failure as a [`Fault`], or `None` when not failed.
     pub fn fault(&self) -> Option<Fault> {
         self.is_failed().then(|| {
-            let origin = self.origin.clone().unwrap_or_else(|| self.record.clone());
-            Fault::new(
-                self.record.clone(),
-                origin,
-                self.chain(),
-                self.error.clone(),
-            )
+            let (origin, error) = match &self.failure {
+                Some(failure) => (failure.origin.clone(), failure.error.clone()),
+                None => (self.record.clone(), None),
+            };
+            Fault::new(self.record.clone(), origin, self.chain(), error)
         })
     }
 
@@ -284,8 +281,7 @@ impl<T> Outcome<T> {
             record: self.record,
             value: self.value.map(f),
             chain: self.chain,
-            origin: self.origin,
-            error: self.error,
+            failure: self.failure,
         }
     }
 }
