@@ -231,7 +231,8 @@ async fn a_long_chain_keeps_its_first_and_last_500_records_and_counts_the_rest()
     let chain = outcome.chain().expect("roots expose their chain");
     assert_eq!(chain.len(), 1_001);
     assert_eq!(chain.omitted(), 200);
-    assert!(!chain.is_complete());
+    assert!(!chain.is_complete() && !chain.is_empty());
+    assert!(format!("{chain:?}").contains("omitted: 200"), "{chain:?}");
     let expected: Vec<u32> = (0..=500).chain(701..=1_200).collect();
     assert_eq!(indexes(&chain), expected);
     assert!(chain.get(600).is_none());
@@ -299,4 +300,27 @@ async fn a_failure_keeps_its_origin_when_the_chain_keeps_no_record() {
         outcome.origin().map(|o| o.tid),
         "the line names the same origin"
     );
+}
+
+#[tokio::test]
+async fn failures_lists_the_failed_records_kept() {
+    let outcome = Capture::new().run(Middle {}.execute()).await;
+    let chain = outcome.chain().unwrap();
+    let failed: Vec<&str> = chain.failures().map(|r| &*r.task).collect();
+    assert_eq!(failed, vec!["Middle", "Deep"]);
+    assert_eq!(chain.len(), 6);
+}
+
+#[tokio::test]
+async fn work_reads_its_chain_id_from_the_task_local() {
+    #[derive(Debug, Serialize, Deserialize, Validate)]
+    struct WhereAmI {}
+    impl Task for WhereAmI {
+        type Output = Option<Uuid>;
+        async fn work(&self, _: &mut Cx) -> Result<Option<Uuid>, Halt> {
+            Ok(cmdx::current_chain_id())
+        }
+    }
+    let outcome = Capture::new().run(WhereAmI {}.execute()).await;
+    assert_eq!(outcome.value(), Some(&Some(outcome.chain_id())));
 }

@@ -85,6 +85,8 @@ async fn a_fault_s_source_is_the_error_so_anyhow_reports_show_the_cause() {
         .await
         .unwrap_err();
     assert_eq!(gateway(fault.error()).attempt, 0);
+    let debug = format!("{fault:?}");
+    assert!(debug.contains("Billing::Charge") && debug.contains("GatewayDown"));
     let source = fault.source().expect("the fault has a source");
     assert!(source.downcast_ref::<GatewayDown>().is_some());
 
