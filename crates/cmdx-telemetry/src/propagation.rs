@@ -11,11 +11,13 @@
 //!   `parent` is the calling task's `tid` (`baggage`: `cmdx.cid`,
 //!   `cmdx.xid`, `cmdx.parent`).
 //!
-//! **Index space.** Indexes are handed out per process: the receiving
-//! service numbers its executions of the chain from 0 again. Within one
-//! process `(cid, index)` is unique; across services use `tid` (always
-//! unique) and `parent` (which links across the hop). A remote execution is
-//! never `root`, because it has a parent.
+//! **Index space.** Indexes are handed out per [`ChainScope`]: every
+//! incoming request that continues the chain (every service it crosses,
+//! every endpoint called) numbers its executions from 0 again. So
+//! `(cid, index)` is unique only within one scope; across services use
+//! `tid` (always unique) and `parent` (which links across the hop), and as
+//! an idempotency key [`Cx::idempotency_key`], which is the `tid`. A remote
+//! execution is never `root`, because it has a parent.
 //!
 //! **Trust.** Only honour these headers from callers you trust (your own
 //! services): a client could otherwise choose the chain id its work is

@@ -97,11 +97,24 @@ impl Cx {
         self.compensating
     }
 
-    /// A key that is the same for every attempt of this execution and
-    /// different for every other execution: `"{cid}:{index}"`. Hand it to an
-    /// external API (a payment provider) so a retried call is deduplicated.
+    /// A key that is the same for every attempt (retry) of this execution
+    /// and different for every other execution, in this process or any
+    /// other a chain crosses: this execution's [`tid`](Self::tid), as 36
+    /// characters (`019a…-…`). Hand it to an external API (a payment
+    /// provider's `Idempotency-Key`) so a retried call that did reach it is
+    /// not applied twice.
+    ///
+    /// Not `(cid, index)`: indexes restart at 0 in every
+    /// [`ChainScope`](crate::ChainScope) that continues a chain (every
+    /// service a request crosses), so two executions there would share a
+    /// key. A `tid` is a UUIDv7 whose 74 random bits come from a per-thread
+    /// generator seeded from the operating system (see `docs/retries.md`).
+    ///
+    /// A retry of the *caller* runs this task again as a new execution,
+    /// with a new key: to deduplicate across the caller's retries, pass the
+    /// caller's key down in the input.
     pub fn idempotency_key(&self) -> String {
-        format!("{}:{}", self.cid, self.index)
+        self.tid.hyphenated().to_string()
     }
 
     /// The shared key-value context (workflow steps read and write it).

@@ -1,7 +1,9 @@
 //! [`Fault`]: the error of the strict call.
 
 use crate::Chain;
+use crate::halt::SharedError;
 use crate::ledger::Record;
+use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -11,23 +13,69 @@ use uuid::Uuid;
 ///
 /// It carries the failed execution's record, the record of the execution
 /// that caused the failure (its *origin*: itself, or a nested execution
-/// whose failure was propagated with `?`), and, for roots, the whole chain.
-/// Returned with `?` from another task's `work`, it fails that task too and
-/// keeps the origin.
+/// whose failure was propagated with `?`), for roots the chain, and the
+/// typed error behind the failure, if `work` returned one: it is the
+/// fault's [`source`](Error::source), so `anyhow`/`eyre` reports show the
+/// cause and callers can downcast it. Returned with `?` from another task's
+/// `work`, it fails that task too, keeps the origin, and becomes that
+/// task's error (so the sources read parent → child → the child's error).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use cmdx::prelude::*;
+/// use cmdx::{Fault, Ledger, Runtime};
+/// use std::error::Error as _;
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct LoadStock {}
+/// impl Task for LoadStock {
+///     type Output = ();
+///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+///         Err(std::io::Error::other("disk on fire"))?
+///     }
+/// }
+///
+/// let runtime = Runtime::builder().ledger(Ledger::off()).build();
+/// let fault: Fault = runtime.scope(LoadStock {}.execute_strict()).await.unwrap_err();
+/// let io = fault.source().and_then(|e| e.downcast_ref::<std::io::Error>());
+/// assert_eq!(io.map(ToString::to_string).as_deref(), Some("disk on fire"));
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Fault {
     record: Arc<Record>,
     origin: Arc<Record>,
     chain: Option<Chain>,
+    error: Option<SharedError>,
+}
+
+/// What a failed execution hands its outcome besides the record: the origin's
+/// record and the typed error. Boxed behind one pointer in the outcome, so
+/// successes carry 8 bytes of `None`.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) origin: Arc<Record>,
+    pub(crate) error: Option<SharedError>,
 }
 
 impl Fault {
-    pub(crate) fn new(record: Arc<Record>, origin: Arc<Record>, chain: Option<Chain>) -> Self {
+    pub(crate) fn new(
+        record: Arc<Record>,
+        origin: Arc<Record>,
+        chain: Option<Chain>,
+        error: Option<SharedError>,
+    ) -> Self {
         Self {
             record,
             origin,
             chain,
+            error,
         }
+    }
+
+    /// The origin's record, shared (a propagated failure carries it up).
+    pub(crate) fn origin_record(&self) -> &Arc<Record> {
+        &self.origin
     }
 
     /// The failed execution.
@@ -59,6 +107,14 @@ impl Fault {
     pub fn reason(&self) -> Option<&str> {
         self.record.reason.as_deref()
     }
+
+    /// The typed error behind the failure (also [`Error::source`]): what
+    /// `work` returned with `?`, or — for a failure propagated from a child
+    /// — the child's `Fault`. `None` for `fail!`, invalid input, panics and
+    /// timeouts. See [`Outcome::error`](crate::Outcome::error).
+    pub fn error(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
+        self.error.as_deref()
+    }
 }
 
 impl fmt::Display for Fault {
@@ -84,8 +140,19 @@ impl fmt::Debug for Fault {
             .field("reason", &self.record.reason)
             .field("origin", &(&self.origin.task, self.origin.index))
             .field("cid", &self.record.cid)
+            .field("error", &self.error)
             .finish()
     }
 }
 
-impl std::error::Error for Fault {}
+/// The source is the typed error behind the failure ([`Fault::error`]).
+/// The fault's own message already names the reason (which is the error's
+/// message), so a report repeats it once: the message is meant to stand on
+/// its own where only `Display` is printed.
+impl Error for Fault {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.error
+            .as_deref()
+            .map(|error| error as &(dyn Error + 'static))
+    }
+}

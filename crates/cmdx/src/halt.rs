@@ -2,13 +2,20 @@
 
 use crate::Status;
 use crate::fault::Fault;
+use crate::ledger::Record;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::fmt;
-use uuid::Uuid;
+use std::sync::Arc;
 
 /// A boxed error, for errors that belong to the user (rollbacks, sinks).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The typed error behind a failure, shared by its [`Outcome`] and every
+/// [`Fault`] made from it (a `Fault` is `Clone`).
+///
+/// [`Outcome`]: crate::Outcome
+pub(crate) type SharedError = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why `work` stopped before returning its output.
 ///
@@ -31,7 +38,10 @@ pub(crate) struct Stop {
     pub(crate) reason: Option<String>,
     pub(crate) metadata: Map<String, Value>,
     pub(crate) cause: Option<String>,
-    pub(crate) origin: Option<Uuid>,
+    /// The record of the execution that caused a propagated failure (from
+    /// the child's [`Fault`]), so no execution has to look it up.
+    pub(crate) origin: Option<Arc<Record>>,
+    /// The typed error: read by retry predicates, then kept on the outcome.
     pub(crate) error: Option<crate::BoxError>,
 }
 
@@ -92,7 +102,7 @@ impl Halt {
         let mut halt = Self::new(Status::Failed, record.reason.clone());
         halt.0.metadata = record.metadata.clone();
         halt.0.cause = record.cause.clone();
-        halt.0.origin = Some(fault.origin().tid);
+        halt.0.origin = Some(fault.origin_record().clone());
         halt.0.error = Some(Box::new(fault));
         halt
     }
@@ -240,6 +250,12 @@ mod tests {
             Some("could not load stock: disk on fire")
         );
         assert!(halt.source_error().is_some());
+    }
+
+    #[test]
+    fn a_halt_is_one_pointer_wide() {
+        assert_eq!(size_of::<Halt>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<(), Halt>>(), size_of::<usize>());
     }
 
     #[test]

@@ -202,3 +202,125 @@ async fn a_chain_scope_shares_its_id_and_xid_with_every_execution_inside() {
         "the scope ends with its future"
     );
 }
+
+/// Executes `children` leaves one after the other.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Many {
+    #[garde(skip)]
+    children: u32,
+}
+
+impl Task for Many {
+    type Output = ();
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        for n in 0..self.children {
+            let _ = Leaf { n }.execute_strict().await?;
+        }
+        Ok(())
+    }
+}
+
+fn indexes(chain: &cmdx::Chain) -> Vec<u32> {
+    chain.records().map(|r| r.index).collect()
+}
+
+#[tokio::test]
+async fn a_long_chain_keeps_its_first_and_last_500_records_and_counts_the_rest() {
+    let capture = Capture::new();
+    let outcome = capture.run(Many { children: 1_200 }.execute()).await;
+    let chain = outcome.chain().expect("roots expose their chain");
+    assert_eq!(chain.len(), 1_001);
+    assert_eq!(chain.omitted(), 200);
+    assert!(!chain.is_complete() && !chain.is_empty());
+    assert!(format!("{chain:?}").contains("omitted: 200"), "{chain:?}");
+    let expected: Vec<u32> = (0..=500).chain(701..=1_200).collect();
+    assert_eq!(indexes(&chain), expected);
+    assert!(chain.get(600).is_none());
+    assert_eq!(chain.get(1_200).map(|r| r.index), Some(1_200));
+    // The ledger is complete.
+    assert_eq!(capture.chain(outcome.chain_id()).len(), 1_201);
+}
+
+#[tokio::test]
+async fn the_runtime_sets_how_many_records_a_chain_keeps() {
+    let capture = Capture::with(|b| b.chain_retention(2, 3));
+    let long = capture.run(Many { children: 10 }.execute()).await;
+    let chain = long.chain().unwrap();
+    assert_eq!(indexes(&chain), vec![0, 1, 2, 8, 9, 10]);
+    assert_eq!(chain.omitted(), 5);
+    let short = capture.run(Sequential {}.execute()).await;
+    let chain = short.chain().unwrap();
+    assert!(chain.is_complete() && chain.omitted() == 0);
+    assert_eq!(indexes(&chain), vec![0, 1, 2, 3]);
+}
+
+/// Fails with `?` on a failing grandchild's fault.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Deep {}
+
+impl Task for Deep {
+    type Output = ();
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        fail!("out of stock", code = "out_of_stock")
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Middle {}
+
+impl Task for Middle {
+    type Output = ();
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        let _ = Many { children: 3 }.execute_strict().await?;
+        let _ = Deep {}.execute_strict().await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failure_keeps_its_origin_when_the_chain_keeps_no_record() {
+    let capture = Capture::with(|b| b.chain_retention(0, 0));
+    let outcome = capture.run(Middle {}.execute()).await;
+    let origin = outcome.origin().expect("failed with an origin");
+    assert_eq!(origin.task, "Deep");
+    assert_eq!(outcome.record().origin, Some(origin.tid));
+    let chain = outcome.chain().unwrap();
+    assert_eq!(chain.len(), 1, "only the root's record");
+    assert_eq!(chain.omitted(), 5);
+    // The origin is what the ledger says it is.
+    let deep = &capture.lines_for_task("Deep")[0];
+    assert_eq!(deep["tid"], origin.tid.to_string());
+
+    // Through a workflow too: the step's fault carries the origin up.
+    let workflow = cmdx::Workflow::new("Orders").step::<Middle>();
+    let outcome = capture.run(workflow.execute(Context::new())).await;
+    assert_eq!(outcome.origin().map(|o| &*o.task), Some("Deep"));
+    assert_eq!(
+        outcome.record().origin,
+        outcome.origin().map(|o| o.tid),
+        "the line names the same origin"
+    );
+}
+
+#[tokio::test]
+async fn failures_lists_the_failed_records_kept() {
+    let outcome = Capture::new().run(Middle {}.execute()).await;
+    let chain = outcome.chain().unwrap();
+    let failed: Vec<&str> = chain.failures().map(|r| &*r.task).collect();
+    assert_eq!(failed, vec!["Middle", "Deep"]);
+    assert_eq!(chain.len(), 6);
+}
+
+#[tokio::test]
+async fn work_reads_its_chain_id_from_the_task_local() {
+    #[derive(Debug, Serialize, Deserialize, Validate)]
+    struct WhereAmI {}
+    impl Task for WhereAmI {
+        type Output = Option<Uuid>;
+        async fn work(&self, _: &mut Cx) -> Result<Option<Uuid>, Halt> {
+            Ok(cmdx::current_chain_id())
+        }
+    }
+    let outcome = Capture::new().run(WhereAmI {}.execute()).await;
+    assert_eq!(outcome.value(), Some(&Some(outcome.chain_id())));
+}

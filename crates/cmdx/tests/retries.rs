@@ -2,7 +2,7 @@
 //! recorded. Waits run on tokio's paused clock: nothing really sleeps.
 
 use cmdx::prelude::*;
-use cmdx::{Backoff, Event, EventKind};
+use cmdx::{Backoff, ChainScope, Event, EventKind};
 use cmdx_test::{Capture, Journal};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -259,6 +259,36 @@ async fn the_idempotency_key_is_stable_across_retries_and_distinct_between_execu
     assert!(keys[..3].iter().all(|k| *k == keys[0]), "{keys:?}");
     assert!(keys[3..].iter().all(|k| *k == keys[3]), "{keys:?}");
     assert_ne!(keys[0], keys[3]);
+    assert_eq!(keys[0], first.tid().to_string(), "the key is the tid");
+    assert_eq!(keys[3], second.tid().to_string());
+}
+
+/// Each service a chain crosses continues it with `ChainScope::with_id`,
+/// where indexes start again at 0: keys must not collide there.
+#[tokio::test(start_paused = true)]
+async fn scopes_continuing_one_chain_give_their_first_executions_different_keys() {
+    let keys = Journal::new();
+    let capture = Capture::with(|b| b.resource(keys.clone()));
+    let cid = uuid::Uuid::now_v7();
+    let mut outcomes = Vec::new();
+    for _ in 0..2 {
+        let scope = ChainScope::with_id(cid).parent(uuid::Uuid::now_v7());
+        outcomes.push(
+            capture
+                .run(scope.run(Charge { cents: 500 }.execute()))
+                .await,
+        );
+    }
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.chain_id() == cid && o.index() == 0)
+    );
+    let keys = keys.entries();
+    assert_eq!(keys.len(), 6, "three attempts each");
+    assert!(keys[..3].iter().all(|k| *k == keys[0]), "{keys:?}");
+    assert!(keys[3..].iter().all(|k| *k == keys[3]), "{keys:?}");
+    assert_ne!(keys[0], keys[3], "same cid, same index, different keys");
 }
 
 #[tokio::test]

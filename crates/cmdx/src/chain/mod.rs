@@ -5,20 +5,34 @@
 //! join it without passing ids by hand. Plain `tokio::spawn` does not inherit
 //! task-locals: an execution there starts a fresh chain.
 
+mod retained;
 pub(crate) mod scope;
 mod spawn;
 
+pub(crate) use retained::Retention;
 pub use spawn::spawn;
 
 use crate::ledger::Record;
 use crate::{Runtime, Status};
+use retained::Snapshot;
 use scope::{ChainState, Frame, Scope};
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use uuid::Uuid;
 
-/// A finished chain: every record, index 0 first. Roots expose theirs with
+/// A finished chain, as kept in memory: the root's record and a bounded
+/// window of the others, index 0 first. Roots expose theirs with
 /// [`Outcome::chain`](crate::Outcome::chain).
+///
+/// **Bounded.** A chain keeps in memory the first 500 and the last 500
+/// records to finish (besides the root's), whatever its length, so memory
+/// stays flat when one root executes a million children; change the window
+/// with [`RuntimeBuilder::chain_retention`](crate::RuntimeBuilder::chain_retention).
+/// A longer chain is complete in the ledger, not here: [`omitted`](Self::omitted)
+/// says how many records were left out ([`is_complete`](Self::is_complete)
+/// whether none were), and `cmdx ledger tree` shows them all. A failure's
+/// origin does not depend on this window: the outcome and the
+/// [`Fault`](crate::Fault) carry its record.
 ///
 /// The records are collected on first access (nothing is copied for
 /// callers who never look), so a chain read after a detached
@@ -27,7 +41,7 @@ use uuid::Uuid;
 pub struct Chain {
     state: Arc<ChainState>,
     root: Arc<Record>,
-    records: OnceLock<Vec<Arc<Record>>>,
+    records: OnceLock<Snapshot>,
 }
 
 impl Chain {
@@ -39,12 +53,16 @@ impl Chain {
         }
     }
 
-    fn all(&self) -> &[Arc<Record>] {
+    fn snapshot(&self) -> &Snapshot {
         self.records.get_or_init(|| {
-            let mut records = self.state.snapshot();
-            records.insert(0, self.root.clone());
-            records
+            let mut snapshot = self.state.snapshot();
+            snapshot.records.insert(0, self.root.clone());
+            snapshot
         })
+    }
+
+    fn all(&self) -> &[Arc<Record>] {
+        &self.snapshot().records
     }
 
     /// The chain id (UUIDv7).
@@ -52,12 +70,13 @@ impl Chain {
         self.state.cid
     }
 
-    /// Every record, ordered by index.
+    /// Every record kept, ordered by index (every record of the chain when
+    /// [`is_complete`](Self::is_complete)).
     pub fn records(&self) -> impl ExactSizeIterator<Item = &Record> {
         self.all().iter().map(|r| &**r)
     }
 
-    /// How many records the chain holds.
+    /// How many records the chain holds in memory (the root's included).
     pub fn len(&self) -> usize {
         self.all().len()
     }
@@ -67,12 +86,28 @@ impl Chain {
         self.all().is_empty()
     }
 
-    /// The record at `index`.
-    pub fn get(&self, index: u32) -> Option<&Record> {
-        self.records().find(|r| r.index == index)
+    /// How many records of the chain were left out of memory (they finished
+    /// after the first and before the last kept; the ledger has them). The
+    /// chain's length is `len() + omitted()`.
+    pub fn omitted(&self) -> u64 {
+        self.snapshot().omitted
     }
 
-    /// The records that failed.
+    /// Whether every record of the chain is held ([`omitted`](Self::omitted)
+    /// is 0).
+    pub fn is_complete(&self) -> bool {
+        self.omitted() == 0
+    }
+
+    /// The record at `index`, if kept.
+    pub fn get(&self, index: u32) -> Option<&Record> {
+        let all = self.all();
+        all.binary_search_by_key(&index, |r| r.index)
+            .ok()
+            .map(|at| &*all[at])
+    }
+
+    /// The records kept that failed.
     pub fn failures(&self) -> impl Iterator<Item = &Record> {
         self.records().filter(|r| r.status == Status::Failed)
     }
@@ -83,6 +118,7 @@ impl std::fmt::Debug for Chain {
         f.debug_struct("Chain")
             .field("id", &self.id())
             .field("records", &self.len())
+            .field("omitted", &self.omitted())
             .finish()
     }
 }
@@ -131,8 +167,11 @@ impl ChainScope {
 
     /// Continues the chain `cid` (for example, one begun in another service
     /// and received through `baggage`). Indexes start again at 0 in this
-    /// scope: an index is unique per process within a chain, and `parent`
-    /// links across processes when set with [`ChainScope::parent`].
+    /// scope: an index is unique within one scope only (two scopes
+    /// continuing `cid` both have an index 0), so identify executions by
+    /// `tid` — and use [`Cx::idempotency_key`](crate::Cx::idempotency_key),
+    /// which is the `tid`, not `(cid, index)`. `parent` links across
+    /// processes when set with [`ChainScope::parent`].
     pub fn with_id(cid: Uuid) -> Self {
         Self {
             cid,

@@ -1,5 +1,6 @@
 //! The task-local that carries the current runtime and chain through `.await`.
 
+use super::retained::{Retained, Snapshot};
 use crate::Runtime;
 use crate::ledger::Record;
 use std::future::Future;
@@ -49,7 +50,8 @@ impl std::fmt::Debug for ChainState {
     }
 }
 
-/// One chain: its ids, the next index to hand out, and the records so far.
+/// One chain: its ids, the next index to hand out, and a bounded window of
+/// its records (see [`Retained`]): memory flat in the chain's length.
 pub(crate) struct ChainState {
     pub(crate) cid: Uuid,
     /// The runtime every execution of the chain runs under.
@@ -58,7 +60,8 @@ pub(crate) struct ChainState {
     /// first execution's middleware (correlation).
     xid: OnceLock<Arc<str>>,
     next_index: AtomicU32,
-    records: Mutex<Vec<Arc<Record>>>,
+    /// Allocated with the first descendant: a lone task's chain has none.
+    records: Mutex<Option<Box<Retained>>>,
 }
 
 impl ChainState {
@@ -72,7 +75,7 @@ impl ChainState {
             runtime,
             xid: cell,
             next_index: AtomicU32::new(0),
-            records: Mutex::new(Vec::new()),
+            records: Mutex::new(None),
         }
     }
 
@@ -100,23 +103,23 @@ impl ChainState {
         self.next_index.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Offers a finished descendant's record to the window kept for
+    /// [`Chain`](crate::Chain); one pushed out is dropped after the lock.
     pub(crate) fn push(&self, record: Arc<Record>) {
-        self.lock().push(record);
+        let retention = self.runtime.config().chain_retention;
+        let evicted = self.lock().get_or_insert_default().push(record, retention);
+        drop(evicted);
     }
 
-    pub(crate) fn find(&self, tid: Uuid) -> Option<Arc<Record>> {
-        self.lock().iter().rev().find(|r| r.tid == tid).cloned()
+    /// The records kept, sorted by index, and how many were left out.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        self.lock()
+            .as_deref()
+            .map(Retained::snapshot)
+            .unwrap_or_default()
     }
 
-    /// Every record so far, sorted by index (rollback lines after the
-    /// execution they compensate).
-    pub(crate) fn snapshot(&self) -> Vec<Arc<Record>> {
-        let mut records = self.lock().clone();
-        records.sort_by_key(|r| r.index);
-        records
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Record>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Box<Retained>>> {
         self.records
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

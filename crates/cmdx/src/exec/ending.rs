@@ -44,9 +44,9 @@ impl Ending {
     }
 
     pub(crate) fn from_halt(halt: Halt) -> Self {
-        let mut stop = halt.0;
-        // The error served retry predicates; the record keeps its text.
-        stop.error = None;
+        // The error served retry predicates and goes on to the outcome;
+        // the record keeps only its text (`cause`).
+        let stop = halt.0;
         Self {
             status: stop.status,
             rolled_back: false,

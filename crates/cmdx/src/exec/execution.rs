@@ -4,6 +4,8 @@ use super::Ending;
 use crate::chain::scope::ChainState;
 use crate::contain::{Panicked, Plugin};
 use crate::events::EventKind;
+use crate::fault::Failure;
+use crate::halt::SharedError;
 use crate::ledger::{Record, SCHEMA_VERSION};
 use crate::settings::LedgerLevel;
 use crate::{Kind, Runtime, State, Status};
@@ -89,13 +91,13 @@ impl Clock {
 
     /// A UUIDv7 for this instant (RFC 9562): the 48-bit millisecond time,
     /// version 7, then 74 random bits from a per-thread generator seeded
-    /// from the OS (ids need uniqueness, not secrecy; this is ~10× cheaper
-    /// than a CSPRNG).
+    /// from the OS (`exec/random.rs`; ids need uniqueness, not secrecy;
+    /// this is ~10× cheaper than a CSPRNG).
     pub(crate) fn uuid_v7(&self) -> Uuid {
         const RANDOM: u128 = (0xfff << 64) | ((1 << 62) - 1);
         const VERSION_AND_VARIANT: u128 = (0x7 << 76) | (0b10 << 62);
         let millis = self.since_epoch.as_millis() & 0xffff_ffff_ffff;
-        Uuid::from_u128((millis << 80) | VERSION_AND_VARIANT | (fastrand::u128(..) & RANDOM))
+        Uuid::from_u128((millis << 80) | VERSION_AND_VARIANT | (super::random::u128() & RANDOM))
     }
 
     /// Time since start, and the wall-clock time it ended.
@@ -132,11 +134,12 @@ fn utc(since_epoch: Duration) -> DateTime<Utc> {
     }
 }
 
-/// The finished record, plus the chain for roots and the failure's origin.
+/// The finished record, plus the chain for roots, and for failures their
+/// origin and typed error.
 pub(crate) struct Finished {
     pub(crate) record: Arc<Record>,
     pub(crate) chain: Option<Arc<ChainState>>,
-    pub(crate) origin: Option<Arc<Record>>,
+    pub(crate) failure: Option<Box<Failure>>,
 }
 
 impl Execution {
@@ -180,7 +183,10 @@ impl Execution {
         let status = ending.status;
         let (retries, rolled_back) = (ending.retries, ending.rolled_back);
         let detail = ending.into_detail();
-        let origin = (status == Status::Failed).then(|| detail.origin.unwrap_or(self.tid));
+        // Only a failure has an origin (this execution, or the one whose
+        // record a propagated `Fault` carried up) and keeps its error.
+        let failed = status == Status::Failed;
+        let origin_tid = failed.then(|| detail.origin.as_ref().map_or(self.tid, |o| o.tid));
         let trace = self.chain.runtime.trace();
         let (elapsed, ended) = self.clock.end();
         let mut record = Arc::new(Record {
@@ -203,7 +209,7 @@ impl Execution {
             retries,
             rolled_back,
             cause: detail.cause,
-            origin,
+            origin: origin_tid,
             compensates: self.spec.compensates,
             trace_id: None,
             span_id: None,
@@ -238,22 +244,22 @@ impl Execution {
         let executed = EventKind::Executed { record: &record };
         global.emit(&record.task, ids, executed);
         // A root's record travels with its outcome; only descendants are
-        // kept in the chain state, so a lone task allocates no list.
+        // offered to the chain state (which keeps a bounded window of them),
+        // so a lone task allocates no list.
         if !record.root {
             self.chain.push(record.clone());
         }
-        let origin = origin.map(|tid| {
-            if tid == record.tid {
-                record.clone()
-            } else {
-                self.chain.find(tid).unwrap_or_else(|| record.clone())
-            }
+        let failure = failed.then(|| {
+            Box::new(Failure {
+                origin: detail.origin.unwrap_or_else(|| record.clone()),
+                error: detail.error.map(SharedError::from),
+            })
         });
         let chain = record.root.then_some(self.chain);
         Finished {
             record,
             chain,
-            origin,
+            failure,
         }
     }
 }

@@ -14,10 +14,11 @@
 pub(crate) mod ending;
 mod execution;
 mod lifecycle;
+mod random;
 mod span;
 
 pub(crate) use ending::Ending;
-pub(crate) use execution::{Clock, Execution, Pending, Spec};
+pub(crate) use execution::{Clock, Execution, Finished, Pending, Spec};
 
 use crate::chain::scope::{self, ChainState, Frame, Scope};
 use crate::contain::{self, Panicked, Plugin};
@@ -233,8 +234,7 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
         Status::Success => lifecycle.value.take(),
         _ => None,
     };
-    let finished = pending.finish(ending);
-    Outcome::new(finished.record, value, finished.chain, finished.origin)
+    Outcome::new(pending.finish(ending), value)
 }
 
 /// The execution of a task whose `settings()` panicked: it begins (one
@@ -257,8 +257,7 @@ fn refused<E: Executable>(
         execution.spec.task, panicked.message
     );
     let ending = contained_failure(reason, "settings_panicked", panicked);
-    let finished = pending.finish(ending);
-    Outcome::new(finished.record, None, finished.chain, finished.origin)
+    Outcome::new(pending.finish(ending), None)
 }
 
 /// A failure caused by a contained plug-in panic.

@@ -3,6 +3,8 @@
 pub(crate) mod status;
 
 use crate::chain::scope::ChainState;
+use crate::exec::Finished;
+use crate::fault::Failure;
 use crate::ledger::Record;
 use crate::{Chain, Fault, State, Status};
 use serde_json::{Map, Value};
@@ -52,21 +54,17 @@ pub struct Outcome<T> {
     record: Arc<Record>,
     value: Option<T>,
     chain: Option<Arc<ChainState>>,
-    origin: Option<Arc<Record>>,
+    /// Origin and typed error, for failures only.
+    failure: Option<Box<Failure>>,
 }
 
 impl<T> Outcome<T> {
-    pub(crate) fn new(
-        record: Arc<Record>,
-        value: Option<T>,
-        chain: Option<Arc<ChainState>>,
-        origin: Option<Arc<Record>>,
-    ) -> Self {
+    pub(crate) fn new(finished: Finished, value: Option<T>) -> Self {
         Self {
-            record,
+            record: finished.record,
             value,
-            chain,
-            origin,
+            chain: finished.chain,
+            failure: finished.failure,
         }
     }
 
@@ -104,6 +102,44 @@ impl<T> Outcome<T> {
     /// The error chain as text, for errors returned with `?` and panics.
     pub fn cause(&self) -> Option<&str> {
         self.record.cause.as_deref()
+    }
+
+    /// The typed error behind a failure: the error `work` returned with `?`
+    /// (or gave [`Halt::error`](crate::Halt::error)), kept after retry
+    /// matching so you can downcast it. A failure propagated from a child
+    /// (`?` on its [`Fault`], [`throw`](Self::throw), a workflow step) has
+    /// the child's `Fault` here, whose [`source`](std::error::Error::source)
+    /// is the child's error. `None` for success and skip, and for failures
+    /// without one (`fail!`, invalid input, panics, timeouts, cancellation).
+    ///
+    /// The error lives on the outcome only; the ledger line keeps its text
+    /// (`cause`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use cmdx::prelude::*;
+    /// use cmdx::{Ledger, Runtime};
+    ///
+    /// #[derive(Debug, Serialize, Deserialize, Validate)]
+    /// struct ParseQuantity {
+    ///     #[garde(skip)]
+    ///     text: String,
+    /// }
+    /// impl Task for ParseQuantity {
+    ///     type Output = i64;
+    ///     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
+    ///         Ok(self.text.parse::<i64>()?)
+    ///     }
+    /// }
+    ///
+    /// let runtime = Runtime::builder().ledger(Ledger::off()).build();
+    /// let outcome = runtime.scope(ParseQuantity { text: "ten".into() }.execute()).await;
+    /// let parse = outcome.error().and_then(|e| e.downcast_ref::<std::num::ParseIntError>());
+    /// assert!(parse.is_some());
+    /// # }
+    /// ```
+    pub fn error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.failure.as_ref()?.error.as_deref()
     }
 
     /// For invalid input: each field's messages (`metadata.errors`).
@@ -172,7 +208,7 @@ impl<T> Outcome<T> {
     /// The execution that caused a failure: this one, or a nested one whose
     /// failure was propagated. `None` unless failed.
     pub fn origin(&self) -> Option<&Record> {
-        self.origin.as_deref()
+        self.failure.as_ref().map(|failure| &*failure.origin)
     }
 
     /// Whether the status is success.
@@ -221,8 +257,11 @@ impl<T> Outcome<T> {
     /// The failure as a [`Fault`], or `None` when not failed.
     pub fn fault(&self) -> Option<Fault> {
         self.is_failed().then(|| {
-            let origin = self.origin.clone().unwrap_or_else(|| self.record.clone());
-            Fault::new(self.record.clone(), origin, self.chain())
+            let (origin, error) = match &self.failure {
+                Some(failure) => (failure.origin.clone(), failure.error.clone()),
+                None => (self.record.clone(), None),
+            };
+            Fault::new(self.record.clone(), origin, self.chain(), error)
         })
     }
 
@@ -242,7 +281,7 @@ impl<T> Outcome<T> {
             record: self.record,
             value: self.value.map(f),
             chain: self.chain,
-            origin: self.origin,
+            failure: self.failure,
         }
     }
 }

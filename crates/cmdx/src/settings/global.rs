@@ -1,6 +1,7 @@
 //! The runtime-wide defaults, set on [`RuntimeBuilder`] once at start-up.
 
 use super::LedgerLevel;
+use crate::chain::Retention;
 use crate::contain::{self, Counters, Panicked, Plugin};
 use crate::events::{Event, EventKind, Subscriber};
 use crate::hooks::Hooks;
@@ -28,6 +29,8 @@ pub(crate) struct Global {
     pub(crate) ledger: LedgerLevel,
     /// Contained plug-in panics, per kind (shared by the runtime's clones).
     pub(crate) panics: Arc<Counters>,
+    /// How many records a chain keeps in memory for `Outcome::chain()`.
+    pub(crate) chain_retention: Retention,
 }
 
 /// How long a rollback or a compensation may run when neither the task
@@ -105,6 +108,7 @@ impl fmt::Debug for Global {
             .field("exclude", &self.exclude)
             .field("ledger", &self.ledger)
             .field("contained_panics", &self.panics.snapshot().total())
+            .field("chain_retention", &self.chain_retention)
             .finish()
     }
 }
@@ -187,6 +191,18 @@ impl RuntimeBuilder {
     /// Which executions write a line, for tasks whose settings set no level.
     pub fn ledger_level(mut self, level: LedgerLevel) -> Self {
         self.config_mut().ledger = level;
+        self
+    }
+
+    /// How many records of each chain are kept in memory for
+    /// [`Outcome::chain`](crate::Outcome::chain): the first `first` and the
+    /// last `last` to finish, besides the root's. Default: 500 and 500, so
+    /// a chain's memory is bounded whatever its length (each record holds
+    /// its input). Records left out are counted
+    /// ([`Chain::omitted`](crate::Chain::omitted)) and are in the ledger.
+    /// `chain_retention(0, 0)` keeps none: only roots' records remain.
+    pub fn chain_retention(mut self, first: usize, last: usize) -> Self {
+        self.config_mut().chain_retention = Retention { first, last };
         self
     }
 }

@@ -292,6 +292,7 @@ async fn compensated(failure: Halt, completed: &mut Vec<Completed>) -> Halt {
 /// failure, completed steps are compensated first.
 async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
     let first = halted.runs[0].record.clone();
+    let fault = halted.runs[0].fault.clone();
     let mut metadata = first.metadata.clone();
     let mut errors = Map::new();
     let considered = if halted.collected {
@@ -338,7 +339,12 @@ async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
     halt.0.reason = first.reason.clone();
     halt.0.metadata = metadata;
     halt.0.cause = first.cause.clone();
-    halt.0.origin = first.origin;
+    // A failed step's origin and error travel up as a `?` on its `Fault`
+    // would carry them: the workflow's error is the step's fault.
+    if let Some(fault) = fault {
+        halt.0.origin = Some(fault.origin_record().clone());
+        halt.0.error = Some(Box::new(fault));
+    }
     halt
 }
 

@@ -8,7 +8,7 @@ use crate::exec::{self, Ending, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed};
 use crate::ledger::Record;
 use crate::task::TaskUnit;
-use crate::{BoxError, Context, Cx, Halt, Runtime, Settings, Status, Task};
+use crate::{BoxError, Context, Cx, Fault, Halt, Runtime, Settings, Status, Task};
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -44,10 +44,12 @@ pub(super) struct Shown {
 }
 
 /// What one executed step left: its record, what it adds to the context,
-/// and — when it completed — how to undo it.
+/// when it failed its [`Fault`] (origin and typed error, for the workflow's
+/// own failure), and — when it completed — how to undo it.
 pub(super) struct StepRun {
     pub(super) record: Arc<Record>,
     pub(super) output: Map<String, Value>,
+    pub(super) fault: Option<Fault>,
     pub(super) completed: Option<Completed>,
 }
 
@@ -95,10 +97,12 @@ where
                 Parsed::Invalid { errors, input } => {
                     let start = Start::invalid(errors, input);
                     let outcome = exec::execute(TaskUnit::<T>(None), start).await;
+                    let fault = outcome.fault();
                     let (record, _) = outcome.into_record_and_value();
                     return StepRun {
                         record,
                         output: Map::new(),
+                        fault,
                         completed: None,
                     };
                 }
@@ -108,6 +112,7 @@ where
                 ..Start::default()
             };
             let outcome = exec::execute(Borrowed(&task), start).await;
+            let fault = outcome.fault();
             let (record, value) = outcome.into_record_and_value();
             let output = value.map_or_else(Map::new, |value| output_of(&record, value));
             let completed = (record.status == Status::Success).then(|| Completed {
@@ -119,6 +124,7 @@ where
             StepRun {
                 record,
                 output,
+                fault,
                 completed,
             }
         })
@@ -243,6 +249,7 @@ impl Step for WorkflowStep {
             let unit = WorkflowUnit::new(&self.0, context.clone())
                 .handing_completed_to(inner_completed.clone());
             let outcome = exec::execute(unit, Start::default()).await;
+            let fault = outcome.fault();
             let (record, value) = outcome.into_record_and_value();
             let output = value.map_or_else(Map::new, |after| merge::changes(context, after));
             let completed = (record.status == Status::Success).then(|| {
@@ -261,6 +268,7 @@ impl Step for WorkflowStep {
             StepRun {
                 record,
                 output,
+                fault,
                 completed,
             }
         })
