@@ -9,6 +9,7 @@ mod exec;
 mod fault;
 mod halt;
 mod hooks;
+mod id;
 mod input;
 pub mod ledger;
 mod limit;

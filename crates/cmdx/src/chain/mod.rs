@@ -162,7 +162,7 @@ pub struct ChainScope {
 impl ChainScope {
     /// A new chain with a fresh UUIDv7 id.
     pub fn new() -> Self {
-        Self::with_id(Uuid::now_v7())
+        Self::with_id(crate::id::uuid_v7_now())
     }
 
     /// Continues the chain `cid` (for example, one begun in another service

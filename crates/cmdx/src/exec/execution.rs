@@ -89,15 +89,9 @@ impl Clock {
         }
     }
 
-    /// A UUIDv7 for this instant (RFC 9562): the 48-bit millisecond time,
-    /// version 7, then 74 random bits from a per-thread generator seeded
-    /// from the OS (`exec/random.rs`; ids need uniqueness, not secrecy;
-    /// this is ~10× cheaper than a CSPRNG).
+    /// A UUIDv7 for this instant (see [`crate::id`]).
     pub(crate) fn uuid_v7(&self) -> Uuid {
-        const RANDOM: u128 = (0xfff << 64) | ((1 << 62) - 1);
-        const VERSION_AND_VARIANT: u128 = (0x7 << 76) | (0b10 << 62);
-        let millis = self.since_epoch.as_millis() & 0xffff_ffff_ffff;
-        Uuid::from_u128((millis << 80) | VERSION_AND_VARIANT | (super::random::u128() & RANDOM))
+        crate::id::uuid_v7(self.since_epoch)
     }
 
     /// Time since start, and the wall-clock time it ended.

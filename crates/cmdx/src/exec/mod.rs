@@ -14,7 +14,6 @@
 pub(crate) mod ending;
 mod execution;
 mod lifecycle;
-mod random;
 mod span;
 
 pub(crate) use ending::Ending;

@@ -1,5 +1,6 @@
-//! The random bits of ids: a per-thread generator seeded from the
-//! operating system.
+//! Execution and chain ids: UUIDv7 (RFC 9562) whose random bits come from
+//! a per-thread generator seeded from the operating system. The one
+//! generator of `tid`s and `cid`s.
 //!
 //! `fastrand`'s own thread-local generator seeds itself from a hash of the
 //! monotonic clock and the thread's number — not from the OS — so two
@@ -9,6 +10,27 @@
 //! entropy (`getrandom`), read once per thread. See `docs/decisions.md`.
 
 use std::cell::Cell;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use uuid::Uuid;
+
+/// A UUIDv7 for the instant `since_epoch` after the Unix epoch: the 48-bit
+/// millisecond time, version 7, then 74 random bits (ids need uniqueness,
+/// not secrecy; this is ~10× cheaper than a CSPRNG).
+pub(crate) fn uuid_v7(since_epoch: Duration) -> Uuid {
+    const RANDOM: u128 = (0xfff << 64) | ((1 << 62) - 1);
+    const VERSION_AND_VARIANT: u128 = (0x7 << 76) | (0b10 << 62);
+    let millis = since_epoch.as_millis() & 0xffff_ffff_ffff;
+    Uuid::from_u128((millis << 80) | VERSION_AND_VARIANT | (u128() & RANDOM))
+}
+
+/// A UUIDv7 for now.
+pub(crate) fn uuid_v7_now() -> Uuid {
+    uuid_v7(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
 
 thread_local! {
     /// The generator's state; seeded from the OS on the thread's first id.
@@ -17,7 +39,7 @@ thread_local! {
 
 /// 128 random bits from this thread's generator.
 #[inline]
-pub(crate) fn u128() -> u128 {
+fn u128() -> u128 {
     STATE.with(|state| {
         let mut rng = fastrand::Rng::with_seed(state.get());
         let bits = rng.u128(..);
