@@ -50,3 +50,34 @@ impl Hasher for WordHasher {
 
 /// A hash map with [`WordHasher`].
 pub(super) type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::any::type_name;
+    use std::collections::HashSet;
+    use std::hash::BuildHasher;
+
+    fn hash(value: impl Hash) -> u64 {
+        BuildHasherDefault::<WordHasher>::default().hash_one(value)
+    }
+
+    #[test]
+    fn distinct_keys_hash_apart() {
+        let pairs: HashSet<u64> = (0..64_u64)
+            .flat_map(|a| (0..64_u64).map(move |b| hash((a, b))))
+            .collect();
+        assert_eq!(pairs.len(), 64 * 64, "pairs of words");
+        let words: HashSet<u64> = (0..1_000_usize).map(hash).collect();
+        assert_eq!(words.len(), 1_000, "machine words");
+        assert_ne!(hash([1_u8, 2]), hash([2_u8, 1]), "bytes");
+    }
+
+    #[test]
+    fn a_type_key_is_its_name_by_address() {
+        let (a, b) = (TypeKey(type_name::<u8>()), TypeKey(type_name::<u16>()));
+        assert_eq!(a, TypeKey(type_name::<u8>()));
+        assert_ne!(a, b);
+        assert_ne!(hash(a), hash(b));
+    }
+}
