@@ -160,4 +160,18 @@ mod tests {
         assert!(!name.is_at(&[3, 1, 1]));
         assert!(root.is_at(&[]));
     }
+
+    #[test]
+    fn distinct_positions_hash_apart() {
+        let mut paths = std::collections::HashSet::new();
+        for a in 0..16 {
+            for b in 0..16 {
+                for c in 0..16 {
+                    assert!(paths.insert(hash_of(&[a, b, c])), "{a} {b} {c}");
+                }
+            }
+        }
+        assert_ne!(hash_of(&[1, 2]), hash_of(&[2, 1]));
+        assert_ne!(hash_of(&[0]), hash_of(&[0, 0]));
+    }
 }
