@@ -301,3 +301,30 @@ fn a_field_found_missing_never_takes_the_place_of_a_key_left_out() {
     assert_eq!(fields, ["a", "zzz"]);
     assert_eq!(coerced.value, Some(Strict { a: 0 }));
 }
+
+#[test]
+fn valid_input_and_scalar_mismatches_take_one_pass_and_placeholders_report_nothing() {
+    #[derive(Debug, Deserialize)]
+    struct Inner {
+        x: i64,
+    }
+    #[derive(Debug, Deserialize)]
+    struct Outer {
+        a: Inner,
+        b: NaiveDate,
+        n: u8,
+    }
+    let valid = coerce::<Outer>(&json!({"a": {"x": 1}, "b": "2026-01-01", "n": 1}));
+    assert_eq!((valid.passes, valid.errors.len()), (1, 0));
+    let mismatch = coerce::<Outer>(&json!({"a": {"x": "one"}, "b": "2026-01-01", "n": "x"}));
+    assert_eq!(mismatch.passes, 1, "{:?}", mismatch.errors);
+    assert_eq!(mismatch.errors.len(), 2);
+    // `a` comes before the refused `b`: later passes feed it an empty
+    // placeholder, whose missing `x` is no error of the input.
+    let refused = coerce::<Outer>(&json!({"a": {"x": 1}, "b": "2026-13-45", "n": 1}));
+    assert_eq!(
+        refused.errors,
+        [("b".to_owned(), vec![INVALID.to_owned()])].into()
+    );
+    assert_eq!(refused.value.expect("built").a.x, 1);
+}
