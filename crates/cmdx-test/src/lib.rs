@@ -38,6 +38,8 @@ pub use traces::{ClosedSpan, Fields, TracedEvent, Traces, TracesGuard};
 
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(unix)]
+pub mod pipe;
 
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;

@@ -209,6 +209,9 @@ async fn a_writer_that_fails_never_fails_the_task_nor_panics() {
     let runtime = Runtime::builder().ledger(Ledger::writer(Closed)).build();
     let outcome = runtime.scope(Sleepy { millis: 0 }.execute()).await;
     assert!(outcome.is_success());
+    runtime.ledger().flush().unwrap();
+    let stats = runtime.ledger().stats().unwrap();
+    assert_eq!((stats.written, stats.failed), (0, 1), "counted, not hidden");
 }
 
 #[tokio::test]
@@ -229,6 +232,7 @@ async fn a_writer_receives_one_complete_line_per_execution() {
         .ledger(Ledger::writer(out.clone()))
         .build();
     let _ = runtime.scope(Outer { millis: 0 }.execute()).await;
+    runtime.ledger().flush().unwrap();
     let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
     assert!(text.ends_with('\n'));
     let lines: Vec<&str> = text.lines().collect();

@@ -1,0 +1,120 @@
+//! What the public API cannot show: wake-ups, the writer's state, the
+//! fallback when no thread can start. Behaviour through the public API
+//! (pipes, policies, flushes) is in `tests/ledger_writer.rs`.
+
+use super::*;
+use std::io;
+use std::sync::Mutex;
+
+/// A writer into shared memory.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Shared {
+    fn lines(&self) -> Vec<String> {
+        let bytes = self.0.lock().unwrap().clone();
+        String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn line(i: usize) -> Vec<u8> {
+    format!("{{\"n\":{i}}}\n").into_bytes()
+}
+
+#[test]
+fn lines_pushed_back_to_back_do_not_wake_the_writer_each_time() {
+    let out = Shared::default();
+    let writer = NonBlocking::writer(out.clone());
+    let lines = 20_000;
+    for i in 0..lines {
+        writer.push(&line(i));
+    }
+    writer.flush().unwrap();
+    assert_eq!(out.lines().len(), lines);
+    let wakes = writer.queue().wakes();
+    // One wake-up per quiet spell of the pushing thread, not per line.
+    assert!(
+        wakes < lines as u64 / 100,
+        "{wakes} wake-ups for {lines} lines"
+    );
+}
+
+#[test]
+fn a_quiet_writer_sleeps_and_the_next_line_wakes_it() {
+    let out = Shared::default();
+    let writer = NonBlocking::writer(out.clone());
+    writer.push(&line(0));
+    writer.flush().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while writer.queue().writer() != queue::Writer::Asleep {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer never slept"
+        );
+        std::thread::sleep(worker::LINGER);
+    }
+    let before = writer.queue().wakes();
+    writer.push(&line(1));
+    assert_eq!(writer.queue().wakes(), before + 1);
+    writer.flush().unwrap();
+    assert_eq!(out.lines(), vec!["{\"n\":0}", "{\"n\":1}"]);
+}
+
+#[test]
+fn without_a_writer_thread_the_finishing_thread_writes_and_nothing_is_lost() {
+    let out = Shared::default();
+    let writer = NonBlocking::builder()
+        .capacity(64)
+        .spawn_fails()
+        .writer(out.clone());
+    for i in 0..100 {
+        writer.push(&line(i));
+        // Written at once, by this thread: no flush needed.
+        assert_eq!(out.lines().len(), i + 1);
+    }
+    assert_eq!(writer.queue().writer(), queue::Writer::Inline);
+    let stats = writer.stats();
+    assert_eq!((stats.written, stats.lost(), stats.queued), (100, 0, 0));
+    writer.flush().unwrap();
+}
+
+#[test]
+fn after_the_writer_thread_stopped_lines_are_failed_and_nobody_waits() {
+    let writer = NonBlocking::builder()
+        .capacity(1)
+        .flush_timeout(Duration::from_secs(60))
+        .writer(Shared::default());
+    writer.queue().stopped(Some("a bug".into()));
+    for i in 0..10 {
+        writer.push(&line(i)); // Block policy, tiny queue: must not wait
+    }
+    writer.flush().unwrap();
+    let stats = writer.stats();
+    assert_eq!((stats.written, stats.failed, stats.queued), (0, 10, 0));
+}
+
+#[test]
+fn a_line_larger_than_the_capacity_goes_through_an_empty_queue() {
+    let out = Shared::default();
+    let writer = NonBlocking::builder().capacity(8).writer(out.clone());
+    let big = format!("{}\n", "x".repeat(1000));
+    writer.push(big.as_bytes());
+    writer.push(big.as_bytes());
+    writer.flush().unwrap();
+    assert_eq!(out.lines().len(), 2);
+    assert_eq!(writer.stats().lost(), 0);
+}
