@@ -40,6 +40,9 @@ pub use traces::{ClosedSpan, Fields, TracedEvent, Traces, TracesGuard};
 pub mod otlp;
 #[cfg(unix)]
 pub mod pipe;
+mod writer;
+
+pub use writer::SharedWriter;
 
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;
@@ -186,4 +189,25 @@ impl Default for Capture {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The JSON lines of `output` (lines starting with `{`), parsed; filler and
+/// other text are skipped.
+///
+/// # Panics
+///
+/// If a line starting with `{` is not JSON: a torn or interleaved line.
+pub fn json_lines(output: &[u8]) -> Vec<Value> {
+    output
+        .split(|&b| b == b'\n')
+        .filter(|line| line.first() == Some(&b'{'))
+        .map(|line| {
+            serde_json::from_slice(line).unwrap_or_else(|error| {
+                panic!(
+                    "not a JSON line ({error}): {}",
+                    String::from_utf8_lossy(line)
+                )
+            })
+        })
+        .collect()
 }

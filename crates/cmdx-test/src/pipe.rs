@@ -13,10 +13,9 @@
 //! writer.write_all(b"{\"n\":1}\n").unwrap();
 //! drop(writer);
 //! let output = reader.finish();
-//! assert_eq!(pipe::json_lines(&output).len(), 1);
+//! assert_eq!(cmdx_test::json_lines(&output).len(), 1);
 //! ```
 
-use serde_json::Value;
 use std::io::{self, PipeWriter, Read, Write};
 use std::os::fd::AsFd;
 use std::sync::mpsc;
@@ -75,7 +74,7 @@ impl Drop for PausedReader {
 /// Fills `pipe` until a write would block, with 4 KiB lines of `#` (writes
 /// of at most `PIPE_BUF` bytes are all-or-nothing, so no line is cut), then
 /// makes it blocking again. Gives back how many bytes it wrote. Skip the
-/// filler with [`json_lines`].
+/// filler with [`json_lines`](crate::json_lines).
 pub fn fill(pipe: &mut PipeWriter) -> io::Result<usize> {
     let mut filler = vec![b'#'; 4096];
     filler[4095] = b'\n';
@@ -97,25 +96,4 @@ pub fn fill(pipe: &mut PipeWriter) -> io::Result<usize> {
 /// as its stdout, for example).
 pub fn set_nonblocking(fd: impl AsFd, on: bool) -> io::Result<()> {
     rustix::io::ioctl_fionbio(fd, on).map_err(io::Error::from)
-}
-
-/// The JSON lines of `output` (lines starting with `{`), parsed; filler and
-/// other text are skipped.
-///
-/// # Panics
-///
-/// If a line starting with `{` is not JSON: a torn or interleaved line.
-pub fn json_lines(output: &[u8]) -> Vec<Value> {
-    output
-        .split(|&b| b == b'\n')
-        .filter(|line| line.first() == Some(&b'{'))
-        .map(|line| {
-            serde_json::from_slice(line).unwrap_or_else(|error| {
-                panic!(
-                    "not a JSON line ({error}): {}",
-                    String::from_utf8_lossy(line)
-                )
-            })
-        })
-        .collect()
 }

@@ -6,6 +6,7 @@ use cmdx::ledger::{FullQueue, NonBlocking, WriterStats};
 use cmdx::prelude::*;
 use cmdx::{Ledger, LedgerLevel, Runtime};
 use cmdx_test::pipe::{self, PausedReader};
+use cmdx_test::{SharedWriter, json_lines};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -118,41 +119,7 @@ fn close_and_read(ledger: NonBlocking, reader: PausedReader) -> (Vec<Value>, Wri
     ledger.flush().expect("the reader reads");
     let stats = ledger.stats();
     drop(ledger);
-    (pipe::json_lines(&reader.finish()), stats)
-}
-
-/// A writer into shared memory, optionally slow.
-#[derive(Clone, Default)]
-struct Shared {
-    bytes: Arc<Mutex<Vec<u8>>>,
-    delay: Duration,
-    threads: Arc<Mutex<Vec<String>>>,
-}
-
-impl Shared {
-    fn slow(delay: Duration) -> Self {
-        Self {
-            delay,
-            ..Self::default()
-        }
-    }
-
-    fn lines(&self) -> Vec<Value> {
-        pipe::json_lines(&self.bytes.lock().unwrap())
-    }
-}
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        std::thread::sleep(self.delay);
-        let name = std::thread::current().name().unwrap_or("").to_owned();
-        self.threads.lock().unwrap().push(name);
-        self.bytes.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    (json_lines(&reader.finish()), stats)
 }
 
 #[test]
@@ -206,7 +173,7 @@ fn concurrent_chains_keep_children_before_their_parent() {
 
 #[test]
 fn the_destination_is_written_by_the_writer_thread_never_by_the_finishing_task() {
-    let out = Shared::default();
+    let out = SharedWriter::new();
     let ledger = NonBlocking::writer(out.clone());
     let runtime = runtime(&ledger);
     multi_thread().block_on(async {
@@ -216,7 +183,7 @@ fn the_destination_is_written_by_the_writer_thread_never_by_the_finishing_task()
     });
     ledger.flush().unwrap();
     assert_eq!(out.lines().len(), 50);
-    let threads = out.threads.lock().unwrap().clone();
+    let threads = out.threads();
     assert!(!threads.is_empty());
     assert!(
         threads.iter().all(|name| name == "cmdx-ledger"),
@@ -388,7 +355,7 @@ fn a_non_blocking_pipe_loses_no_line() {
 #[test]
 fn a_panicking_writer_loses_only_its_batch_and_the_writer_carries_on() {
     #[derive(Clone, Default)]
-    struct PanicsOnce(Shared, Arc<AtomicUsize>);
+    struct PanicsOnce(SharedWriter, Arc<AtomicUsize>);
     impl Write for PanicsOnce {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
             if self.1.fetch_add(1, Ordering::SeqCst) == 0 {
@@ -444,7 +411,7 @@ fn flush_gives_up_when_the_destination_accepts_nothing() {
 
 #[test]
 fn dropping_the_last_handle_writes_every_queued_line() {
-    let out = Shared::slow(Duration::from_millis(20));
+    let out = SharedWriter::slow(Duration::from_millis(20));
     let ledger = Ledger::writer(out.clone());
     let runtime = Runtime::builder().ledger(ledger.clone()).build();
     current_thread().block_on(runtime.scope(async {
@@ -458,7 +425,7 @@ fn dropping_the_last_handle_writes_every_queued_line() {
 
 #[test]
 fn a_thread_that_exits_flushes_the_lines_it_queued() {
-    let out = Shared::slow(Duration::from_millis(50));
+    let out = SharedWriter::slow(Duration::from_millis(50));
     let ledger = NonBlocking::writer(out.clone());
     let runtime = runtime(&ledger);
     std::thread::spawn(move || {
@@ -481,7 +448,7 @@ fn a_writer_that_executes_tasks_neither_deadlocks_nor_waits_for_itself() {
     /// ledger (whose queue holds one line), and flushes it.
     #[derive(Clone)]
     struct Reentrant {
-        out: Shared,
+        out: SharedWriter,
         runtime: Arc<Mutex<Option<Runtime>>>,
         calls: Arc<AtomicUsize>,
     }
@@ -501,7 +468,7 @@ fn a_writer_that_executes_tasks_neither_deadlocks_nor_waits_for_itself() {
         }
     }
     let reentrant = Reentrant {
-        out: Shared::default(),
+        out: SharedWriter::new(),
         runtime: Arc::default(),
         calls: Arc::default(),
     };
