@@ -40,8 +40,10 @@ pub use traces::{ClosedSpan, Fields, TracedEvent, Traces, TracesGuard};
 pub mod otlp;
 #[cfg(unix)]
 pub mod pipe;
+mod cargo;
 mod writer;
 
+pub use cargo::build_example;
 pub use writer::SharedWriter;
 
 use cmdx::{Ledger, MemoryLedger, Record, Runtime, RuntimeBuilder};
