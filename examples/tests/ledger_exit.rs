@@ -78,7 +78,9 @@ fn dropped_lines_are_counted_and_reported_on_stderr_at_exit() {
         .expect("piped")
         .read_to_end(&mut stdout)
         .expect("stdout is readable");
-    stderr.read_to_string(&mut text).expect("stderr is readable");
+    stderr
+        .read_to_string(&mut text)
+        .expect("stderr is readable");
     assert!(child.wait().expect("the child ends").success(), "{text}");
     let numbers: Vec<u64> = cmdx_test::json_lines(&stdout)
         .iter()

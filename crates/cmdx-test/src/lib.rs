@@ -36,11 +36,11 @@ mod traces;
 pub use journal::Journal;
 pub use traces::{ClosedSpan, Fields, TracedEvent, Traces, TracesGuard};
 
+mod cargo;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(unix)]
 pub mod pipe;
-mod cargo;
 mod writer;
 
 pub use cargo::build_example;
