@@ -81,7 +81,7 @@ fn two_threads(runtime: &Runtime, iters: u64) -> Duration {
                     .expect("a runtime");
                 rt.block_on(runtime.scope(async {
                     for _ in 0..iters / 2 {
-                        black_box(task().execute().await);
+                        let _ = black_box(task().execute().await);
                     }
                 }));
             });

@@ -54,8 +54,8 @@ impl Notes {
         );
         if dropped > 0 {
             note.push_str(&format!(
-                "; {dropped} dropped because the queue was full (policy FullQueue::DropNewest: \
-                 raise the capacity, or use FullQueue::Block to wait instead)"
+                "; {dropped} dropped because the queue was full (raise the capacity, or use \
+                 FullQueue::Block to wait instead of dropping)"
             ));
         }
         if failed > 0 {
