@@ -184,16 +184,20 @@ impl Queue {
     /// is full.
     pub(super) fn push(self: &Arc<Self>, line: &[u8]) {
         let mut state = self.lock();
-        if state.writer == Writer::Stopped {
-            state.failed += 1;
-            state.done += 1;
-            state.accepted += 1;
-            let note = state.note(self.name, false);
-            drop(state);
-            report::print(note);
-            return;
-        }
-        while !state.has_room(line.len(), self.capacity) {
+        loop {
+            if state.writer == Writer::Stopped {
+                // Also when the thread stopped while this push waited.
+                state.failed += 1;
+                state.done += 1;
+                state.accepted += 1;
+                let note = state.note(self.name, false);
+                drop(state);
+                report::print(note);
+                return;
+            }
+            if state.has_room(line.len(), self.capacity) {
+                break;
+            }
             match self.when_full(&state) {
                 Full::Drop => {
                     state.dropped += 1;
@@ -472,7 +476,7 @@ impl Queue {
                 let (state, waited) =
                     self.wait_until(state, |state| state.writer == Writer::Stopped);
                 let stopped = state.writer == Writer::Stopped;
-                let pending = state.accepted - state.done;
+                let pending = state.accepted.saturating_sub(state.done);
                 drop(state);
                 if stopped {
                     if let Some(thread) = lock(&self.thread).take() {

@@ -118,3 +118,47 @@ fn a_line_larger_than_the_capacity_goes_through_an_empty_queue() {
     assert_eq!(out.lines().len(), 2);
     assert_eq!(writer.stats().lost(), 0);
 }
+
+#[test]
+fn a_push_waiting_for_room_gives_up_when_the_writer_thread_stops() {
+    /// Blocks every write until the test lets it go.
+    struct Gate(Arc<(Mutex<bool>, std::sync::Condvar)>);
+    impl Write for Gate {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let (open, opened) = &*self.0;
+            let mut open = open.lock().unwrap();
+            while !*open {
+                open = opened.wait(open).unwrap();
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let writer = NonBlocking::builder()
+        .capacity(1)
+        .writer(Gate(gate.clone()));
+    writer.push(&line(0)); // taken by the thread, which blocks in `write`
+    let (pushed, waited) = std::sync::mpsc::channel();
+    let blocked = writer.clone();
+    std::thread::spawn(move || {
+        blocked.push(&line(1)); // Block: waits for room
+        let _ = pushed.send(());
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(waited.try_recv().is_err(), "the push waits for room");
+    writer.queue().stopped(Some("a bug".into()));
+    waited
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a stopped writer releases the waiting push");
+    let stats = writer.stats();
+    // Line 0 was stranded in flight, line 1 came after the stop: both
+    // counted, none left queued for a thread that is gone.
+    assert_eq!((stats.failed, stats.queued), (2, 0), "{stats:?}");
+    // (A real stop ends the thread; this one lives on: let it finish.)
+    drop(writer);
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+}
