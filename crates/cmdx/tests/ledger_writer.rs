@@ -487,3 +487,29 @@ fn a_writer_that_executes_tasks_neither_deadlocks_nor_waits_for_itself() {
     assert_eq!(stats.failed, 0);
     *reentrant.runtime.lock().unwrap() = None; // break the cycle
 }
+
+#[test]
+fn a_thread_that_wrote_to_two_ledgers_flushes_both_when_it_exits() {
+    let (first, second) = (
+        SharedWriter::slow(Duration::from_millis(50)),
+        SharedWriter::slow(Duration::from_millis(50)),
+    );
+    let (a, b) = (
+        NonBlocking::writer(first.clone()),
+        NonBlocking::writer(second.clone()),
+    );
+    let (runtime_a, runtime_b) = (runtime(&a), runtime(&b));
+    std::thread::spawn(move || {
+        current_thread().block_on(async {
+            for n in 0..10 {
+                // Alternating: each switch registers the other ledger again.
+                let _ = runtime_a.scope(Numbered::new(n).execute()).await;
+                let _ = runtime_b.scope(Numbered::new(n).execute()).await;
+            }
+        });
+    })
+    .join()
+    .unwrap();
+    assert_eq!(numbers(&first.lines()), (0..10).collect::<Vec<_>>());
+    assert_eq!(numbers(&second.lines()), (0..10).collect::<Vec<_>>());
+}

@@ -536,6 +536,12 @@ impl Queue {
         self.lock().wakes
     }
 
+    /// The capacity of the buffer kept for the next batch.
+    #[cfg(test)]
+    pub(super) fn spare_capacity(&self) -> usize {
+        lock(&self.output).spare.capacity()
+    }
+
     #[cfg(test)]
     pub(super) fn writer(&self) -> Writer {
         self.lock().writer

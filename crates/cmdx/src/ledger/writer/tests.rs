@@ -162,3 +162,86 @@ fn a_push_waiting_for_room_gives_up_when_the_writer_thread_stops() {
     *gate.0.lock().unwrap() = true;
     gate.1.notify_all();
 }
+
+#[test]
+fn the_batch_buffer_is_kept_for_reuse_unless_an_outsized_line_grew_it() {
+    let writer = NonBlocking::builder()
+        .capacity(1024)
+        .writer(Shared::default());
+    writer.push(&line(0));
+    writer.flush().unwrap();
+    assert!(
+        writer.queue().spare_capacity() > 0,
+        "kept for the next batch"
+    );
+    let huge = format!("{}\n", "x".repeat(64 * 1024));
+    writer.push(huge.as_bytes());
+    writer.flush().unwrap();
+    assert_eq!(writer.queue().spare_capacity(), 0, "64 KiB not kept");
+}
+
+#[test]
+fn flush_returns_once_the_lines_are_written_not_at_the_timeout() {
+    let out = Shared::default();
+    let writer = NonBlocking::builder()
+        .flush_timeout(Duration::from_secs(120))
+        .writer(SlowShared(out.clone()));
+    let (flushed, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for i in 0..3 {
+            writer.push(&line(i));
+            writer.flush().unwrap();
+        }
+        let _ = flushed.send(());
+    });
+    done.recv_timeout(Duration::from_secs(30))
+        .expect("each flush returns when its lines are written");
+    assert_eq!(out.lines().len(), 3);
+}
+
+/// Sleeps 50 ms per write: flushes have to wait a little.
+struct SlowShared(Shared);
+
+impl Write for SlowShared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        std::thread::sleep(Duration::from_millis(50));
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_last_handle_dropped_by_the_writer_itself_does_not_wait_for_itself() {
+    /// Drops the handle it holds at its first write.
+    struct DropsHandle {
+        handle: Arc<Mutex<Option<NonBlocking>>>,
+        dropped: std::sync::mpsc::Sender<()>,
+    }
+    impl Write for DropsHandle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let handle = self.handle.lock().unwrap().take();
+            drop(handle); // the last one: closes the queue, from its own thread
+            let _ = self.dropped.send(());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let slot = Arc::new(Mutex::new(None));
+    let (dropped, closed) = std::sync::mpsc::channel();
+    let writer = NonBlocking::builder()
+        .flush_timeout(Duration::from_secs(120))
+        .writer(DropsHandle {
+            handle: slot.clone(),
+            dropped,
+        });
+    *slot.lock().unwrap() = Some(writer.clone());
+    writer.push(&line(0));
+    drop(writer);
+    closed
+        .recv_timeout(Duration::from_secs(30))
+        .expect("closing from the writer thread returns at once");
+}
