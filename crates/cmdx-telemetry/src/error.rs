@@ -59,7 +59,8 @@ impl fmt::Display for InitError {
 
 impl std::error::Error for InitError {}
 
-/// Pending spans could not all be exported at shutdown.
+/// Pending spans could not all be exported, or pending ledger lines could
+/// not all be written, at shutdown.
 #[derive(Debug)]
 pub struct ShutdownError {
     message: String,
@@ -81,6 +82,13 @@ impl ShutdownError {
         Self {
             message: format!("span export failed at shutdown: {message}"),
             timed_out: false,
+        }
+    }
+
+    pub(crate) fn ledger(error: &cmdx::ledger::FlushError) -> Self {
+        Self {
+            message: format!("ledger lines not all written at shutdown: {error}"),
+            timed_out: true,
         }
     }
 

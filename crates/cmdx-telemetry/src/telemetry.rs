@@ -7,6 +7,7 @@ use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use std::fmt;
 use std::future::Future;
+use std::io::Write;
 use std::time::Duration;
 use tracing::instrument::WithSubscriber;
 use tracing::{Dispatch, Subscriber};
@@ -22,7 +23,8 @@ pub const TRACER_NAME: &str = "cmdx";
 /// the [`cmdx::Runtime`] (ledger + trace bridge) and, when exporting, the
 /// OpenTelemetry pipeline.
 ///
-/// It is also the guard: dropping it exports the pending spans and shuts
+/// It is also the guard: dropping it writes the ledger lines still queued
+/// (see [`cmdx::Ledger::flush`]), then exports the pending spans and shuts
 /// the exporter down, waiting at most the shutdown timeout (5 s by
 /// default). Prefer [`shutdown`](Self::shutdown)`.await` at the end of an
 /// async `main`: it does the same on a separate thread without blocking
@@ -183,48 +185,64 @@ impl Telemetry {
         }
     }
 
-    /// Exports the spans that have ended so far and keeps exporting
-    /// afterwards. Like [`shutdown`](Self::shutdown), the blocking part runs
-    /// on a thread of its own. The SDK waits at most 5 s.
+    /// Writes the ledger lines queued so far ([`cmdx::Ledger::flush`]) and
+    /// exports the spans that have ended so far, and keeps going afterwards.
+    /// Like [`shutdown`](Self::shutdown), the blocking part runs on a thread
+    /// of its own. The SDK waits at most 5 s; the ledger, at most its flush
+    /// timeout without progress.
     pub async fn flush(&self) -> Result<(), ShutdownError> {
-        let Some(exporting) = &self.exporting else {
-            return Ok(());
-        };
-        let provider = exporting.provider.clone();
+        let ledger = self.runtime.ledger().clone();
+        let provider = self.exporting.as_ref().map(|e| e.provider.clone());
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let spawned = std::thread::Builder::new()
             .name("cmdx-telemetry-flush".into())
             .spawn(move || {
-                let _ = sender.send(provider.force_flush());
+                let ledger = ledger
+                    .flush()
+                    .map_err(|error| ShutdownError::ledger(&error));
+                let spans = provider.map_or(Ok(()), |provider| {
+                    provider
+                        .force_flush()
+                        .map_err(|error| ShutdownError::failed(error.to_string()))
+                });
+                let _ = sender.send(ledger.and(spans));
             });
         if spawned.is_err() {
             return Err(ShutdownError::failed(
                 "no thread could be started to flush the exporter".into(),
             ));
         }
-        match receiver.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(ShutdownError::failed(error.to_string())),
-            Err(_) => Err(ShutdownError::failed("the flush thread stopped".into())),
-        }
+        receiver
+            .await
+            .unwrap_or_else(|_| Err(ShutdownError::failed("the flush thread stopped".into())))
     }
 
-    /// Exports the pending spans and stops the exporter, waiting at most
-    /// the shutdown timeout. The blocking part runs on a thread of its own,
-    /// so this is safe on a `current_thread` runtime.
+    /// Writes the ledger lines still queued, then exports the pending spans
+    /// and stops the exporter, waiting at most the shutdown timeout. The
+    /// blocking part runs on a thread of its own, so this is safe on a
+    /// `current_thread` runtime. A ledger that could not be flushed (its
+    /// reader made no progress for the flush timeout) is reported first.
     pub async fn shutdown(mut self) -> Result<(), ShutdownError> {
-        let Some(exporting) = self.exporting.take() else {
-            return Ok(());
-        };
+        let ledger = self.runtime.ledger().clone();
+        let exporting = self.exporting.take();
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        exporting.shut_down_elsewhere(move |result| {
-            let _ = sender.send(result);
-        });
-        receiver.await.unwrap_or_else(|_| {
-            Err(ShutdownError::failed(
+        let spawned = std::thread::Builder::new()
+            .name("cmdx-telemetry-shutdown".into())
+            .spawn(move || {
+                let ledger = ledger
+                    .flush()
+                    .map_err(|error| ShutdownError::ledger(&error));
+                let spans = exporting.map_or(Ok(()), Exporting::shut_down);
+                let _ = sender.send(ledger.and(spans));
+            });
+        if spawned.is_err() {
+            return Err(ShutdownError::failed(
                 "no thread could be started to shut the exporter down".into(),
-            ))
-        })
+            ));
+        }
+        receiver
+            .await
+            .unwrap_or_else(|_| Err(ShutdownError::failed("the shutdown thread stopped".into())))
     }
 
     pub(crate) fn install(&self) -> Result<(), InitError> {
@@ -252,6 +270,11 @@ impl Telemetry {
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
+        // The ledger's writer thread needs no tokio runtime: waiting for it
+        // here is safe on any runtime.
+        if let Err(error) = self.runtime.ledger().flush() {
+            let _ = writeln!(std::io::stderr(), "cmdx-telemetry: {error}");
+        }
         let Some(exporting) = self.exporting.take() else {
             return;
         };

@@ -156,3 +156,54 @@ async fn a_compensation_span_links_to_the_span_it_undoes() {
         vec![(undone.trace_id.clone(), undone.span_id.clone())]
     );
 }
+
+/// A ledger writing to a slow destination (100 ms per write), and a handle
+/// on it kept outside the guard, so only the guard's flush can explain the
+/// lines being there.
+fn slow_ledger() -> (cmdx::Ledger, cmdx_test::SharedWriter, Telemetry) {
+    let out = cmdx_test::SharedWriter::slow(Duration::from_millis(100));
+    let ledger = cmdx::Ledger::writer(out.clone());
+    let telemetry = Telemetry::builder()
+        .read_env(false)
+        .ledger(ledger.clone())
+        .build()
+        .expect("telemetry builds");
+    (ledger, out, telemetry)
+}
+
+#[test]
+fn dropping_the_guard_writes_the_queued_ledger_lines() {
+    let (ledger, out, telemetry) = slow_ledger();
+    let app = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("app runtime");
+    app.block_on(async {
+        for _ in 0..5 {
+            assert!(telemetry.scope(Ping {}.execute()).await.is_success());
+        }
+        drop(telemetry);
+    });
+    assert_eq!(out.lines().len(), 5);
+    assert_eq!(ledger.stats().expect("a writer").queued, 0);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn shutdown_await_writes_the_queued_ledger_lines() {
+    let (ledger, out, telemetry) = slow_ledger();
+    for _ in 0..5 {
+        assert!(telemetry.scope(Ping {}.execute()).await.is_success());
+    }
+    telemetry.shutdown().await.expect("the ledger is flushed");
+    assert_eq!(out.lines().len(), 5);
+    assert_eq!(ledger.stats().expect("a writer").queued, 0);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn flush_await_writes_the_queued_ledger_lines() {
+    let (_ledger, out, telemetry) = slow_ledger();
+    for _ in 0..5 {
+        assert!(telemetry.scope(Ping {}.execute()).await.is_success());
+    }
+    telemetry.flush().await.expect("the ledger is flushed");
+    assert_eq!(out.lines().len(), 5);
+}

@@ -40,8 +40,15 @@ pub use plugins::{
 };
 pub use traces::{ClosedSpan, Fields, TracedEvent, Traces, TracesGuard};
 
+mod cargo;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(unix)]
+pub mod pipe;
+mod writer;
+
+pub use cargo::build_example;
+pub use writer::SharedWriter;
 
 use cmdx::{Ledger, LedgerSink, MemoryLedger, Record, Runtime, RuntimeBuilder};
 use serde_json::Value;
@@ -219,4 +226,25 @@ impl Default for Capture {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The JSON lines of `output` (lines starting with `{`), parsed; filler and
+/// other text are skipped.
+///
+/// # Panics
+///
+/// If a line starting with `{` is not JSON: a torn or interleaved line.
+pub fn json_lines(output: &[u8]) -> Vec<Value> {
+    output
+        .split(|&b| b == b'\n')
+        .filter(|line| line.first() == Some(&b'{'))
+        .map(|line| {
+            serde_json::from_slice(line).unwrap_or_else(|error| {
+                panic!(
+                    "not a JSON line ({error}): {}",
+                    String::from_utf8_lossy(line)
+                )
+            })
+        })
+        .collect()
 }

@@ -44,6 +44,11 @@ pub use workflow::{
     CompensationFailure, Condition, Group, Merge, StepReport, Workflow, WorkflowOutcomeExt,
 };
 
+/// The guide chapter `docs/ledger-writer.md`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/ledger-writer.md")]
+pub struct LedgerWriterGuide;
+
 /// Re-exports for `use cmdx::prelude::*;`: the trait, the types `work`
 /// needs, the macros, and the derives tasks use.
 pub mod prelude {

@@ -209,27 +209,20 @@ async fn a_writer_that_fails_never_fails_the_task_nor_panics() {
     let runtime = Runtime::builder().ledger(Ledger::writer(Closed)).build();
     let outcome = runtime.scope(Sleepy { millis: 0 }.execute()).await;
     assert!(outcome.is_success());
+    runtime.ledger().flush().unwrap();
+    let stats = runtime.ledger().stats().unwrap();
+    assert_eq!((stats.written, stats.failed), (0, 1), "counted, not hidden");
 }
 
 #[tokio::test]
 async fn a_writer_receives_one_complete_line_per_execution() {
-    #[derive(Clone, Default)]
-    struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    let out = Shared::default();
+    let out = cmdx_test::SharedWriter::new();
     let runtime = Runtime::builder()
         .ledger(Ledger::writer(out.clone()))
         .build();
     let _ = runtime.scope(Outer { millis: 0 }.execute()).await;
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    runtime.ledger().flush().unwrap();
+    let text = String::from_utf8(out.bytes()).unwrap();
     assert!(text.ends_with('\n'));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3);
