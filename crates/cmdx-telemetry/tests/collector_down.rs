@@ -1,6 +1,11 @@
-//! With the collector unreachable, executions neither slow down nor hoard
+//! With the collector unreachable, executions neither wait for it nor hoard
 //! spans: the batch queue is bounded and drops, and shutdown gives up on
 //! time. (Alone in its test binary: it measures the process's memory.)
+//!
+//! No latency thresholds (the machine is shared): the collector here never
+//! answers, so an execution that waited for an export would wait for the
+//! exporter's timeout (10 s) at every batch — hundreds of times over the
+//! run, far beyond the generous bound that only catches such a hang.
 
 use cmdx::Ledger;
 use cmdx::prelude::*;
@@ -29,20 +34,21 @@ fn resident_bytes() -> Option<u64> {
     Some(pages * 4096)
 }
 
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("bound").port()
-    // dropped here: nothing listens on the port any more
+/// A collector that never answers: connections complete (the kernel's
+/// backlog) and then nothing is ever read or written.
+fn silent_collector() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("a free port")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_closed_collector_port_neither_blocks_executions_nor_grows_memory() {
+async fn a_collector_that_never_answers_neither_blocks_executions_nor_grows_memory() {
     const EXECUTIONS: usize = 100_000;
     const MAX_QUEUE: usize = 2_048;
     let shutdown_timeout = Duration::from_secs(2);
+    let collector = silent_collector();
     let telemetry = Telemetry::builder()
         .read_env(false)
-        .endpoint(format!("http://127.0.0.1:{}", closed_port()))
+        .endpoint(format!("http://{}", collector.local_addr().expect("bound")))
         .protocol(Protocol::Grpc)
         .batch_config(
             BatchConfigBuilder::default()
@@ -56,42 +62,30 @@ async fn a_closed_collector_port_neither_blocks_executions_nor_grows_memory() {
         .expect("telemetry builds; the collector being down is not an error");
 
     let run = telemetry.scope(async {
-        let mut durations = Vec::with_capacity(EXECUTIONS);
         let mut baseline = None;
         for i in 0..EXECUTIONS {
             if i == 10_000 {
                 baseline = resident_bytes();
             }
-            let started = Instant::now();
             let outcome = Reserve {
                 sku: "SKU-1234".into(),
                 quantity: 1,
             }
             .execute()
             .await;
-            durations.push(started.elapsed());
             assert!(outcome.is_success());
             assert!(
                 outcome.record().trace_id.is_some(),
                 "spans are still traced"
             );
         }
-        durations.sort_unstable();
-        (durations, baseline)
+        baseline
     });
-    let started = Instant::now();
-    let (durations, baseline) = run.await;
-    let total = started.elapsed();
-    let slowest = durations[EXECUTIONS - 1];
-    let p999 = durations[EXECUTIONS * 999 / 1000];
-    eprintln!("{EXECUTIONS} executions in {total:?}: p99.9 {p999:?}, max {slowest:?}");
-
-    // Normal is microseconds (tens in a debug build); an export blocking
-    // the caller would add the exporter's retry back-off (100 ms and up)
-    // to every batch. The bound on the maximum is generous because this
-    // machine's two cores are shared.
-    assert!(p999 < Duration::from_millis(20), "p99.9 {p999:?}");
-    assert!(slowest < Duration::from_millis(250), "max {slowest:?}");
+    // Normal is well under a minute even in a debug build on a loaded
+    // machine; waiting for exports would take 10 s per batch of 512 spans.
+    let baseline = tokio::time::timeout(Duration::from_secs(300), run)
+        .await
+        .expect("executions never wait for the collector");
     // 100,000 kept spans would be tens of MB; the queue holds 2,048.
     if let (Some(before), Some(after)) = (baseline, resident_bytes()) {
         let growth = after.saturating_sub(before);
@@ -104,9 +98,12 @@ async fn a_closed_collector_port_neither_blocks_executions_nor_grows_memory() {
     }
     let started = Instant::now();
     let _ = telemetry.shutdown().await;
+    // Without the bound, shutdown would wait for the exporter's own 10 s
+    // timeout; the margin absorbs a loaded machine.
     assert!(
-        started.elapsed() < shutdown_timeout + Duration::from_millis(500),
+        started.elapsed() < shutdown_timeout + Duration::from_secs(5),
         "shutdown took {:?} (timeout {shutdown_timeout:?})",
         started.elapsed()
     );
+    drop(collector);
 }
