@@ -328,3 +328,27 @@ fn valid_input_and_scalar_mismatches_take_one_pass_and_placeholders_report_nothi
     );
     assert_eq!(refused.value.expect("built").a.x, 1);
 }
+
+#[test]
+fn a_field_found_missing_late_resumes_the_next_pass_where_it_was_found() {
+    // Only the last element lacks `a`: the pass that learns `a` is required
+    // has visited everything; the next starts at that element, not at the
+    // root; then the build pass. Two visits per node, not three.
+    let n = 20_000;
+    let mut items = vec![json!({"a": 1}); n];
+    items.push(json!({}));
+    let input = json!({ "items": items });
+    let coerced = linear::<Items>(&input, 2);
+    assert_eq!(coerced.passes, 3);
+    assert_eq!(coerced.errors.len(), 1);
+    assert_eq!(coerced.errors[&format!("items[{n}].a")], [REQUIRED]);
+}
+
+#[test]
+fn a_type_refusing_every_placeholder_is_tried_a_bounded_number_of_times() {
+    // `email` is refused for real; the later passes feed `Email` a
+    // placeholder, which it refuses too: ATTEMPTS placeholders in all, then
+    // the struct is given up.
+    let coerced = coerce::<Signup>(&json!({"email": "nobody"}));
+    assert_eq!(coerced.passes, ATTEMPTS + 2, "{:?}", coerced.errors);
+}
