@@ -108,11 +108,19 @@ impl<T> Reply<T> {
         }
     }
 
-    /// Takes the outcome back, or the problem answered instead of one.
-    pub fn into_outcome(self) -> Result<Outcome<T>, Problem> {
+    /// Takes the outcome back; `None` when the work gave none.
+    pub fn into_outcome(self) -> Option<Outcome<T>> {
         match self.answer {
-            Answer::Outcome(outcome) => Ok(outcome),
-            Answer::Unfinished(problem) => Err(problem),
+            Answer::Outcome(outcome) => Some(outcome),
+            Answer::Unfinished(_) => None,
+        }
+    }
+
+    /// The problem answered instead of an outcome, when the work gave none.
+    pub fn problem(&self) -> Option<&Problem> {
+        match &self.answer {
+            Answer::Outcome(_) => None,
+            Answer::Unfinished(problem) => Some(problem),
         }
     }
 }
