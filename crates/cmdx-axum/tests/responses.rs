@@ -156,8 +156,21 @@ async fn a_body_that_is_not_json_answers_a_problem_and_writes_no_line() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+    let cid = header(&response, "x-chain-id");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], 400);
+    assert_eq!(body["code"], "invalid_json");
+    assert_eq!(body["cid"], cid.as_str());
+    let untyped = api
+        .client
+        .post(api.server.url("/orders"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(untyped.status(), 415);
+    let body: Value = untyped.json().await.unwrap();
+    assert_eq!(body["code"], "unsupported_media_type");
     assert!(
         api.capture
             .lines_for_task("Inventory::ProcessOrder")
