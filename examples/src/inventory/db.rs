@@ -18,6 +18,8 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Inventory {
     pool: SqlitePool,
+    /// The database file (`None` in memory).
+    path: Option<Arc<Path>>,
     /// The temporary directory holding the file, removed when the last
     /// clone drops (`None` for a database the caller named).
     _dir: Option<Arc<tempfile::TempDir>>,
@@ -82,7 +84,11 @@ impl Inventory {
             .connect_with(options)
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-        Ok(Self { pool, _dir: None })
+        Ok(Self {
+            pool,
+            path: None,
+            _dir: None,
+        })
     }
 
     /// The database in the file at `path` (created with the schema if
@@ -90,8 +96,9 @@ impl Inventory {
     /// another connection's write lock. The data survives every connection
     /// closing, and the process.
     pub async fn open(path: impl AsRef<Path>, busy_timeout: Duration) -> Result<Self, sqlx::Error> {
+        let path: Arc<Path> = Arc::from(path.as_ref());
         let options = SqliteConnectOptions::new()
-            .filename(path.as_ref())
+            .filename(&path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -102,7 +109,11 @@ impl Inventory {
             .connect_with(options)
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-        Ok(Self { pool, _dir: None })
+        Ok(Self {
+            pool,
+            path: Some(path),
+            _dir: None,
+        })
     }
 
     /// A fresh database in a file of a new temporary directory, removed
@@ -138,6 +149,11 @@ impl Inventory {
             Some(path) => Self::open(path, busy_timeout).await,
             None => Self::temporary(busy_timeout).await,
         }
+    }
+
+    /// The database file; `None` for [`Inventory::in_memory`].
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// The pool, for queries of your own.

@@ -159,3 +159,28 @@ async fn the_connection_limit_holds_new_connections_until_one_closes_on_axum() {
 async fn the_connection_limit_holds_new_connections_until_one_closes_on_actix() {
     the_limit_holds_new_connections_until_one_closes(SERVERS[1]).await;
 }
+
+#[test]
+fn a_bad_setting_stops_the_server_with_the_variables_name() {
+    for example in SERVERS {
+        for (name, value) in [
+            ("CMDX_MAX_CONNECTIONS", "0"),
+            ("CMDX_HEADER_TIMEOUT_MS", "soon"),
+            ("CMDX_DB_BUSY_TIMEOUT_MS", "-1"),
+        ] {
+            let output = std::process::Command::new(crate::support::executable(example))
+                .env("CMDX_ADDR", "127.0.0.1:0")
+                .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+                .env(name, value)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("the example runs");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                !output.status.success(),
+                "{example} accepted {name}={value}"
+            );
+            assert!(stderr.contains(name), "{example}: {stderr}");
+        }
+    }
+}

@@ -28,7 +28,7 @@ pub(crate) struct ExampleServer {
     readers: Vec<JoinHandle<()>>,
 }
 
-fn executable(example: &'static str) -> PathBuf {
+pub(crate) fn executable(example: &'static str) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<&'static str, PathBuf>>> = OnceLock::new();
     let built = BUILT.get_or_init(Default::default);
     let mut built = built.lock().unwrap();
