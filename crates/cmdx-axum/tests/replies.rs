@@ -249,3 +249,26 @@ async fn a_reply_without_an_outcome_answers_its_problem() {
     let reply: Reply<i64> = Reply::from(Problem::new(StatusCode::INTERNAL_SERVER_ERROR));
     assert!(reply.into_outcome().is_none());
 }
+
+#[tokio::test]
+async fn a_reply_keeps_its_outcome_and_only_transient_failures_ask_for_a_retry() {
+    let statuses = StatusMap::new().transient("database_busy", 3);
+    let capture = Capture::new();
+    for (how, retry_after) in [("value", None), ("x", None), ("database_busy", Some(3))] {
+        let outcome = capture.run(EndAs { how: how.into() }.execute()).await;
+        let reply = Reply::new(outcome).statuses(&statuses);
+        assert!(reply.problem().is_none());
+        assert_eq!(reply.outcome().map(|o| o.task()), Some("EndAs"));
+        assert_eq!(reply.render().retry_after(), retry_after, "{how}");
+    }
+    let outcome = capture
+        .run(
+            EndAs {
+                how: "value".into(),
+            }
+            .execute(),
+        )
+        .await;
+    let kept = Reply::new(outcome).into_outcome().expect("the outcome");
+    assert_eq!(kept.value(), Some(&Some(5)));
+}
