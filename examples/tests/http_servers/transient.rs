@@ -48,6 +48,18 @@ async fn a_locked_database_answers_503(example: &'static str) {
         "{example}: the ledger keeps the cause: {line}"
     );
 
+    // A nested task's busy database answers the same through its parent.
+    let order = client
+        .post(server.url("/orders"))
+        .json(&serde_json::json!({"sku": "SKU-L", "quantity": 1, "order_id": 1, "warehouse_id": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(order.status(), 503, "{example}");
+    assert_eq!(header(&order, "retry-after"), "1", "{example}");
+    let body: Value = order.json().await.unwrap();
+    assert_eq!(body["code"], "database_busy", "{example}: {body}");
+
     // Reads still work (WAL), and writes again once the lock is gone.
     assert_eq!(available(&client, &server, "SKU-L").await, Some(3));
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
