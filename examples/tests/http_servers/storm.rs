@@ -63,22 +63,24 @@ fn received_in_ledger(lines: &[Value], sku: &str) -> i64 {
         .sum()
 }
 
-/// Waits until the ledger and the database agree twice in a row (work run
-/// to completion may still be finishing); panics with both after [`HANG`].
+/// Waits until the ledger and the database agree three times in a row,
+/// 200 ms apart, with no new line in between (the server may still be
+/// reading hung-up connections from its accept queue, and work run to
+/// completion may still be finishing); panics with both after [`HANG`].
 async fn ledger_matches_database(
     server: &ExampleServer,
     client: &reqwest::Client,
     sku: &str,
 ) -> i64 {
     let deadline = tokio::time::Instant::now() + HANG;
-    let mut agreed = 0;
+    let (mut agreed, mut seen) = (0, usize::MAX);
     loop {
         let stock = available(client, server, sku).await.unwrap_or(0);
         let lines = server.lines();
         let ledger = received_in_ledger(&lines, sku);
-        if stock == ledger {
+        if stock == ledger && lines.len() == seen {
             agreed += 1;
-            if agreed == 2 {
+            if agreed == 3 {
                 let cancelled: Vec<&Value> = lines
                     .iter()
                     .filter(|l| l["input"]["sku"] == sku && l["reason"] == "cancelled")
@@ -93,12 +95,13 @@ async fn ledger_matches_database(
         } else {
             agreed = 0;
         }
+        seen = lines.len();
         assert!(
             tokio::time::Instant::now() < deadline,
             "{}: the database holds {stock} of {sku} but the ledger's successful receipts sum to {ledger}",
             server.example
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -119,13 +122,17 @@ async fn storm(example: &'static str) {
     }
     let stock_n = ledger_matches_database(&server, &client, "STORM-N").await;
 
-    // The server still answers, from the same data.
+    // The server still answers, from the same data (a straggler of the
+    // storm may still land: the invariant is checked again at the end).
     let response = receive(&client, &server, "STORM-1", 5).await;
     assert_eq!(response.status(), 200, "{example}");
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["available_quantity"], stock + 5, "{example}");
-    assert_eq!(available(&client, &server, "STORM-N").await, Some(stock_n));
-    ledger_matches_database(&server, &client, "STORM-1").await;
+    assert!(
+        body["available_quantity"].as_i64().unwrap() >= stock + 5,
+        "{example}: {body}"
+    );
+    assert!(ledger_matches_database(&server, &client, "STORM-1").await >= stock + 5);
+    assert!(ledger_matches_database(&server, &client, "STORM-N").await >= stock_n);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
