@@ -4,7 +4,8 @@
 //! there too (the chain rides on each request's future).
 //!
 //! `CMDX_ADDR=127.0.0.1:3001 cargo run -q --example actix_inventory > ledger.ndjson`
-//! Stops on Ctrl-C.
+//! Stops on Ctrl-C. The database and the limits on slow clients are set
+//! by the same environment variables as `axum_inventory`.
 
 use cmdx::Runtime;
 use cmdx_examples::{http, inventory::Inventory};
@@ -12,11 +13,13 @@ use cmdx_examples::{http, inventory::Inventory};
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::var("CMDX_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
-    let inventory = Inventory::in_memory().await?;
+    let limits = http::Limits::from_env()?;
+    let inventory = Inventory::from_env().await?;
     let runtime = Runtime::builder().resource(inventory.clone()).build();
-    let (server, addrs) = http::actix::server(runtime, inventory, &addr, 2).map_err(|error| {
-        format!("cannot listen on {addr} ({error}); set CMDX_ADDR to a free address")
-    })?;
+    let (server, addrs) =
+        http::actix::server_with(runtime, inventory, &addr, 2, limits).map_err(|error| {
+            format!("cannot listen on {addr} ({error}); set CMDX_ADDR to a free address")
+        })?;
     eprintln!("# inventory API (actix-web) on http://{}", addrs[0]);
     let handle = server.handle();
     actix_web::rt::spawn(async move {

@@ -117,7 +117,8 @@ async fn serve(app: axum::Router) -> Result<String, Box<dyn std::error::Error>> 
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Two services in one process, so each gets its own telemetry,
     // installed per request with `scope` rather than globally.
-    let inventory = Inventory::in_memory().await?;
+    // A file database: a request dropped mid-query cannot wipe it.
+    let inventory = Inventory::temporary(cmdx_examples::inventory::DEFAULT_BUSY_TIMEOUT).await?;
     let stock = inventory.clone();
     let inventory_telemetry = Arc::new(
         Telemetry::builder()

@@ -8,6 +8,7 @@ use crate::statuses::StatusMap;
 use axum::Json;
 use axum::extract::{FromRequest, Request};
 use cmdx::Task;
+use http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt;
@@ -46,7 +47,9 @@ use std::marker::PhantomData;
 /// every invalid field is reported at once (`422`, see [`Reply`]); invalid
 /// input never reaches `work`, and still writes its ledger line. A body
 /// that is not JSON at all is refused before any execution (no ledger line)
-/// with axum's status for it (`400`, `415` or `422`) as a [`Problem`].
+/// with axum's status for it as a [`Problem`] with a `code`: `400`
+/// `invalid_json`, `415` `unsupported_media_type`, `413` `body_too_large`
+/// (`422` `invalid_json` for a JSON data error).
 ///
 /// Failure statuses come from the [`StatusMap`] given to
 /// [`ChainLayer::statuses`](crate::ChainLayer::statuses) (the default map
@@ -54,6 +57,8 @@ use std::marker::PhantomData;
 pub struct JsonTask<T> {
     body: Value,
     statuses: StatusMap,
+    /// The request's method is safe (`GET`, `HEAD`, …): a read.
+    read: bool,
     task: PhantomData<fn() -> T>,
 }
 
@@ -61,16 +66,39 @@ impl<T> JsonTask<T>
 where
     T: Task + DeserializeOwned,
 {
-    /// Executes `T` from the body, in the request's chain. When the client
-    /// disconnects, axum drops this future and the execution ends as
-    /// `cancelled` (see the crate docs on cancellation).
+    /// Executes `T` from the body, in the request's chain.
+    ///
+    /// A write — a request whose method is not safe (`POST`, `PUT`,
+    /// `PATCH`, `DELETE`, …) — runs to completion, as
+    /// [`execute_to_completion`](JsonTask::execute_to_completion) does: a
+    /// client that disconnects never stops it half-way, and its ledger
+    /// line is its real outcome. A read (`GET`, `HEAD`, `OPTIONS`,
+    /// `TRACE`) is executed in the handler's future, as
+    /// [`execute_cancellable`](JsonTask::execute_cancellable) does. See the
+    /// crate docs on cancellation.
     pub async fn execute(self) -> Reply<T::Output> {
+        if self.read {
+            self.execute_cancellable().await
+        } else {
+            self.execute_to_completion()
+                .await
+                .unwrap_or_else(Reply::from)
+        }
+    }
+
+    /// Executes `T` from the body in the handler's future: when the client
+    /// disconnects, axum drops this future and the execution ends as
+    /// `cancelled`, whatever it had committed so far. Only for work that is
+    /// safe to stop at any `.await`.
+    pub async fn execute_cancellable(self) -> Reply<T::Output> {
         Reply::new(T::execute_json(self.body).await).statuses(&self.statuses)
     }
 
     /// Executes `T` from the body in a detached tokio task
     /// ([`cmdx::spawn`]: same chain, same span), so it runs to completion
     /// and writes its normal ledger line even if the client disconnects.
+    /// `Err` only when the detached task did not finish (see
+    /// [`to_completion`]).
     pub async fn execute_to_completion(self) -> Result<Reply<T::Output>, Problem> {
         let outcome = to_completion(T::execute_json(self.body)).await?;
         Ok(Reply::new(outcome).statuses(&self.statuses))
@@ -115,20 +143,34 @@ where
             .extensions()
             .get::<RequestChain>()
             .map(RequestChain::id);
+        let read = request.method().is_safe();
         match Json::<Value>::from_request(request, state).await {
             Ok(Json(body)) => Ok(Self {
                 body,
                 statuses,
+                read,
                 task: PhantomData,
             }),
             Err(rejection) => {
-                let problem = Problem::new(rejection.status()).detail(rejection.body_text());
+                let problem = Problem::new(rejection.status())
+                    .code(rejection_code(rejection.status()))
+                    .detail(rejection.body_text());
                 Err(match cid {
                     Some(cid) => problem.cid(cid),
                     None => problem,
                 })
             }
         }
+    }
+}
+
+/// The problem code of a body refused before any execution.
+fn rejection_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "invalid_json",
+        _ => "unreadable_body",
     }
 }
 

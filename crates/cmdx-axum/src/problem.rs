@@ -68,6 +68,8 @@ pub struct Problem {
     code: Option<String>,
     #[serde(flatten)]
     extensions: Map<String, Value>,
+    #[serde(skip)]
+    retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -81,7 +83,22 @@ impl Problem {
             cid: None,
             code: None,
             extensions: Map::new(),
+            retry_after: None,
         }
+    }
+
+    /// Asks the client to retry after `seconds` (the `Retry-After` header):
+    /// for `503` and `429` answers.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Sets the failure code (`code` in the body), for client errors the
+    /// client can act on, e.g. `"request_timeout"`.
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
     }
 
     /// Sets the occurrence-specific explanation.
@@ -121,6 +138,7 @@ impl Problem {
                 problem.title = humanize(code);
                 problem.code = Some(code.to_owned());
                 problem.detail = record.reason.clone();
+                problem.retry_after = statuses.retry_after_for(Some(code));
             }
             None => {
                 problem.detail = Some(format!(
@@ -158,7 +176,7 @@ impl Problem {
     /// The status, media type and JSON body, for frameworks other than axum.
     pub fn render(&self) -> Rendered {
         let body = serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec());
-        Rendered::new(self.status, PROBLEM_JSON, body)
+        Rendered::new(self.status, PROBLEM_JSON, body).with_retry_after(self.retry_after)
     }
 }
 

@@ -1,8 +1,8 @@
 //! [`Rendered`]: an answer as plain parts, for any HTTP framework.
 
 use axum::response::{IntoResponse, Response};
-use http::StatusCode;
-use http::header::CONTENT_TYPE;
+use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderValue, StatusCode};
 
 /// An answer as status, media type and body bytes — what [`Reply`] and
 /// [`Problem`] render to, so that frameworks other than axum (actix-web,
@@ -26,6 +26,7 @@ pub struct Rendered {
     status: StatusCode,
     content_type: Option<&'static str>,
     body: Vec<u8>,
+    retry_after: Option<u64>,
 }
 
 impl Rendered {
@@ -34,7 +35,13 @@ impl Rendered {
             status,
             content_type: Some(content_type),
             body,
+            retry_after: None,
         }
+    }
+
+    pub(crate) fn with_retry_after(mut self, seconds: Option<u64>) -> Self {
+        self.retry_after = seconds;
+        self
     }
 
     pub(crate) fn empty(status: StatusCode) -> Self {
@@ -42,6 +49,7 @@ impl Rendered {
             status,
             content_type: None,
             body: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -60,6 +68,13 @@ impl Rendered {
         &self.body
     }
 
+    /// The `Retry-After` header to send, in seconds: set on answers to
+    /// transient failures (`503`, see
+    /// [`StatusMap::transient`](crate::StatusMap::transient)).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// Takes the body bytes.
     pub fn into_body(self) -> Vec<u8> {
         self.body
@@ -68,11 +83,18 @@ impl Rendered {
 
 impl IntoResponse for Rendered {
     fn into_response(self) -> Response {
-        match self.content_type {
+        let retry_after = self.retry_after;
+        let mut response = match self.content_type {
             Some(content_type) => {
                 (self.status, [(CONTENT_TYPE, content_type)], self.body).into_response()
             }
             None => self.status.into_response(),
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response
     }
 }

@@ -21,7 +21,8 @@ const JSON: &str = "application/json";
 /// | success ended by `success!` (no value) | `200`, `{"status":"success","reason":…,"cid":…}` |
 /// | skipped | `200`, `{"status":"skipped","reason":…,"cid":…}` |
 /// | failed, invalid input | `422`, [`Problem`] with `"error":"invalid input"` and every field in `fields` |
-/// | failed, other | status from the [`StatusMap`] by `metadata.code` (`500` when unmapped), [`Problem`] body |
+/// | failed, other | status from the [`StatusMap`] by `metadata.code` (`500` when unmapped), [`Problem`] body; `Retry-After` for [transient](StatusMap::transient) codes |
+/// | no outcome: work run to completion did not finish ([`From<Problem>`](Reply#impl-From<Problem>-for-Reply<T>)) | that [`Problem`] |
 ///
 /// A skip answers `200` with a small status document rather than `204`,
 /// so the client learns that nothing was done and why (the request was
@@ -57,8 +58,16 @@ const JSON: &str = "application/json";
 #[derive(Debug)]
 #[must_use = "a reply does nothing until it is returned from a handler"]
 pub struct Reply<T> {
-    outcome: Outcome<T>,
+    answer: Answer<T>,
     statuses: StatusMap,
+}
+
+/// What a [`Reply`] answers with.
+#[derive(Debug)]
+enum Answer<T> {
+    Outcome(Outcome<T>),
+    /// Work run to completion gave no outcome (the runtime shut down).
+    Unfinished(Problem),
 }
 
 impl<T> Reply<T> {
@@ -66,7 +75,7 @@ impl<T> Reply<T> {
     /// failure code but `invalid_input`).
     pub fn new(outcome: Outcome<T>) -> Self {
         Self {
-            outcome,
+            answer: Answer::Outcome(outcome),
             statuses: StatusMap::default(),
         }
     }
@@ -80,27 +89,60 @@ impl<T> Reply<T> {
     /// Maps the success value (for example into a response document),
     /// keeping the status map.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Reply<U> {
+        let answer = match self.answer {
+            Answer::Outcome(outcome) => Answer::Outcome(outcome.map(f)),
+            Answer::Unfinished(problem) => Answer::Unfinished(problem),
+        };
         Reply {
-            outcome: self.outcome.map(f),
+            answer,
             statuses: self.statuses,
         }
     }
 
-    /// The outcome being answered.
-    pub fn outcome(&self) -> &Outcome<T> {
-        &self.outcome
+    /// The outcome being answered; `None` when the work gave none (see
+    /// [`From<Problem>`](Reply#impl-From<Problem>-for-Reply<T>)).
+    pub fn outcome(&self) -> Option<&Outcome<T>> {
+        match &self.answer {
+            Answer::Outcome(outcome) => Some(outcome),
+            Answer::Unfinished(_) => None,
+        }
     }
 
-    /// Takes the outcome back.
-    pub fn into_outcome(self) -> Outcome<T> {
-        self.outcome
+    /// Takes the outcome back; `None` when the work gave none.
+    pub fn into_outcome(self) -> Option<Outcome<T>> {
+        match self.answer {
+            Answer::Outcome(outcome) => Some(outcome),
+            Answer::Unfinished(_) => None,
+        }
+    }
+
+    /// The problem answered instead of an outcome, when the work gave none.
+    pub fn problem(&self) -> Option<&Problem> {
+        match &self.answer {
+            Answer::Outcome(_) => None,
+            Answer::Unfinished(problem) => Some(problem),
+        }
+    }
+}
+
+impl<T> From<Problem> for Reply<T> {
+    /// A reply with no outcome: the answer for work run to completion that
+    /// did not finish (see [`to_completion`](crate::to_completion)).
+    fn from(problem: Problem) -> Self {
+        Self {
+            answer: Answer::Unfinished(problem),
+            statuses: StatusMap::default(),
+        }
     }
 }
 
 impl<T: Serialize> Reply<T> {
     /// The status, media type and body, for frameworks other than axum.
     pub fn render(self) -> Rendered {
-        let outcome = self.outcome;
+        let outcome = match self.answer {
+            Answer::Outcome(outcome) => outcome,
+            Answer::Unfinished(problem) => return problem.render(),
+        };
         match outcome.status() {
             Status::Failed => Problem::from_record(
                 outcome.record(),

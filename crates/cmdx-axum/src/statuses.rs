@@ -34,6 +34,7 @@ pub struct StatusMap {
 #[derive(Debug, Clone)]
 struct Table {
     codes: HashMap<String, StatusCode>,
+    retry_after: HashMap<String, u64>,
     fallback: StatusCode,
     type_base: String,
 }
@@ -44,18 +45,50 @@ impl StatusMap {
         Self {
             inner: Arc::new(Table {
                 codes: HashMap::new(),
+                retry_after: HashMap::new(),
                 fallback: StatusCode::INTERNAL_SERVER_ERROR,
                 type_base: "urn:cmdx:failure:".to_owned(),
             }),
         }
     }
 
-    /// Answers failures with `code` with `status`.
+    /// Answers failures with `code` with `status` (and no `Retry-After`,
+    /// even if the code was [transient](StatusMap::transient) before).
     pub fn code(mut self, code: impl Into<String>, status: StatusCode) -> Self {
-        Arc::make_mut(&mut self.inner)
-            .codes
-            .insert(code.into(), status);
+        let code = code.into();
+        let table = Arc::make_mut(&mut self.inner);
+        table.retry_after.remove(&code);
+        table.codes.insert(code, status);
         self
+    }
+
+    /// Answers failures with `code` — transient ones, that the same request
+    /// may not meet again (a busy database, an exhausted pool) — with
+    /// `503 Service Unavailable` and `Retry-After: retry_after_seconds`.
+    ///
+    /// ```
+    /// use cmdx_axum::StatusMap;
+    /// use http::StatusCode;
+    ///
+    /// let statuses = StatusMap::new().transient("database_busy", 2);
+    /// assert_eq!(statuses.status_for(Some("database_busy")), StatusCode::SERVICE_UNAVAILABLE);
+    /// assert_eq!(statuses.retry_after_for(Some("database_busy")), Some(2));
+    /// assert_eq!(statuses.retry_after_for(Some("out_of_stock")), None);
+    /// ```
+    pub fn transient(mut self, code: impl Into<String>, retry_after_seconds: u64) -> Self {
+        let code = code.into();
+        let table = Arc::make_mut(&mut self.inner);
+        table
+            .codes
+            .insert(code.clone(), StatusCode::SERVICE_UNAVAILABLE);
+        table.retry_after.insert(code, retry_after_seconds);
+        self
+    }
+
+    /// The `Retry-After` seconds for a failure with `code`: set for
+    /// [transient](StatusMap::transient) codes only.
+    pub fn retry_after_for(&self, code: Option<&str>) -> Option<u64> {
+        code.and_then(|code| self.inner.retry_after.get(code).copied())
     }
 
     /// The status of failures whose code is not mapped (default `500`).

@@ -1,5 +1,6 @@
-//! What happens to a task when its client disconnects: cancelled by default,
-//! finished in run-to-completion mode.
+//! What happens to a task when its client disconnects: a write (`POST`)
+//! runs to completion by default, a read (`GET`) or an explicitly
+//! cancellable execution is cancelled.
 
 use axum::Router;
 use axum::extract::State;
@@ -87,7 +88,12 @@ impl Drop for OnDrop {
     }
 }
 
-async fn place(task: JsonTask<PlaceOrder>) -> Reply<i64> {
+async fn place_cancellable(task: JsonTask<PlaceOrder>) -> Reply<i64> {
+    task.execute_cancellable().await
+}
+
+async fn place(State(handler_done): State<Arc<Notify>>, task: JsonTask<PlaceOrder>) -> Reply<i64> {
+    let _signal = OnDrop(handler_done);
     task.execute().await
 }
 
@@ -111,7 +117,8 @@ async fn serve() -> Setup {
     let capture = Capture::with(|runtime| runtime.resource(gate.clone()));
     let handler_done = Arc::new(Notify::new());
     let app = Router::new()
-        .route("/place", post(place))
+        .route("/place", post(place_cancellable))
+        .route("/place-default", post(place).get(place))
         .route("/place-to-completion", post(place_to_completion))
         .with_state(handler_done.clone())
         .layer(ChainLayer::new().runtime(capture.runtime().clone()));
@@ -127,8 +134,12 @@ async fn serve() -> Setup {
 /// Sends the request, waits until the task is inside `work`, then drops the
 /// request: the client closes its connection mid-task.
 async fn disconnect_mid_task(setup: &Setup, path: &str, request_id: &str) {
+    disconnect_mid(setup, reqwest::Method::POST, path, request_id).await;
+}
+
+async fn disconnect_mid(setup: &Setup, method: reqwest::Method, path: &str, request_id: &str) {
     let request = reqwest::Client::new()
-        .post(setup.server.url(path))
+        .request(method, setup.server.url(path))
         .header("x-request-id", request_id)
         .json(&json!({"order_id": 42}))
         .send();
@@ -226,4 +237,45 @@ async fn run_to_completion_answers_like_a_direct_execution_when_the_client_waits
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), json!(7));
+}
+
+#[tokio::test]
+async fn by_default_a_post_runs_to_completion_after_the_client_disconnects() {
+    let setup = serve().await;
+    let handler_dropped = setup.handler_done.notified();
+    disconnect_mid_task(&setup, "/place-default", "req-post").await;
+    tokio::time::timeout(WAIT, handler_dropped)
+        .await
+        .expect("axum drops the handler when the client leaves");
+    // The client is gone; the task still waits at the gate, not cancelled.
+    assert!(
+        lines_of(&setup.capture, "req-post").is_empty(),
+        "still running"
+    );
+    setup.gate.release.notify_one();
+    let root = setup
+        .capture
+        .wait_for(
+            |l| l["xid"] == "req-post" && l["task"] == "PlaceOrder",
+            WAIT,
+        )
+        .await
+        .expect("the write finishes and writes its line");
+    assert_eq!(root["status"], "success");
+    let lines = lines_of(&setup.capture, "req-post");
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l["status"] == "success"));
+}
+
+#[tokio::test]
+async fn by_default_a_get_is_cancelled_when_the_client_disconnects() {
+    let setup = serve().await;
+    disconnect_mid(&setup, reqwest::Method::GET, "/place-default", "req-get").await;
+    let root = setup
+        .capture
+        .wait_for(|l| l["xid"] == "req-get" && l["task"] == "PlaceOrder", WAIT)
+        .await
+        .expect("the dropped read writes its line");
+    assert_eq!(root["reason"], "cancelled");
+    assert_eq!(root["state"], "interrupted");
 }

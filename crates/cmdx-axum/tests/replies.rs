@@ -187,3 +187,88 @@ async fn a_nested_tasks_invalid_input_answers_500_not_422() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_transient_code_answers_503_with_retry_after() {
+    let statuses = StatusMap::new().transient("database_busy", 3);
+    let capture = Capture::new();
+    let outcome = capture
+        .run(
+            EndAs {
+                how: "database_busy".into(),
+            }
+            .execute(),
+        )
+        .await;
+    let response = Reply::new(outcome).statuses(&statuses).into_response();
+    assert_eq!(response.headers()["retry-after"], "3");
+    let (status, body, _) = split(response).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["code"], "database_busy");
+    assert_eq!(body["detail"], "Refused");
+
+    // Other codes, and a transient code remapped with `code`, send none.
+    let remapped = statuses.clone().code("database_busy", StatusCode::CONFLICT);
+    for statuses in [&statuses, &remapped] {
+        let outcome = capture.run(EndAs { how: "x".into() }.execute()).await;
+        let response = Reply::new(outcome).statuses(statuses).into_response();
+        assert!(response.headers().get("retry-after").is_none());
+    }
+    let outcome = capture
+        .run(
+            EndAs {
+                how: "database_busy".into(),
+            }
+            .execute(),
+        )
+        .await;
+    let response = Reply::new(outcome).statuses(&remapped).into_response();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(response.headers().get("retry-after").is_none());
+}
+
+#[tokio::test]
+async fn a_reply_without_an_outcome_answers_its_problem() {
+    let problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+        .code("shutting_down")
+        .retry_after(1);
+    let reply = Reply::<i64>::from(problem).map(|n| n + 1);
+    assert!(reply.outcome().is_none());
+    assert_eq!(
+        reply.problem().unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let rendered = reply.render();
+    assert_eq!(rendered.retry_after(), Some(1));
+    let response = rendered.into_response();
+    assert_eq!(response.headers()["retry-after"], "1");
+    let (status, body, content_type) = split(response).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["code"], "shutting_down");
+    assert_eq!(content_type, "application/problem+json");
+    let reply: Reply<i64> = Reply::from(Problem::new(StatusCode::INTERNAL_SERVER_ERROR));
+    assert!(reply.into_outcome().is_none());
+}
+
+#[tokio::test]
+async fn a_reply_keeps_its_outcome_and_only_transient_failures_ask_for_a_retry() {
+    let statuses = StatusMap::new().transient("database_busy", 3);
+    let capture = Capture::new();
+    for (how, retry_after) in [("value", None), ("x", None), ("database_busy", Some(3))] {
+        let outcome = capture.run(EndAs { how: how.into() }.execute()).await;
+        let reply = Reply::new(outcome).statuses(&statuses);
+        assert!(reply.problem().is_none());
+        assert_eq!(reply.outcome().map(|o| o.task()), Some("EndAs"));
+        assert_eq!(reply.render().retry_after(), retry_after, "{how}");
+    }
+    let outcome = capture
+        .run(
+            EndAs {
+                how: "value".into(),
+            }
+            .execute(),
+        )
+        .await;
+    let kept = Reply::new(outcome).into_outcome().expect("the outcome");
+    assert_eq!(kept.value(), Some(&Some(5)));
+}

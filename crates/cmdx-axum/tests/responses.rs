@@ -156,11 +156,62 @@ async fn a_body_that_is_not_json_answers_a_problem_and_writes_no_line() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+    let cid = header(&response, "x-chain-id");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], 400);
+    assert_eq!(body["code"], "invalid_json");
+    assert_eq!(body["cid"], cid.as_str());
+    let untyped = api
+        .client
+        .post(api.server.url("/orders"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(untyped.status(), 415);
+    let body: Value = untyped.json().await.unwrap();
+    assert_eq!(body["code"], "unsupported_media_type");
+    let huge = api
+        .client
+        .post(api.server.url("/orders"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 3 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    let body: Value = huge.json().await.unwrap();
+    assert_eq!(body["code"], "body_too_large");
     assert!(
         api.capture
             .lines_for_task("Inventory::ProcessOrder")
             .is_empty()
     );
+}
+
+/// Without the example's body middleware, `JsonTask` itself refuses a body
+/// over axum's limit: `413` with a code.
+#[tokio::test]
+async fn json_task_refuses_a_body_over_the_limit_with_413_and_a_code() {
+    use cmdx_examples::inventory::ReceiveStock;
+    async fn receive(task: cmdx_axum::JsonTask<ReceiveStock>) -> cmdx_axum::Reply<i64> {
+        task.execute().await
+    }
+    let app = axum::Router::new()
+        .route("/receive", axum::routing::post(receive))
+        .layer(cmdx_axum::ChainLayer::new());
+    let server = cmdx_test::AxumServer::start(app).await;
+    let response = reqwest::Client::new()
+        .post(server.url("/receive"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 3 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let cid = header(&response, "x-chain-id");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "body_too_large");
+    assert_eq!(body["cid"], cid.as_str());
+    server.stop().await;
 }

@@ -7,14 +7,21 @@
 //! future, so they work there as on axum's multi-thread runtime; spans are
 //! entered by that same future (`tracing` follows the future, not the
 //! thread).
+//!
+//! Parity with axum: writes run to completion through
+//! [`cmdx_axum::to_completion`]; a body that is not JSON, too large or too
+//! slow answers the same problem documents (with the chain id) as the axum
+//! router; a wrong method answers `405`.
 
+use super::Limits;
 use crate::inventory::{Inventory, ProcessOrder, ReceiveStock};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::KeepAlive;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, Error, HttpResponse, HttpServer, web};
+use actix_web::{App, Error, HttpRequest, HttpResponse, HttpServer, web};
 use cmdx::{ChainScope, Runtime, Task};
 use cmdx_axum::{Problem, Rendered, Reply};
 use serde_json::Value;
@@ -24,25 +31,49 @@ const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const X_CHAIN_ID: HeaderName = HeaderName::from_static("x-chain-id");
 
 /// An actix-web server for the inventory API on `addr` (port 0 picks a
-/// free one) with `workers` workers, and the addresses it bound. Await the
-/// server (inside an actix `System`) to run it; stop it with
-/// `server.handle().stop(true)`. Signals are left to the caller.
+/// free one) with `workers` workers and the default [`Limits`]: see
+/// [`server_with`].
 pub fn server(
     runtime: Runtime,
     inventory: Inventory,
     addr: &str,
     workers: usize,
 ) -> std::io::Result<(Server, Vec<SocketAddr>)> {
+    server_with(runtime, inventory, addr, workers, Limits::default())
+}
+
+/// An actix-web server for the inventory API on `addr` (port 0 picks a
+/// free one) with `workers` workers, and the addresses it bound. Await the
+/// server (inside an actix `System`) to run it; stop it with
+/// `server.handle().stop(true)`. Signals are left to the caller.
+///
+/// `limits` as on axum: request headers must arrive within
+/// `header_timeout` (actix's `client_request_timeout`, and its keep-alive
+/// for idle connections), a body within `body_timeout` (`408`); each
+/// worker serves at most `max_connections / workers` connections (rounded
+/// up) and stops accepting while it does.
+pub fn server_with(
+    runtime: Runtime,
+    inventory: Inventory,
+    addr: &str,
+    workers: usize,
+    limits: Limits,
+) -> std::io::Result<(Server, Vec<SocketAddr>)> {
+    let workers = workers.max(1);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(runtime.clone()))
             .app_data(web::Data::new(inventory.clone()))
+            .app_data(web::Data::new(limits))
             .wrap(from_fn(chain_per_request))
-            .route("/stock/receive", web::post().to(receive_stock))
-            .route("/orders", web::post().to(process_order))
-            .route("/products/{sku}", web::get().to(product))
+            .service(web::resource("/stock/receive").route(web::post().to(receive_stock)))
+            .service(web::resource("/orders").route(web::post().to(process_order)))
+            .service(web::resource("/products/{sku}").route(web::get().to(product)))
     })
     .workers(workers)
+    .max_connections(limits.max_connections.div_ceil(workers))
+    .client_request_timeout(limits.header_timeout)
+    .keep_alive(KeepAlive::Timeout(limits.header_timeout))
     .disable_signals()
     .bind(addr)?;
     let addrs = server.addrs();
@@ -87,14 +118,89 @@ fn respond(rendered: Rendered) -> HttpResponse {
     if let Some(content_type) = rendered.content_type() {
         response.content_type(content_type);
     }
+    if let Some(seconds) = rendered.retry_after() {
+        response.insert_header((header::RETRY_AFTER, seconds));
+    }
     response.body(rendered.into_body())
 }
 
-async fn receive_stock(body: web::Json<Value>) -> HttpResponse {
-    let body = body.into_inner();
+/// The JSON body, read as the axum router reads it: whole (up to the same
+/// limit) within `body_timeout`, then `Content-Type` checked, then parsed;
+/// the same problem documents when one step fails.
+async fn read_json(
+    request: &HttpRequest,
+    payload: web::Payload,
+    limits: &Limits,
+) -> Result<Value, Problem> {
+    let cid = cmdx::current_chain_id();
+    let reading = payload.to_bytes_limited(super::BODY_LIMIT);
+    let bytes = match tokio::time::timeout(limits.body_timeout, reading).await {
+        Err(_) => return Err(super::body_timeout(cid)),
+        Ok(Err(_too_large)) => {
+            return Err(super::unreadable_body(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                cid,
+            ));
+        }
+        Ok(Ok(Err(_broken))) => {
+            return Err(super::unreadable_body(http::StatusCode::BAD_REQUEST, cid));
+        }
+        Ok(Ok(Ok(bytes))) => bytes,
+    };
+    if !json_content_type(request) {
+        return Err(super::with_cid(
+            Problem::new(http::StatusCode::UNSUPPORTED_MEDIA_TYPE)
+                .code("unsupported_media_type")
+                .detail("Expected request with `Content-Type: application/json`"),
+            cid,
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|error| {
+        super::with_cid(
+            Problem::new(http::StatusCode::BAD_REQUEST)
+                .code("invalid_json")
+                .detail(format!("Failed to parse the request body as JSON: {error}")),
+            cid,
+        )
+    })
+}
+
+/// `application/json` or `application/…+json`, as axum's `Json` accepts.
+fn json_content_type(request: &HttpRequest) -> bool {
+    let Some(value) = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.strip_prefix("application/") {
+        Some(subtype) => subtype == "json" || subtype.ends_with("+json"),
+        None => false,
+    }
+}
+
+/// A write, run to completion: a client that hangs up never stops it.
+async fn receive_stock(
+    request: HttpRequest,
+    payload: web::Payload,
+    limits: web::Data<Limits>,
+) -> HttpResponse {
+    let body = match read_json(&request, payload, &limits).await {
+        Ok(body) => body,
+        Err(problem) => return respond(problem.render()),
+    };
     let sku = body["sku"].clone();
-    let outcome = ReceiveStock::execute_json(body).await;
-    let reply = Reply::new(outcome).statuses(&super::statuses());
+    let reply = match cmdx_axum::to_completion(ReceiveStock::execute_json(body)).await {
+        Ok(outcome) => Reply::new(outcome).statuses(&super::statuses()),
+        Err(problem) => Reply::from(problem),
+    };
     respond(
         reply
             .map(|available| super::received(&sku, available))
@@ -102,8 +208,18 @@ async fn receive_stock(body: web::Json<Value>) -> HttpResponse {
     )
 }
 
-async fn process_order(body: web::Json<Value>) -> HttpResponse {
-    match cmdx_axum::to_completion(ProcessOrder::execute_json(body.into_inner())).await {
+/// A write, run to completion: a client that gives up must not leave an
+/// order reserved and never fulfilled.
+async fn process_order(
+    request: HttpRequest,
+    payload: web::Payload,
+    limits: web::Data<Limits>,
+) -> HttpResponse {
+    let body = match read_json(&request, payload, &limits).await {
+        Ok(body) => body,
+        Err(problem) => return respond(problem.render()),
+    };
+    match cmdx_axum::to_completion(ProcessOrder::execute_json(body)).await {
         Ok(outcome) => respond(Reply::new(outcome).statuses(&super::statuses()).render()),
         Err(problem) => respond(problem.render()),
     }

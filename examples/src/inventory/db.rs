@@ -1,14 +1,48 @@
 //! The SQLite side: schema, and the statements the tasks run.
 
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
+use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The inventory database: a pool over an embedded SQLite database.
 /// Add it to a runtime with `Runtime::builder().resource(inventory)`.
+///
+/// Servers use a file ([`Inventory::open`], [`Inventory::temporary`],
+/// [`Inventory::from_env`]): sqlx closes a connection whose query was
+/// dropped half-way (a client that hangs up), and a file keeps its data
+/// whatever happens to one connection. [`Inventory::in_memory`] lives in
+/// its one connection: only for programs that never drop a query.
 #[derive(Debug, Clone)]
 pub struct Inventory {
     pool: SqlitePool,
+    /// The database file (`None` in memory).
+    path: Option<Arc<Path>>,
+    /// The temporary directory holding the file, removed when the last
+    /// clone drops (`None` for a database the caller named).
+    _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+/// The busy timeout when none is given: how long a statement waits for
+/// another connection's write lock before failing with `database is locked`.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections in a file database's pool (WAL: readers run beside one
+/// writer; writers queue on SQLite's lock for up to the busy timeout).
+const FILE_CONNECTIONS: u32 = 4;
+
+/// What [`Inventory::receive`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Receipt {
+    /// Received: the new available quantity.
+    Stocked(i64),
+    /// Refused, nothing changed: `available + quantity` exceeds `i64::MAX`.
+    Overflow {
+        /// The product's available quantity, unchanged.
+        available: i64,
+    },
 }
 
 /// A product's current quantities (the read model).
@@ -50,7 +84,76 @@ impl Inventory {
             .connect_with(options)
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            path: None,
+            _dir: None,
+        })
+    }
+
+    /// The database in the file at `path` (created with the schema if
+    /// new), in WAL mode, a statement waiting up to `busy_timeout` for
+    /// another connection's write lock. The data survives every connection
+    /// closing, and the process.
+    pub async fn open(path: impl AsRef<Path>, busy_timeout: Duration) -> Result<Self, sqlx::Error> {
+        let path: Arc<Path> = Arc::from(path.as_ref());
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(busy_timeout);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(FILE_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        Ok(Self {
+            pool,
+            path: Some(path),
+            _dir: None,
+        })
+    }
+
+    /// A fresh database in a file of a new temporary directory, removed
+    /// when the last clone of the `Inventory` drops (a process killed
+    /// before leaves it in the system's temporary directory).
+    pub async fn temporary(busy_timeout: Duration) -> Result<Self, sqlx::Error> {
+        let dir = tempfile::Builder::new()
+            .prefix("cmdx-inventory-")
+            .tempdir()?;
+        let inventory = Self::open(dir.path().join("inventory.db"), busy_timeout).await?;
+        Ok(Self {
+            _dir: Some(Arc::new(dir)),
+            ..inventory
+        })
+    }
+
+    /// The examples' database: the file named by `CMDX_DB` (kept), or a
+    /// [temporary](Inventory::temporary) one; the busy timeout in
+    /// milliseconds from `CMDX_DB_BUSY_TIMEOUT_MS` (default 5000).
+    pub async fn from_env() -> Result<Self, sqlx::Error> {
+        let busy_timeout = match std::env::var("CMDX_DB_BUSY_TIMEOUT_MS") {
+            Ok(text) => Duration::from_millis(text.trim().parse().map_err(|_| {
+                sqlx::Error::Configuration(
+                    format!(
+                        "CMDX_DB_BUSY_TIMEOUT_MS must be a number of milliseconds, not {text:?}"
+                    )
+                    .into(),
+                )
+            })?),
+            Err(_) => DEFAULT_BUSY_TIMEOUT,
+        };
+        match std::env::var_os("CMDX_DB") {
+            Some(path) => Self::open(path, busy_timeout).await,
+            None => Self::temporary(busy_timeout).await,
+        }
+    }
+
+    /// The database file; `None` for [`Inventory::in_memory`].
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// The pool, for queries of your own.
@@ -74,23 +177,36 @@ impl Inventory {
     }
 
     /// Adds `quantity` to a product (created if new) and records the
-    /// inbound movement; returns the new available quantity.
+    /// inbound movement; returns the new available quantity, or
+    /// [`Receipt::Overflow`] (nothing changed) when the total would not fit
+    /// an `i64`.
     pub(crate) async fn receive(
         &self,
         sku: &str,
         quantity: i64,
         warehouse_id: i64,
-    ) -> Result<i64, sqlx::Error> {
+    ) -> Result<Receipt, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        let available: i64 = sqlx::query_scalar(
-            "INSERT INTO products (sku, available_quantity) VALUES (?1, ?2)
-             ON CONFLICT(sku) DO UPDATE SET available_quantity = available_quantity + ?2
-             RETURNING available_quantity",
-        )
-        .bind(sku)
-        .bind(quantity)
-        .fetch_one(&mut *tx)
-        .await?;
+        // A write first, so the transaction holds the write lock (waiting
+        // for it up to the busy timeout) before it reads the total.
+        sqlx::query("INSERT INTO products (sku) VALUES (?) ON CONFLICT(sku) DO NOTHING")
+            .bind(sku)
+            .execute(&mut *tx)
+            .await?;
+        let current: i64 =
+            sqlx::query_scalar("SELECT available_quantity FROM products WHERE sku = ?")
+                .bind(sku)
+                .fetch_one(&mut *tx)
+                .await?;
+        let Some(available) = current.checked_add(quantity) else {
+            // Dropping `tx` rolls back the product row it may have created.
+            return Ok(Receipt::Overflow { available: current });
+        };
+        sqlx::query("UPDATE products SET available_quantity = ? WHERE sku = ?")
+            .bind(available)
+            .bind(sku)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO stock_records (sku, warehouse_id, quantity, direction) VALUES (?, ?, ?, 'inbound')")
             .bind(sku)
             .bind(warehouse_id)
@@ -98,7 +214,7 @@ impl Inventory {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(available)
+        Ok(Receipt::Stocked(available))
     }
 
     /// Moves `quantity` from available to reserved, atomically, only if

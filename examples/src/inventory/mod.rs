@@ -7,9 +7,11 @@ mod db;
 mod story;
 mod tasks;
 
-pub use db::{Inventory, Product};
+pub use db::{DEFAULT_BUSY_TIMEOUT, Inventory, Product};
 pub use story::story;
-pub use tasks::{FulfillStock, ProcessOrder, ReceiveStock, ReserveStock};
+pub use tasks::{
+    DATABASE_BUSY, FulfillStock, ProcessOrder, ReceiveStock, ReserveStock, STOCK_OVERFLOW,
+};
 
 /// `Inventory::ProcessOrder` as a workflow: the same two steps as the
 /// [`ProcessOrder`] task, declared instead of awaited by hand. Reads `sku`,

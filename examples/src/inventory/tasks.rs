@@ -1,8 +1,42 @@
 //! The article's inventory tasks.
 
 use super::Inventory;
+use super::db::Receipt;
 use cmdx::BoxError;
 use cmdx::prelude::*;
+
+/// The failure code of a database that stayed busy (another connection
+/// held the write lock past the busy timeout, or every pooled connection
+/// was taken): transient, the HTTP API answers `503` with `Retry-After`.
+pub const DATABASE_BUSY: &str = "database_busy";
+
+/// The failure code of a receipt whose total would not fit the stock
+/// counter (`i64`): the client's request, refused with nothing changed.
+pub const STOCK_OVERFLOW: &str = "stock_overflow";
+
+/// A database error as a halt. A locked or busy database and a pool
+/// timeout are transient: reason for clients, code [`DATABASE_BUSY`],
+/// the error text kept as the line's `cause`. Any other error fails as
+/// `?` would (its message as reason, no code: a `500`).
+fn db_failure(error: sqlx::Error) -> Halt {
+    let busy = match &error {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(database) => database
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            // The primary result code is the low byte of an extended one:
+            // SQLITE_BUSY (5) and SQLITE_LOCKED (6).
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
+    };
+    if busy {
+        Halt::fail("The database is busy; retry the request in a moment.")
+            .code(DATABASE_BUSY)
+            .caused_by(error.to_string())
+    } else {
+        Halt::error(error)
+    }
+}
 
 /// Stock arrives at a warehouse: adds `quantity` to `sku` (creating the
 /// product if new). Outputs the new available quantity.
@@ -28,9 +62,20 @@ impl Task for ReceiveStock {
 
     async fn work(&self, cx: &mut Cx) -> Result<i64, Halt> {
         let db = cx.resource::<Inventory>()?;
-        Ok(db
+        match db
             .receive(&self.sku, self.quantity, self.warehouse_id)
-            .await?)
+            .await
+            .map_err(db_failure)?
+        {
+            Receipt::Stocked(available) => Ok(available),
+            Receipt::Overflow { available } => fail!(
+                "The stock total would exceed the largest quantity that can be stored; nothing was received",
+                code = STOCK_OVERFLOW,
+                available = available,
+                received = self.quantity,
+                max = i64::MAX
+            ),
+        }
     }
 }
 
@@ -59,10 +104,14 @@ impl Task for ReserveStock {
 
     async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
         let db = cx.resource::<Inventory>()?;
-        if db.reserve(&self.sku, self.quantity).await? {
+        if db
+            .reserve(&self.sku, self.quantity)
+            .await
+            .map_err(db_failure)?
+        {
             return Ok(());
         }
-        match db.product(&self.sku).await? {
+        match db.product(&self.sku).await.map_err(db_failure)? {
             None => fail!("Unknown SKU", code = "not_found", sku = self.sku),
             Some(product) => fail!(
                 "Insufficient stock",
@@ -114,7 +163,8 @@ impl Task for FulfillStock {
         let db = cx.resource::<Inventory>()?;
         if !db
             .fulfill(&self.sku, self.quantity, self.order_id, self.warehouse_id)
-            .await?
+            .await
+            .map_err(db_failure)?
         {
             fail!(
                 "Reservation mismatch",
