@@ -12,6 +12,8 @@
 
 pub mod actix;
 mod axum;
+pub mod shutdown;
+pub mod testing;
 
 pub use self::axum::router;
 
