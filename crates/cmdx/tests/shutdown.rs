@@ -2,6 +2,10 @@
 //! futures, a dropped workflow's compensation) is drained until the
 //! deadline, then dropped, and every execution it started ends with exactly
 //! one line — `interrupted by shutdown` for the dropped ones.
+#![expect(
+    clippy::async_yields_async,
+    reason = "tasks are spawned under a runtime's scope, and their handles awaited later"
+)]
 
 use cmdx::prelude::*;
 use cmdx_test::{Capture, Probe, context};
@@ -11,11 +15,6 @@ use std::time::Duration;
 type A = Probe<'A'>;
 type B = Probe<'B'>;
 type C = Probe<'C'>;
-
-/// `Probe::A` with a delay, as a plan.
-fn slow(ms: u64) -> Context {
-    context(json!({"plan": {"A": {"delay_ms": ms}}}))
-}
 
 /// A task that runs two `Probe::A` children one after the other.
 #[derive(Debug, Serialize, Deserialize, Validate)]
