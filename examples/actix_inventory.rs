@@ -4,18 +4,27 @@
 //! there too (the chain rides on each request's future).
 //!
 //! `CMDX_ADDR=127.0.0.1:3001 cargo run -q --example actix_inventory > ledger.ndjson`
-//! Stops on Ctrl-C. The database and the limits on slow clients are set
+//! Stops gracefully on SIGTERM or SIGINT (Ctrl-C) within
+//! `CMDX_SHUTDOWN_TIMEOUT_MS` (5000 by default): see
+//! `cmdx_examples::http::shutdown`. With `OTEL_EXPORTER_OTLP_ENDPOINT` set,
+//! spans are exported. The database and the limits on slow clients are set
 //! by the same environment variables as `axum_inventory`.
 
-use cmdx::Runtime;
-use cmdx_examples::{http, inventory::Inventory};
+use cmdx_examples::http::{self, shutdown::Shutdown, testing};
+use cmdx_examples::inventory::Inventory;
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::var("CMDX_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let timeout = http::shutdown::timeout_from_env()?;
     let limits = http::Limits::from_env()?;
+    let telemetry = cmdx_telemetry::Telemetry::builder()
+        .runtime(testing::observe)
+        .init()?;
     let inventory = Inventory::from_env().await?;
-    let runtime = Runtime::builder().resource(inventory.clone()).build();
+    let runtime = telemetry.runtime().with_resource(inventory.clone());
+    let shutdown = Shutdown::new(runtime.clone(), timeout);
+    let stop = shutdown.signal();
     let (server, addrs) =
         http::actix::server_with(runtime, inventory, &addr, 2, limits).map_err(|error| {
             format!("cannot listen on {addr} ({error}); set CMDX_ADDR to a free address")
@@ -23,9 +32,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("# inventory API (actix-web) on http://{}", addrs[0]);
     let handle = server.handle();
     actix_web::rt::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        stop.await;
         handle.stop(true).await;
     });
-    server.await?;
+    if let Some(served) = shutdown.bounded(server).await {
+        served?;
+    }
+    shutdown.finish(telemetry).await?;
     Ok(())
 }

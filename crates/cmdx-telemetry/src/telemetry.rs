@@ -174,7 +174,7 @@ impl Telemetry {
     /// SQLite worker keeps the span current at each query) releases its
     /// parent through that thread's default subscriber — so with a scoped
     /// one the parent span is never closed nor exported.
-    pub fn scope<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> {
+    pub fn scope<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> + use<F> {
         let scoped = self.runtime.scope(fut);
         let dispatch = self.dispatch.clone();
         async move {

@@ -207,3 +207,21 @@ async fn flush_await_writes_the_queued_ledger_lines() {
     telemetry.flush().await.expect("the ledger is flushed");
     assert_eq!(out.lines().len(), 5);
 }
+
+/// `Telemetry::scope` borrows nothing from the telemetry: its future can
+/// be spawned (it is `'static` for a `'static` input), even after the
+/// telemetry value is gone.
+#[tokio::test]
+async fn a_scoped_future_can_be_spawned() {
+    let ledger = MemoryLedger::new();
+    let telemetry = Telemetry::builder()
+        .read_env(false)
+        .ledger(ledger.clone())
+        .build()
+        .expect("telemetry builds");
+    let scoped = telemetry.scope(Ping {}.execute());
+    drop(telemetry);
+    let outcome = tokio::spawn(scoped).await.expect("the task ends");
+    assert!(outcome.is_success());
+    assert_eq!(ledger.values().len(), 1);
+}

@@ -109,8 +109,9 @@ impl Capture {
         &self.runtime
     }
 
-    /// Runs `fut` under the capturing runtime.
-    pub fn run<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> {
+    /// Runs `fut` under the capturing runtime. The future borrows nothing
+    /// from `self` (`'static` for a `'static` `fut`): it can be spawned.
+    pub fn run<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> + use<F> {
         self.runtime.scope(fut)
     }
 

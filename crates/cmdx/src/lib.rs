@@ -19,6 +19,7 @@ mod resources;
 mod retry;
 mod runtime;
 mod settings;
+mod shutdown;
 mod task;
 mod workflow;
 
@@ -39,6 +40,7 @@ pub use resources::MissingResource;
 pub use retry::{Backoff, RetryPolicy};
 pub use runtime::{Runtime, RuntimeBuilder, TraceBridge, TraceIds};
 pub use settings::{Deprecation, LedgerLevel, Settings};
+pub use shutdown::{Interrupted, ShutdownReport};
 pub use task::Task;
 pub use workflow::{
     CompensationFailure, Condition, Group, Merge, StepReport, Workflow, WorkflowOutcomeExt,

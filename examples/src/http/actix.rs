@@ -22,7 +22,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, Error, HttpRequest, HttpResponse, HttpServer, web};
-use cmdx::{ChainScope, Runtime, Task};
+use cmdx::{ChainScope, Interrupted, Runtime, Task};
 use cmdx_axum::{Problem, Rendered, Reply};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -69,6 +69,7 @@ pub fn server_with(
             .service(web::resource("/stock/receive").route(web::post().to(receive_stock)))
             .service(web::resource("/orders").route(web::post().to(process_order)))
             .service(web::resource("/products/{sku}").route(web::get().to(product)))
+            .configure(super::testing::actix_routes)
     })
     .workers(workers)
     .max_connections(limits.max_connections.div_ceil(workers))
@@ -95,11 +96,13 @@ async fn chain_per_request(
     let cid = scope.id().to_string();
     let runtime = request
         .app_data::<web::Data<Runtime>>()
-        .map(|runtime| runtime.get_ref().clone());
+        .map_or_else(Runtime::current, |runtime| runtime.get_ref().clone());
     let in_chain = scope.run(next.call(request));
-    let mut response = match runtime {
-        Some(runtime) => runtime.scope(in_chain).await?,
-        None => in_chain.await?,
+    // Tracked, so a graceful shutdown waits for the request and, at its
+    // deadline, drops it (its executions say so in their lines).
+    let mut response = match runtime.track(runtime.scope(in_chain)).await {
+        Ok(response) => response?,
+        Err(Interrupted) => return Err(interrupted(xid, cid)),
     };
     let headers = response.headers_mut();
     for (name, value) in [(X_REQUEST_ID, xid), (X_CHAIN_ID, cid)] {
@@ -108,6 +111,18 @@ async fn chain_per_request(
         }
     }
     Ok(response)
+}
+
+/// The answer to a request dropped at the shutdown deadline: `503`, its
+/// outcome unknown; the ledger says which executions were interrupted.
+fn interrupted(xid: String, cid: String) -> Error {
+    let mut response = HttpResponse::ServiceUnavailable();
+    for (name, value) in [(X_REQUEST_ID, xid), (X_CHAIN_ID, cid)] {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            response.insert_header((name, value));
+        }
+    }
+    actix_web::error::InternalError::from_response(cmdx::Interrupted, response.finish()).into()
 }
 
 /// The response helper: a rendered [`Reply`] or [`Problem`] as an actix answer.

@@ -24,6 +24,8 @@ pub mod actix;
 mod axum;
 mod limits;
 mod serve;
+pub mod shutdown;
+pub mod testing;
 
 pub use self::axum::{router, router_with};
 pub use limits::Limits;

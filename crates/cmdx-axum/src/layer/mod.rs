@@ -32,7 +32,13 @@ use uuid::Uuid;
 /// * handlers can extract the [`RequestChain`] and, through
 ///   [`JsonTask`](crate::JsonTask), the layer's [`StatusMap`];
 /// * a [`RequestSpan`] (for example from a telemetry crate reading
-///   `traceparent`) wraps the request, so task spans join the caller's trace.
+///   `traceparent`) wraps the request, so task spans join the caller's trace;
+/// * the request is work the runtime tracks ([`Runtime::track`]): a graceful
+///   shutdown ([`Runtime::shutdown_timeout`]) waits for it until its
+///   deadline, then drops it — the executions it was running each write
+///   their line with reason `interrupted by shutdown` (`metadata.code`
+///   `"shutdown"`: outcome unknown), and the client gets `503` with an
+///   empty body and the `x-chain-id` to look them up.
 ///
 /// Every execution the handler awaits joins the chain: the first top-level
 /// one is its root (index 0), later ones take the next indexes.

@@ -2,8 +2,8 @@
 
 use super::request_id::{X_CHAIN_ID, X_REQUEST_ID, request_id};
 use super::{Config, RequestChain};
-use cmdx::ChainScope;
-use http::{HeaderValue, Request, Response};
+use cmdx::{ChainScope, Interrupted, Runtime};
+use http::{HeaderValue, Request, Response, StatusCode};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -34,7 +34,7 @@ where
     S: Service<Request<B>, Response = Response<R>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
-    R: 'static,
+    R: Default + 'static,
 {
     type Response = Response<R>;
     type Error = S::Error;
@@ -67,9 +67,12 @@ where
         let runtime = self.config.runtime.clone();
         let in_chain = scope.run(async move { inner.call(request).await });
         let response = async move {
-            let mut response = match runtime {
-                Some(runtime) => runtime.scope(in_chain).await?,
-                None => in_chain.await?,
+            // Tracked, so a graceful shutdown waits for the request and, at
+            // its deadline, drops it (its executions say so in their lines).
+            let runtime = runtime.unwrap_or_else(Runtime::current);
+            let mut response = match runtime.track(runtime.scope(in_chain)).await {
+                Ok(response) => response?,
+                Err(Interrupted) => interrupted(),
             };
             let headers = response.headers_mut();
             headers.insert(X_REQUEST_ID, xid_header);
@@ -78,6 +81,15 @@ where
         };
         Box::pin(response.instrument(span))
     }
+}
+
+/// The answer to a request dropped at the shutdown deadline: `503` with an
+/// empty body; its outcome is unknown (the ledger says which executions
+/// were interrupted, under the `x-chain-id` the answer carries).
+fn interrupted<R: Default>() -> Response<R> {
+    let mut response = Response::new(R::default());
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response
 }
 
 impl<S: fmt::Debug> fmt::Debug for ChainService<S> {

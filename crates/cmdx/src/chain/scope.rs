@@ -133,3 +133,8 @@ pub(crate) fn current() -> Option<Scope> {
 pub(crate) fn enter<F: Future>(scope: Scope, fut: F) -> impl Future<Output = F::Output> {
     SCOPE.scope(scope, fut)
 }
+
+/// Runs `f` with `scope` current (outside any future: from a `Drop`).
+pub(crate) fn sync_enter<R>(scope: Scope, f: impl FnOnce() -> R) -> R {
+    SCOPE.sync_scope(scope, f)
+}

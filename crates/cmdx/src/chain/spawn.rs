@@ -1,6 +1,8 @@
 //! [`spawn`]: `tokio::spawn` that keeps the chain and the span.
 
 use super::scope;
+use crate::Runtime;
+use crate::shutdown::Abort;
 use std::future::Future;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -41,6 +43,12 @@ use tracing::Instrument;
 /// # }
 /// ```
 ///
+/// The task is tracked by the runtime in effect (the chain's, else the
+/// current one): [`Runtime::shutdown_timeout`] waits for it and, at its
+/// deadline, aborts it — its executions then write `interrupted by
+/// shutdown`, and the handle answers a cancelled `JoinError`. Spawned after
+/// that deadline, the task is aborted before it runs.
+///
 /// # Panics
 ///
 /// Like `tokio::spawn`, when called outside a tokio runtime.
@@ -50,8 +58,26 @@ where
     F::Output: Send + 'static,
 {
     let span = tracing::Span::current();
-    match scope::current() {
-        Some(scope) => tokio::spawn(scope::enter(scope, fut).instrument(span)),
-        None => tokio::spawn(fut.instrument(span)),
-    }
+    let scope = scope::current();
+    let runtime = scope
+        .as_ref()
+        .map_or_else(Runtime::current, |scope| scope.runtime().clone());
+    let registration = runtime.register(Abort::NotYet);
+    let id = registration.clone_handle();
+    // The registration leaves the set after `fut` is dropped (its lines
+    // written): it is declared first.
+    let tracked = async move {
+        let _registration = registration;
+        if runtime.is_interrupting() {
+            // Past the shutdown deadline: never run (the task is aborted).
+            std::future::pending::<()>().await;
+        }
+        fut.await
+    };
+    let handle = match scope {
+        Some(scope) => tokio::spawn(scope::enter(scope, tracked).instrument(span)),
+        None => tokio::spawn(tracked.instrument(span)),
+    };
+    id.arm(Abort::Task(handle.abort_handle()));
+    handle
 }

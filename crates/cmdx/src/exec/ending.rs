@@ -22,6 +22,9 @@ pub(crate) struct Ending {
     detail: Option<Box<Stop>>,
 }
 
+/// The reason of an execution dropped at the shutdown deadline.
+pub(crate) const INTERRUPTED_BY_SHUTDOWN: &str = "interrupted by shutdown";
+
 static NO_METADATA: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
 
 impl Ending {
@@ -104,6 +107,31 @@ impl Ending {
                 .into(),
         );
         ending
+    }
+
+    /// The future was dropped after the runtime's shutdown deadline
+    /// ([`Runtime::shutdown_timeout`](crate::Runtime::shutdown_timeout)).
+    pub(crate) fn interrupted_by_shutdown() -> Self {
+        let mut ending = Self::with_status(Status::Failed, Some(INTERRUPTED_BY_SHUTDOWN.into()));
+        let detail = ending.detail_mut();
+        detail.metadata.insert("code".into(), "shutdown".into());
+        detail.cause = Some(
+            "the runtime shut down (Runtime::shutdown_timeout) before this execution finished, \
+             and dropped it at the deadline: its outcome is unknown, the work may or may not \
+             have taken effect; check before retrying it"
+                .into(),
+        );
+        ending
+    }
+
+    /// The ending of an execution whose future was dropped: `cancelled`,
+    /// or `interrupted by shutdown` past `runtime`'s shutdown deadline.
+    pub(crate) fn dropped(runtime: &crate::Runtime) -> Self {
+        if runtime.is_interrupting() {
+            Self::interrupted_by_shutdown()
+        } else {
+            Self::cancelled()
+        }
     }
 
     /// `work` ran out of time and was dropped.

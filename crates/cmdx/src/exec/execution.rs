@@ -277,7 +277,9 @@ fn millis(elapsed: Duration) -> f64 {
 }
 
 /// Ends the execution as `cancelled` if dropped before [`Pending::finish`]:
-/// the caller dropped the future (client disconnect, `select!`, timeout).
+/// the caller dropped the future (client disconnect, `select!`, timeout) —
+/// or as `interrupted by shutdown` when dropped after its runtime's
+/// shutdown deadline.
 pub(crate) struct Pending(Option<Execution>);
 
 impl Pending {
@@ -302,7 +304,8 @@ impl Pending {
 impl Drop for Pending {
     fn drop(&mut self) {
         if let Some(execution) = self.0.take() {
-            let _ = execution.finish(Ending::cancelled());
+            let ending = Ending::dropped(execution.runtime());
+            let _ = execution.finish(ending);
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::contain::Plugin;
 use crate::exec::{self, Ending, Execution, Spec};
 use crate::halt::error_chain;
 use crate::ledger::Record;
-use crate::{Cx, Kind, Status, TraceIds};
+use crate::{Cx, Kind, Runtime, Status, TraceIds};
 use futures::FutureExt;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
@@ -36,6 +36,45 @@ pub(super) async fn all(completed: &mut Vec<Completed>) -> Vec<CompensationFailu
     failures
 }
 
+/// The spec of the compensation of `undone`.
+fn spec(undone: &Record, tags: &'static [&'static str]) -> Spec {
+    let link = match (&undone.trace_id, &undone.span_id) {
+        (Some(trace_id), Some(span_id)) => {
+            Some(Box::new(TraceIds::new(trace_id.clone(), span_id.clone())))
+        }
+        _ => None,
+    };
+    Spec {
+        task: undone.task.clone(),
+        kind: Kind::Rollback,
+        tags,
+        compensates: Some(undone.tid),
+        link,
+        panicked: None,
+    }
+}
+
+/// Writes the `rollback` line of a step whose compensation did not run:
+/// the background compensation of a dropped workflow was itself dropped
+/// (at the shutdown deadline: `interrupted by shutdown`) before reaching it.
+pub(super) fn not_run(step: Completed, runtime: &Runtime) {
+    let undone = step.record;
+    let pending = exec::begin(spec(&undone, step.tags), || undone.input.clone());
+    let mut ending = Ending::dropped(runtime);
+    ending.detail_mut().cause = Some(format!(
+        "the compensation of `{}` ({}) did not run: {}; the step's effect stands, \
+         undo it by hand if needed",
+        undone.task,
+        undone.tid,
+        if runtime.is_interrupting() {
+            "the runtime shut down before it started"
+        } else {
+            "its task was dropped before it started"
+        }
+    ));
+    drop(pending.finish(ending));
+}
+
 async fn one(step: Completed) -> (Arc<Record>, Vec<CompensationFailure>) {
     let Completed {
         record: undone,
@@ -43,20 +82,7 @@ async fn one(step: Completed) -> (Arc<Record>, Vec<CompensationFailure>) {
         context,
         undo,
     } = step;
-    let link = match (&undone.trace_id, &undone.span_id) {
-        (Some(trace_id), Some(span_id)) => {
-            Some(Box::new(TraceIds::new(trace_id.clone(), span_id.clone())))
-        }
-        _ => None,
-    };
-    let spec = Spec {
-        task: undone.task.clone(),
-        kind: Kind::Rollback,
-        tags,
-        compensates: Some(undone.tid),
-        link,
-        panicked: None,
-    };
+    let spec = spec(&undone, tags);
     let pending = exec::begin(spec, || undone.input.clone());
     let execution = pending.get();
     let mut cx = Cx::new(execution, context);

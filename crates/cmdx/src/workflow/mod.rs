@@ -24,7 +24,7 @@ mod step;
 pub use group::{Condition, Group, Merge};
 pub use report::{CompensationFailure, StepReport, WorkflowOutcomeExt};
 
-use crate::exec::{self, Start};
+use crate::exec::Start;
 use crate::{Context, Fault, Outcome, Settings, Status, Task};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -179,7 +179,7 @@ impl Workflow {
     /// Executes the workflow with `context` as its input, in the current
     /// chain (or a new one). The value on success is the final context.
     pub async fn execute(&self, context: impl Into<Context>) -> Outcome<Context> {
-        exec::execute(
+        run::execute(
             run::WorkflowUnit::new(self, context.into()),
             Start::default(),
         )
@@ -211,7 +211,7 @@ impl Workflow {
                     // Not an object: nothing tells which values are secret.
                     crate::input::ShownInput::ready(crate::input::to_raw(&Value::Null)),
                 );
-                exec::execute(run::WorkflowUnit::new(self, Context::new()), start).await
+                run::execute(run::WorkflowUnit::new(self, Context::new()), start).await
             }
         }
     }

@@ -3,13 +3,13 @@
 //! when a step ends with a breakpoint status.
 
 use super::report::{self, CompensationFailure, StepReport};
-use super::saga::Saga;
+use super::saga::{AfterLine, Leftover, Saga};
 use super::step::{Completed, StepRun};
 use super::{Group, Merge, Workflow, compensate, merge};
 use crate::contain::{Panicked, Plugin};
-use crate::exec::{Executable, Spec};
+use crate::exec::{self, Executable, Spec, Start};
 use crate::input::{self, FieldErrors};
-use crate::{BoxError, Context, Cx, Halt, Kind, RetryPolicy, Settings, Status};
+use crate::{BoxError, Context, Cx, Halt, Kind, Outcome, RetryPolicy, Settings, Status};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::value::RawValue;
@@ -26,6 +26,18 @@ pub(super) struct WorkflowUnit<'w> {
     /// Where a nested workflow hands its completed steps on success, so the
     /// enclosing workflow can compensate them later.
     completed_sink: Option<Arc<Mutex<Vec<Completed>>>>,
+    /// Where the saga leaves its steps when the workflow is dropped.
+    leftover: Leftover,
+}
+
+/// Executes a workflow; if this future is dropped mid-run, the completed
+/// steps are compensated in the background *after* the workflow's own
+/// `cancelled` line (the [`AfterLine`] guard outlives the execution).
+pub(super) async fn execute(unit: WorkflowUnit<'_>, start: Start) -> Outcome<Context> {
+    let after = AfterLine(unit.leftover.clone());
+    let outcome = exec::execute(unit, start).await;
+    drop(after);
+    outcome
 }
 
 impl<'w> WorkflowUnit<'w> {
@@ -34,6 +46,7 @@ impl<'w> WorkflowUnit<'w> {
             workflow,
             input,
             completed_sink: None,
+            leftover: Leftover::default(),
         }
     }
 
@@ -44,7 +57,7 @@ impl<'w> WorkflowUnit<'w> {
 
     async fn run(&self, cx: &Cx) -> Result<Context, Halt> {
         let mut context = self.input.clone();
-        let mut saga = Saga::new();
+        let mut saga = Saga::new(self.leftover.clone());
         let completed = &mut saga.completed;
         for group in &self.workflow.groups {
             // A condition is a plug-in: if it panics, whether the group

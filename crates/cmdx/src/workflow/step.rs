@@ -248,7 +248,7 @@ impl Step for WorkflowStep {
             let inner_completed = Arc::new(Mutex::new(Vec::new()));
             let unit = WorkflowUnit::new(&self.0, context.clone())
                 .handing_completed_to(inner_completed.clone());
-            let outcome = exec::execute(unit, Start::default()).await;
+            let outcome = super::run::execute(unit, Start::default()).await;
             let fault = outcome.fault();
             let (record, value) = outcome.into_record_and_value();
             let output = value.map_or_else(Map::new, |after| merge::changes(context, after));
