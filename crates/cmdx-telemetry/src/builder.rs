@@ -285,6 +285,9 @@ fn otlp_processor(
             let io = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .thread_name("cmdx-otlp-grpc")
+                // Its threads only run the exporter's connection: nothing
+                // traced there is exported (no export loop).
+                .on_thread_start(crate::own_spans::mark_exporter_thread)
                 .enable_all()
                 .build()
                 .map_err(|error| {

@@ -47,6 +47,7 @@ mod bridge;
 mod builder;
 mod config;
 mod error;
+mod own_spans;
 pub mod propagation;
 mod telemetry;
 

@@ -1,5 +1,6 @@
 //! [`Telemetry`]: the runtime, the exporter, and the guard that flushes it.
 
+use crate::own_spans::ApplicationOnly;
 use crate::{InitError, ShutdownError, TelemetryBuilder};
 use cmdx::Runtime;
 use opentelemetry::trace::TracerProvider as _;
@@ -11,7 +12,7 @@ use std::io::Write;
 use std::time::Duration;
 use tracing::instrument::WithSubscriber;
 use tracing::{Dispatch, Subscriber};
-use tracing_opentelemetry::OpenTelemetryLayer;
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 
@@ -141,7 +142,13 @@ impl Telemetry {
     /// The `tracing-opentelemetry` layer exporting spans, to add to your own
     /// subscriber (`registry().with(fmt::layer()).with(layer)`); `None`
     /// when not exporting.
-    pub fn layer<S>(&self) -> Option<OpenTelemetryLayer<S, SdkTracer>>
+    ///
+    /// It carries a per-layer filter that leaves out everything traced by
+    /// the exporter itself while it exports (its transport's `h2`, `tonic`,
+    /// `hyper`… spans), so an export never creates spans to export. Spans
+    /// of those crates created by the application (a tonic server of its
+    /// own, say) are exported like any other.
+    pub fn layer<S>(&self) -> Option<impl Layer<S>>
     where
         S: Subscriber + for<'span> LookupSpan<'span>,
     {
@@ -153,7 +160,8 @@ impl Telemetry {
                 .with_threads(self.extras)
                 .with_tracked_inactivity(self.extras)
                 .with_target(self.extras)
-                .with_context_activation(self.activation),
+                .with_context_activation(self.activation)
+                .with_filter(ApplicationOnly),
         )
     }
 
