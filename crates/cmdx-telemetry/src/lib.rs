@@ -49,6 +49,7 @@ mod config;
 mod error;
 mod own_spans;
 pub mod propagation;
+mod shutdown;
 mod telemetry;
 
 pub use bridge::OtelBridge;

@@ -1,14 +1,15 @@
 //! [`Telemetry`]: the runtime, the exporter, and the guard that flushes it.
 
 use crate::own_spans::ApplicationOnly;
+use crate::shutdown;
 use crate::{InitError, ShutdownError, TelemetryBuilder};
 use cmdx::Runtime;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use std::fmt;
 use std::future::Future;
 use std::io::Write;
+use std::sync::PoisonError;
 use std::time::Duration;
 use tracing::instrument::WithSubscriber;
 use tracing::{Dispatch, Subscriber};
@@ -45,6 +46,8 @@ pub(crate) struct Exporting {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
     io: Option<tokio::runtime::Runtime>,
+    /// The typed result of the batch processor's shutdown.
+    processor: shutdown::Outcome,
     timeout: Duration,
     describe: String,
 }
@@ -53,6 +56,7 @@ impl Exporting {
     pub(crate) fn new(
         provider: SdkTracerProvider,
         io: Option<tokio::runtime::Runtime>,
+        processor: shutdown::Outcome,
         timeout: Duration,
         describe: String,
     ) -> Self {
@@ -61,6 +65,7 @@ impl Exporting {
             provider,
             tracer,
             io,
+            processor,
             timeout,
             describe,
         }
@@ -74,14 +79,12 @@ impl Exporting {
         if let Some(io) = self.io {
             io.shutdown_background();
         }
-        match result {
-            Ok(()) | Err(OTelSdkError::AlreadyShutdown) => Ok(()),
-            Err(OTelSdkError::Timeout(_)) => Err(ShutdownError::timed_out(timeout)),
-            Err(error) if format!("{error:?}").contains("Timeout") => {
-                Err(ShutdownError::timed_out(timeout))
-            }
-            Err(error) => Err(ShutdownError::failed(error.to_string())),
-        }
+        let processor = self
+            .processor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        shutdown::classify(result, processor, timeout)
     }
 
     /// Runs [`shut_down`](Self::shut_down) on a thread of its own and hands

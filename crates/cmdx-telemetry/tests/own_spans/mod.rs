@@ -28,7 +28,7 @@ impl Task for Ping {
 /// execution, stays idle for 1.5 s (about 30 export rounds, in which an
 /// export loop would multiply), and checks exactly one span arrived: the
 /// execution's.
-pub fn one_execution_then_idle_exports_exactly_one_span(protocol: Protocol) {
+pub(crate) fn one_execution_then_idle_exports_exactly_one_span(protocol: Protocol) {
     // The receiver stands for a collector, another process: it lives on a
     // runtime of its own whose threads trace into no subscriber, so that
     // only the exporter's side of the connection can reach the export.
