@@ -291,7 +291,11 @@ mod tests {
         let mut out = Vec::new();
         sort.finish(|raw| {
             out.push(raw.to_vec());
-            Ok(if out.len() == 2 { Flow::Stop } else { Flow::Continue })
+            Ok(if out.len() == 2 {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
         })
         .expect("sorted");
         assert_eq!(out, [b"z".to_vec(), b"a".to_vec()]);

@@ -12,10 +12,10 @@ use serde_json::value::RawValue;
 
 use crate::cli::{Format, TimelineArgs};
 use crate::error::Failure;
-use crate::filter::{Filter, ts_millis};
-use crate::output;
 use crate::external_sort::ExternalSort;
+use crate::filter::{Filter, ts_millis};
 use crate::line::{LedgerLine, parse_line};
+use crate::output;
 use crate::query::{Rows, strict_verdict};
 use crate::scan::{Flow, scan};
 
