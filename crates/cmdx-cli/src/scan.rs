@@ -127,8 +127,9 @@ where
                 filled = 0;
                 skipping = true;
             } else if filled == buf.len() {
-                let grown = (buf.len() * 2).min(self.max_line.saturating_add(1));
-                buf.resize(grown.max(filled + 1), 0);
+                // Grows: `filled <= max_line` here, so `max_line + 1` is
+                // more than the buffer holds now.
+                buf.resize((buf.len() * 2).min(self.max_line.saturating_add(1)), 0);
             }
             let n = match reader.read(&mut buf[filled..]) {
                 Ok(n) => n,

@@ -249,3 +249,98 @@ fn a_sort_beyond_its_memory_uses_tmpdir_and_says_so_when_it_cannot() {
     );
     assert_eq!(out.stdout, b"");
 }
+
+/// A valid ledger line of exactly `len` bytes (its input padded).
+fn line_of(len: usize) -> String {
+    let mut line: serde_json::Value = serde_json::from_str(&good_line()).unwrap();
+    line["input"] = serde_json::json!({ "pad": "" });
+    let bare = line.to_string().len();
+    line["input"] = serde_json::json!({ "pad": "p".repeat(len - bare) });
+    let text = line.to_string();
+    assert_eq!(text.len(), len);
+    text
+}
+
+#[test]
+fn a_line_of_exactly_the_cap_is_read_and_one_byte_more_is_not() {
+    // The cap equals the 2 MiB read chunk: the buffer is full of one line
+    // exactly when the cap is reached.
+    const CAP: usize = 2 << 20;
+    let good = good_line();
+    for (len, kept) in [(CAP, true), (CAP + 1, false)] {
+        let file = temp_file(format!("{}\n{good}\n", line_of(len)).as_bytes());
+        let out = common::cmdx(&[
+            "ledger",
+            "query",
+            "--format",
+            "ndjson",
+            "--max-line-bytes",
+            &CAP.to_string(),
+            file.path().to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        if kept {
+            assert_eq!(lines.len(), 2, "{len} bytes: {stderr}");
+            assert_eq!(lines[0].len(), CAP);
+            assert_eq!(stderr, "");
+        } else {
+            assert_eq!(lines, [good.as_str()], "{len} bytes");
+            assert!(
+                stderr.contains(":1: line longer than 2097152 bytes"),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn lines_after_a_skipped_one_keep_their_numbers_and_bytes() {
+    // A file: the read that finds the over-long line's newline also holds
+    // the lines after it.
+    let good = good_line();
+    let mut text = vec![b'x'; 3 << 20];
+    text.extend_from_slice(format!("\n{good}\noops\n{good}\n").as_bytes());
+    let file = temp_file(&text);
+    let out = common::cmdx(&[
+        "ledger",
+        "query",
+        "--format",
+        "ndjson",
+        file.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), [&good, &good]);
+    assert!(stderr.contains(":1: line longer than"), "{stderr}");
+    assert!(stderr.contains(":3: not a JSON object"), "{stderr}");
+    assert!(stderr.contains("skipped 2 bad lines in total"), "{stderr}");
+}
+
+#[test]
+fn the_sort_memory_budget_counts_the_lines_bytes() {
+    let file = shuffled_ledger(50);
+    let size = std::fs::metadata(file.path()).unwrap().len();
+    let path = file.path().to_str().unwrap();
+    let missing = tempfile::tempdir().unwrap();
+    let nowhere = missing.path().join("gone");
+    let sort = |budget: u64| {
+        Command::new(env!("CARGO_BIN_EXE_cmdx"))
+            .args(["ledger", "timeline", "--format", "ndjson", "--sort-memory"])
+            .arg(budget.to_string())
+            .arg(path)
+            .env("TMPDIR", &nowhere)
+            .output()
+            .expect("cmdx runs")
+            .status
+            .code()
+    };
+    // Twice the input holds it all (the bookkeeping is tens of bytes a
+    // line): TMPDIR, unwritable, is never touched…
+    assert_eq!(sort(2 * size), Some(0));
+    // …half of it does not: the sort spills, and cannot.
+    assert_eq!(sort(size / 2), Some(2));
+}
