@@ -46,7 +46,18 @@ pub(crate) struct InputArgs {
     /// line fully instead of only the lines the pre-filter lets through.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Longest line read, in bytes (newline excluded). A longer line is
+    /// skipped without being held in memory, and reported like a bad line.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) max_line_bytes: u64,
 }
+
+/// The default of `--max-line-bytes`: 1 MiB, far above any ledger line.
+pub(crate) const DEFAULT_MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// The default of `--sort-memory`: 64 MiB.
+pub(crate) const DEFAULT_SORT_MEMORY: u64 = 64 << 20;
 
 /// Filters; all given filters must hold (AND).
 #[derive(Debug, Args, Default)]
@@ -125,6 +136,12 @@ pub(crate) struct QueryArgs {
     /// Sort the matches (default: file order).
     #[arg(long)]
     pub(crate) sort: Option<SortKey>,
+    /// Memory for sorting, in bytes: beyond it, sorted runs are written to
+    /// temporary files (in `$TMPDIR`) and merged, so inputs larger than
+    /// memory sort in bounded memory.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_SORT_MEMORY,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) sort_memory: u64,
     /// Print at most N lines.
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<usize>,
@@ -143,6 +160,12 @@ pub(crate) struct TimelineArgs {
     /// Print at most N rows (the earliest).
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<usize>,
+    /// Memory for sorting, in bytes: beyond it, sorted runs are written to
+    /// temporary files (in `$TMPDIR`) and merged, so inputs larger than
+    /// memory sort in bounded memory.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_SORT_MEMORY,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) sort_memory: u64,
     /// Output format (default: table on a terminal, ndjson otherwise).
     #[arg(long)]
     pub(crate) format: Option<Format>,

@@ -30,6 +30,18 @@ impl Diagnostics {
         }
     }
 
+    /// Counts one line longer than `limit` bytes, printing it while fewer
+    /// than [`SHOWN`] bad lines were.
+    pub(crate) fn report_overlong(&mut self, file: &str, line: u64, limit: usize) {
+        self.total += 1;
+        if self.total <= SHOWN {
+            self.print(&format!(
+                "cmdx: warning: {file}:{line}: line longer than {limit} bytes; line skipped \
+                 without reading it into memory (raise the limit with --max-line-bytes)"
+            ));
+        }
+    }
+
     /// Prints the summary count, if any line was bad.
     pub(crate) fn finish(&self) {
         if self.total > SHOWN {

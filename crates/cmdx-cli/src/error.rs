@@ -36,6 +36,12 @@ impl Failure {
         Self::usage(format!("cannot read {name}: {err}"))
     }
 
+    /// Sorting failed: its temporary files could not be written or read
+    /// back (exit status 2).
+    pub(crate) fn sort(err: &io::Error) -> Self {
+        Self::usage(format!("cannot sort: {err}"))
+    }
+
     /// The exit status.
     pub(crate) fn code(&self) -> u8 {
         self.code

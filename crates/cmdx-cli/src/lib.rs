@@ -20,6 +20,7 @@ mod cli;
 mod diagnostics;
 mod durations;
 mod error;
+mod external_sort;
 mod filter;
 mod input;
 mod output;

@@ -13,6 +13,7 @@ use std::io::{self, Read};
 
 use memchr::memmem::Finder;
 
+use crate::cli::InputArgs;
 use crate::diagnostics::Diagnostics;
 use crate::error::Failure;
 use crate::filter::Filter;
@@ -44,6 +45,8 @@ struct LineScanner<'f, V> {
     first: Option<Finder<'static>>,
     rest: Vec<Finder<'static>>,
     escape: Finder<'static>,
+    /// Longest line kept, in bytes (newline excluded).
+    max_line: usize,
     diagnostics: Diagnostics,
     visit: V,
 }
@@ -57,17 +60,14 @@ impl<V> std::fmt::Debug for LineScanner<'_, V> {
 }
 
 /// Scans every input, calling `visit` with each line that passes `filter`
-/// (parsed, and its raw bytes without the newline).
-pub(crate) fn scan<V>(
-    files: &[String],
-    strict: bool,
-    filter: &Filter,
-    visit: V,
-) -> Result<Summary, Failure>
+/// (parsed, and its raw bytes without the newline). Lines longer than
+/// `--max-line-bytes` are skipped, never held whole, and reported.
+pub(crate) fn scan<V>(input: &InputArgs, filter: &Filter, visit: V) -> Result<Summary, Failure>
 where
     V: FnMut(&LedgerLine<'_>, &[u8]) -> io::Result<Flow>,
 {
-    let names = input::names(files);
+    let strict = input.strict;
+    let names = input::names(&input.files);
     let progress = input::progress_bar(&names);
     let needles = if strict { Vec::new() } else { filter.needles() };
     let mut finders = needles.iter().map(|n| Finder::new(n).into_owned());
@@ -77,6 +77,7 @@ where
         first,
         rest: finders.collect(),
         escape: Finder::new(b"\\u").into_owned(),
+        max_line: usize::try_from(input.max_line_bytes).unwrap_or(usize::MAX),
         diagnostics: Diagnostics::new(progress.clone()),
         visit,
     };
@@ -107,19 +108,46 @@ impl<V> LineScanner<'_, V>
 where
     V: FnMut(&LedgerLine<'_>, &[u8]) -> io::Result<Flow>,
 {
+    /// Reads `reader` to its end in chunks, handing complete lines to
+    /// [`chunk`](Self::chunk). The buffer grows for a long line up to
+    /// `max_line + 1` bytes only: a line still without its newline then is
+    /// over-long, so it is reported and the rest of it is read and dropped.
     fn read_all(&mut self, reader: &mut dyn Read, name: &str) -> Result<Flow, Failure> {
         let mut buf = vec![0u8; CHUNK];
+        // `buf[..filled]`: the start of a line whose end is not read yet.
         let mut filled = 0;
+        // Dropping the rest of an over-long line, up to its newline.
+        let mut skipping = false;
         let mut line_no = 0u64;
         loop {
-            if filled == buf.len() {
-                buf.resize(buf.len() * 2, 0);
+            if filled > self.max_line {
+                line_no += 1;
+                self.diagnostics
+                    .report_overlong(name, line_no, self.max_line);
+                filled = 0;
+                skipping = true;
+            } else if filled == buf.len() {
+                // Grows: `filled <= max_line` here, so `max_line + 1` is
+                // more than the buffer holds now.
+                buf.resize((buf.len() * 2).min(self.max_line.saturating_add(1)), 0);
             }
             let n = match reader.read(&mut buf[filled..]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Failure::input(name, &e)),
             };
+            let mut fresh = filled;
+            if skipping && n > 0 {
+                let Some(newline) = memchr::memchr(b'\n', &buf[..n]) else {
+                    continue;
+                };
+                skipping = false;
+                buf.copy_within(newline + 1..n, 0);
+                filled = n - newline - 1;
+                fresh = 0;
+            } else {
+                filled += n;
+            }
             if n == 0 {
                 if filled == 0 {
                     return Ok(Flow::Continue);
@@ -134,12 +162,10 @@ where
                 }
                 return Ok(self.chunk(&buf[..filled], name, &mut line_no)?);
             }
-            let Some(last) = memchr::memrchr(b'\n', &buf[filled..filled + n]) else {
-                filled += n;
+            let Some(last) = memchr::memrchr(b'\n', &buf[fresh..filled]) else {
                 continue;
             };
-            let end = filled + last + 1;
-            filled += n;
+            let end = fresh + last + 1;
             if self.chunk(&buf[..end], name, &mut line_no)? == Flow::Stop {
                 return Ok(Flow::Stop);
             }
@@ -160,6 +186,11 @@ where
             start = end + 1;
             *line_no += 1;
             let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if line.len() > self.max_line {
+                self.diagnostics
+                    .report_overlong(name, *line_no, self.max_line);
+                continue;
+            }
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }

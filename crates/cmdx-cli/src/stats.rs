@@ -50,7 +50,7 @@ pub(crate) fn run(args: &StatsArgs) -> Result<(), Failure> {
     let filter = Filter::new(&args.filter, Utc::now()).map_err(Failure::usage)?;
     let format = output::resolve(args.format);
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let summary = scan(&args.input.files, args.input.strict, &filter, |line, _| {
+    let summary = scan(&args.input, &filter, |line, _| {
         let key = match args.by {
             GroupBy::Task if line.kind == Kind::Rollback => format!("{} (rollback)", line.task),
             GroupBy::Task => line.task.to_string(),

@@ -12,9 +12,11 @@ use serde_json::value::RawValue;
 
 use crate::cli::{Format, TimelineArgs};
 use crate::error::Failure;
+use crate::external_sort::ExternalSort;
 use crate::filter::{Filter, ts_millis};
+use crate::line::{LedgerLine, parse_line};
 use crate::output;
-use crate::query::strict_verdict;
+use crate::query::{Rows, strict_verdict};
 use crate::scan::{Flow, scan};
 
 /// One timeline row.
@@ -28,18 +30,11 @@ struct Row {
     reason: Option<String>,
     cid: String,
     index: u64,
-    #[serde(skip)]
-    order: (i64, usize),
 }
 
-/// Runs the timeline.
-pub(crate) fn run(args: &TimelineArgs) -> Result<(), Failure> {
-    let filter = Filter::new(&args.filter, Utc::now()).map_err(Failure::usage)?;
-    let format = output::resolve(args.format);
-    let mut rows = Vec::new();
-    let summary = scan(&args.input.files, args.input.strict, &filter, |line, _| {
-        let order = (ts_millis(&line.ts).unwrap_or(i64::MAX), rows.len());
-        rows.push(Row {
+impl Row {
+    fn of(line: &LedgerLine<'_>) -> Self {
+        Self {
             ts: line.ts.to_string(),
             task: line.task.to_string(),
             kind: line.kind.as_str(),
@@ -48,15 +43,56 @@ pub(crate) fn run(args: &TimelineArgs) -> Result<(), Failure> {
             reason: line.reason.as_ref().map(ToString::to_string),
             cid: line.cid.to_string(),
             index: line.index,
-            order,
-        });
+        }
+    }
+}
+
+/// Runs the timeline: the matches go through an [`ExternalSort`] by time
+/// (file order among equal times), so memory stays bounded by
+/// `--sort-memory` whatever the input size; only the table format keeps
+/// the rows it prints.
+pub(crate) fn run(args: &TimelineArgs) -> Result<(), Failure> {
+    let filter = Filter::new(&args.filter, Utc::now()).map_err(Failure::usage)?;
+    let format = output::resolve(args.format);
+    let mut sorted = ExternalSort::new(usize::try_from(args.sort_memory).unwrap_or(usize::MAX));
+    let mut sort_failed = None;
+    let summary = scan(&args.input, &filter, |line, raw| {
+        // A time that does not parse sorts last.
+        let key = ts_millis(&line.ts).unwrap_or(i64::MAX) as f64;
+        Ok(match sorted.push(key, raw) {
+            Ok(()) => Flow::Continue,
+            Err(e) => {
+                sort_failed = Some(e);
+                Flow::Stop
+            }
+        })
+    })?;
+    if let Some(e) = sort_failed {
+        return Err(Failure::sort(&e));
+    }
+    let limit = args.limit.unwrap_or(usize::MAX);
+    let mut out = output::stdout();
+    let mut table_rows = Vec::new();
+    let mut rows = Rows::new(format);
+    let mut count = 0usize;
+    sorted.finish(|raw| {
+        if count >= limit {
+            return Ok(Flow::Stop);
+        }
+        // Every kept line parsed during the scan.
+        let Ok(line) = parse_line(raw) else {
+            return Ok(Flow::Continue);
+        };
+        count += 1;
+        let row = Row::of(&line);
+        if format == Format::Table {
+            table_rows.push(row);
+        } else {
+            let json = serde_json::to_vec(&row).map_err(std::io::Error::other)?;
+            rows.write(&mut out, &json)?;
+        }
         Ok(Flow::Continue)
     })?;
-    rows.sort_by_key(|r| r.order);
-    if let Some(limit) = args.limit {
-        rows.truncate(limit);
-    }
-    let mut out = output::stdout();
     if format == Format::Table {
         let pinned: Vec<&str> = filter
             .wheres()
@@ -64,7 +100,7 @@ pub(crate) fn run(args: &TimelineArgs) -> Result<(), Failure> {
             .filter_map(|w| w.pinned_input_key())
             .collect();
         let mut table = output::table(&["TIME", "TASK", "STATUS", "INPUT", "REASON"]);
-        for row in &rows {
+        for row in &table_rows {
             table.add_row(vec![
                 row.ts.clone(),
                 row.task.clone(),
@@ -75,7 +111,7 @@ pub(crate) fn run(args: &TimelineArgs) -> Result<(), Failure> {
         }
         output::write_table(&mut out, &table)?;
     } else {
-        output::write_json_rows(&mut out, &rows, format)?;
+        rows.end(&mut out)?;
     }
     out.flush()?;
     strict_verdict(args.input.strict, summary.bad)

@@ -46,7 +46,7 @@ struct ChainTree<'a> {
 pub(crate) fn run(args: &TreeArgs) -> Result<(), Failure> {
     let filter = Filter::chain(&args.cid);
     let mut nodes = Vec::new();
-    let summary = scan(&args.input.files, args.input.strict, &filter, |line, _| {
+    let summary = scan(&args.input, &filter, |line, _| {
         nodes.push(Node {
             index: line.index,
             tid: line.tid.to_string(),

@@ -1,6 +1,7 @@
 //! [`TelemetryBuilder`]: start-up settings, and building the exporter.
 
 use crate::config::{self, Overrides, Protocol, Target};
+use crate::shutdown::Recorded;
 use crate::telemetry::{Exporting, Telemetry};
 use crate::{InitError, OtelBridge};
 use cmdx::{Ledger, Runtime, RuntimeBuilder};
@@ -174,25 +175,27 @@ impl TelemetryBuilder {
             }
         };
         let exporting = match self.exporter {
-            Some(custom) => Some(Exporting::new(
-                provider(
-                    custom(self.batch.unwrap_or_else(default_batch)),
-                    &lookup,
-                    self.service_name.as_deref(),
-                    read_env,
-                ),
-                None,
-                self.shutdown_timeout,
-                "custom exporter".to_owned(),
-            )),
+            Some(custom) => {
+                let (processor, outcome) =
+                    Recorded::new(custom(self.batch.unwrap_or_else(default_batch)));
+                Some(Exporting::new(
+                    provider(processor, &lookup, self.service_name.as_deref(), read_env),
+                    None,
+                    outcome,
+                    self.shutdown_timeout,
+                    "custom exporter".to_owned(),
+                ))
+            }
             None => match config::resolve(lookup, &self.overrides)? {
                 None => None,
                 Some(target) => {
                     let (processor, io) =
                         otlp_processor(&target, self.batch.unwrap_or_else(default_batch))?;
+                    let (processor, outcome) = Recorded::new(processor);
                     Some(Exporting::new(
                         provider(processor, &lookup, self.service_name.as_deref(), read_env),
                         io,
+                        outcome,
                         self.shutdown_timeout,
                         format!("{:?} {}", target.protocol, target.endpoint),
                     ))
@@ -248,7 +251,7 @@ fn default_batch() -> BatchConfig {
 }
 
 fn provider(
-    processor: BatchSpanProcessor,
+    processor: Recorded,
     lookup: &impl Fn(&str) -> Option<String>,
     configured_name: Option<&str>,
     read_env: bool,
@@ -285,6 +288,9 @@ fn otlp_processor(
             let io = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .thread_name("cmdx-otlp-grpc")
+                // Its threads only run the exporter's connection: nothing
+                // traced there is exported (no export loop).
+                .on_thread_start(crate::own_spans::mark_exporter_thread)
                 .enable_all()
                 .build()
                 .map_err(|error| {

@@ -47,7 +47,9 @@ mod bridge;
 mod builder;
 mod config;
 mod error;
+mod own_spans;
 pub mod propagation;
+mod shutdown;
 mod telemetry;
 
 pub use bridge::OtelBridge;

@@ -1,17 +1,19 @@
 //! [`Telemetry`]: the runtime, the exporter, and the guard that flushes it.
 
+use crate::own_spans::ApplicationOnly;
+use crate::shutdown;
 use crate::{InitError, ShutdownError, TelemetryBuilder};
 use cmdx::Runtime;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use std::fmt;
 use std::future::Future;
 use std::io::Write;
+use std::sync::PoisonError;
 use std::time::Duration;
 use tracing::instrument::WithSubscriber;
 use tracing::{Dispatch, Subscriber};
-use tracing_opentelemetry::OpenTelemetryLayer;
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 
@@ -44,6 +46,8 @@ pub(crate) struct Exporting {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
     io: Option<tokio::runtime::Runtime>,
+    /// The typed result of the batch processor's shutdown.
+    processor: shutdown::Outcome,
     timeout: Duration,
     describe: String,
 }
@@ -52,6 +56,7 @@ impl Exporting {
     pub(crate) fn new(
         provider: SdkTracerProvider,
         io: Option<tokio::runtime::Runtime>,
+        processor: shutdown::Outcome,
         timeout: Duration,
         describe: String,
     ) -> Self {
@@ -60,6 +65,7 @@ impl Exporting {
             provider,
             tracer,
             io,
+            processor,
             timeout,
             describe,
         }
@@ -73,14 +79,12 @@ impl Exporting {
         if let Some(io) = self.io {
             io.shutdown_background();
         }
-        match result {
-            Ok(()) | Err(OTelSdkError::AlreadyShutdown) => Ok(()),
-            Err(OTelSdkError::Timeout(_)) => Err(ShutdownError::timed_out(timeout)),
-            Err(error) if format!("{error:?}").contains("Timeout") => {
-                Err(ShutdownError::timed_out(timeout))
-            }
-            Err(error) => Err(ShutdownError::failed(error.to_string())),
-        }
+        let processor = self
+            .processor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        shutdown::classify(result, processor, timeout)
     }
 
     /// Runs [`shut_down`](Self::shut_down) on a thread of its own and hands
@@ -141,7 +145,13 @@ impl Telemetry {
     /// The `tracing-opentelemetry` layer exporting spans, to add to your own
     /// subscriber (`registry().with(fmt::layer()).with(layer)`); `None`
     /// when not exporting.
-    pub fn layer<S>(&self) -> Option<OpenTelemetryLayer<S, SdkTracer>>
+    ///
+    /// It carries a per-layer filter that leaves out everything traced by
+    /// the exporter itself while it exports (its transport's `h2`, `tonic`,
+    /// `hyper`… spans), so an export never creates spans to export. Spans
+    /// of those crates created by the application (a tonic server of its
+    /// own, say) are exported like any other.
+    pub fn layer<S>(&self) -> Option<impl Layer<S>>
     where
         S: Subscriber + for<'span> LookupSpan<'span>,
     {
@@ -153,7 +163,8 @@ impl Telemetry {
                 .with_threads(self.extras)
                 .with_tracked_inactivity(self.extras)
                 .with_target(self.extras)
-                .with_context_activation(self.activation),
+                .with_context_activation(self.activation)
+                .with_filter(ApplicationOnly),
         )
     }
 

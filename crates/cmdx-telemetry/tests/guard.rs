@@ -225,3 +225,38 @@ async fn a_scoped_future_can_be_spawned() {
     assert!(outcome.is_success());
     assert_eq!(ledger.values().len(), 1);
 }
+
+/// A collector that accepts connections and never answers: the export of
+/// the pending span outlives the shutdown timeout, and the error says it
+/// was a timeout (the SDK's `OTelSdkError::Timeout`), not a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collector_that_never_answers_makes_shutdown_report_a_timeout() {
+    // Bound and listening: the kernel completes the handshakes, nobody
+    // ever reads or answers. Dropped at the end of the test.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let endpoint = format!(
+        "http://{}/v1/traces",
+        silent.local_addr().expect("bound address")
+    );
+    let timeout = Duration::from_millis(300);
+    let telemetry = Telemetry::builder()
+        .read_env(false)
+        .endpoint(endpoint)
+        .protocol(Protocol::HttpProtobuf)
+        .ledger(MemoryLedger::new())
+        .shutdown_timeout(timeout)
+        .build()
+        .expect("telemetry builds");
+    let outcome = telemetry.scope(Ping {}.execute()).await;
+    assert!(outcome.is_success());
+    let error = telemetry
+        .shutdown()
+        .await
+        .expect_err("the span cannot be exported in time");
+    assert!(error.is_timeout(), "{error}");
+    assert!(
+        error.to_string().contains("did not finish within 300ms"),
+        "{error}"
+    );
+    drop(silent);
+}
