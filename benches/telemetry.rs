@@ -73,23 +73,6 @@ fn bench(c: &mut Criterion) {
         .trace_bridge(OtelBridge::new())
         .build();
     let registry = Dispatch::new(tracing_subscriber::registry());
-    // The same OpenTelemetry layer without the per-layer filter that keeps
-    // the exporter's own spans out (issue 12, item 5): what that filter
-    // costs per execution.
-    let unfiltered = {
-        use opentelemetry::trace::TracerProvider as _;
-        use tracing_subscriber::layer::SubscriberExt;
-        let provider = telemetry.tracer_provider().expect("exporting");
-        let layer = tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer(cmdx_telemetry::TRACER_NAME))
-            .with_location(false)
-            .with_threads(false)
-            .with_tracked_inactivity(false)
-            .with_target(false)
-            .with_context_activation(false);
-        Dispatch::new(tracing_subscriber::registry().with(layer))
-    };
-
     let mut group = c.benchmark_group("telemetry");
     group
         .sample_size(30)
@@ -117,11 +100,6 @@ fn bench(c: &mut Criterion) {
         group.bench_function("otel layer + batch exporter, ledger on", |b| {
             b.to_async(&rt)
                 .iter(|| telemetry.runtime().scope(task().execute()));
-        });
-    });
-    tracing::dispatcher::with_default(&unfiltered, || {
-        group.bench_function("otel layer without exporter filter, ledger off", |b| {
-            b.to_async(&rt).iter(|| otel_quiet.scope(task().execute()));
         });
     });
     group.finish();

@@ -1,6 +1,7 @@
 //! [`TelemetryBuilder`]: start-up settings, and building the exporter.
 
 use crate::config::{self, Overrides, Protocol, Target};
+use crate::own_spans::Untraced;
 use crate::shutdown::Recorded;
 use crate::telemetry::{Exporting, Telemetry};
 use crate::{InitError, OtelBridge};
@@ -115,7 +116,7 @@ impl TelemetryBuilder {
     /// variables say: for tests, benchmarks, or another backend.
     pub fn exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
         self.exporter = Some(Box::new(move |config| {
-            BatchSpanProcessor::builder(exporter)
+            BatchSpanProcessor::builder(Untraced(exporter))
                 .with_batch_config(config)
                 .build()
         }));
@@ -306,7 +307,7 @@ fn otlp_processor(
                     .build()
                     .map_err(built)?
             };
-            let processor = BatchSpanProcessor::builder(exporter)
+            let processor = BatchSpanProcessor::builder(Untraced(exporter))
                 .with_batch_config(batch)
                 .build();
             Ok((processor, Some(io)))
@@ -318,7 +319,7 @@ fn otlp_processor(
                 .with_endpoint(target.endpoint.clone())
                 .build()
                 .map_err(built)?;
-            let processor = BatchSpanProcessor::builder(exporter)
+            let processor = BatchSpanProcessor::builder(Untraced(exporter))
                 .with_batch_config(batch)
                 .build();
             Ok((processor, None))

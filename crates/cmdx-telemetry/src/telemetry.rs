@@ -1,6 +1,5 @@
 //! [`Telemetry`]: the runtime, the exporter, and the guard that flushes it.
 
-use crate::own_spans::ApplicationOnly;
 use crate::shutdown;
 use crate::{InitError, ShutdownError, TelemetryBuilder};
 use cmdx::Runtime;
@@ -146,11 +145,11 @@ impl Telemetry {
     /// subscriber (`registry().with(fmt::layer()).with(layer)`); `None`
     /// when not exporting.
     ///
-    /// It carries a per-layer filter that leaves out everything traced by
-    /// the exporter itself while it exports (its transport's `h2`, `tonic`,
-    /// `hyper`… spans), so an export never creates spans to export. Spans
-    /// of those crates created by the application (a tonic server of its
-    /// own, say) are exported like any other.
+    /// The exporter's own work (its transport's `h2`, `tonic`, `hyper`…
+    /// spans) traces into no subscriber, so an export never creates spans
+    /// to export, and nothing is checked per span on the application's
+    /// threads. Spans of those crates created by the application (a tonic
+    /// server of its own, say) are exported like any other.
     pub fn layer<S>(&self) -> Option<impl Layer<S>>
     where
         S: Subscriber + for<'span> LookupSpan<'span>,
@@ -163,8 +162,7 @@ impl Telemetry {
                 .with_threads(self.extras)
                 .with_tracked_inactivity(self.extras)
                 .with_target(self.extras)
-                .with_context_activation(self.activation)
-                .with_filter(ApplicationOnly),
+                .with_context_activation(self.activation),
         )
     }
 
