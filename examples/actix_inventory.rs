@@ -20,6 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limits = http::Limits::from_env()?;
     let telemetry = cmdx_telemetry::Telemetry::builder()
         .runtime(testing::observe)
+        .shutdown_timeout(http::shutdown::flush_timeout(timeout))
         .init()?;
     let inventory = Inventory::from_env().await?;
     let runtime = telemetry.runtime().with_resource(inventory.clone());

@@ -1,41 +1,58 @@
 //! Graceful, bounded shutdown for the HTTP examples.
 //!
-//! On SIGTERM (what orchestrators send) or SIGINT (Ctrl-C):
+//! On SIGTERM (what orchestrators send) or SIGINT (Ctrl-C), within one
+//! budget — `CMDX_SHUTDOWN_TIMEOUT_MS`, 5 s by default, from the signal to
+//! the process's exit:
 //!
 //! 1. the server stops accepting connections ([`Shutdown::signal`] is the
-//!    future to give axum's `with_graceful_shutdown`, or to await before
+//!    future to give the server's graceful shutdown, or to await before
 //!    actix's `ServerHandle::stop(true)`);
 //! 2. at the same moment the runtime's drain starts
 //!    ([`cmdx::Runtime::shutdown_timeout`]): requests in flight (tracked by
 //!    the chain layer) and detached work (run-to-completion writes, a
-//!    dropped workflow's compensation) may finish until the deadline —
-//!    `CMDX_SHUTDOWN_TIMEOUT_MS`, 5 s by default;
-//! 3. at the deadline what is left is dropped: each execution it was
+//!    dropped workflow's compensation) may finish until the drain's
+//!    deadline — the budget minus one second for the server to close and
+//!    minus a fifth for the flush ([`drain_timeout`]);
+//! 3. at that deadline what is left is dropped: each execution it was
 //!    running writes its line (`interrupted by shutdown`), and its request
-//!    answers `503`;
-//! 4. [`Shutdown::finish`] waits for the server (bounded too), then
-//!    flushes the ledger and exports the spans (the telemetry guard's
-//!    `shutdown`), and reports on stderr.
+//!    answers `503`; the server gets the second to close;
+//! 4. [`Shutdown::finish`] flushes the ledger and exports the spans (the
+//!    telemetry guard's `shutdown`, given [`flush_timeout`]) and reports on
+//!    stderr, by the end of the budget.
 
 use cmdx::{Runtime, ShutdownReport};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// The environment variable that sets the shutdown timeout, in
-/// milliseconds.
+/// The environment variable that sets the shutdown budget (signal to
+/// exit), in milliseconds.
 pub const TIMEOUT_VAR: &str = "CMDX_SHUTDOWN_TIMEOUT_MS";
 
-/// The shutdown timeout when [`TIMEOUT_VAR`] is not set.
+/// The shutdown budget when [`TIMEOUT_VAR`] is not set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long the server may take to close its connections after the
 /// drain's deadline (dropped requests answer at once; this only bounds a
-/// server that waits for idle keep-alive connections).
+/// server that waits for idle keep-alive connections). The runtime's wait
+/// for the work it dropped (at most a second too) runs at the same time.
 const SERVER_GRACE: Duration = Duration::from_secs(1);
 
-/// The shutdown timeout from [`TIMEOUT_VAR`], else [`DEFAULT_TIMEOUT`].
+/// The share of the budget `total` kept for flushing the ledger and the
+/// spans: a fifth. Give it to the telemetry builder's `shutdown_timeout`.
+pub fn flush_timeout(total: Duration) -> Duration {
+    total / 5
+}
+
+/// The share of the budget `total` in which requests in flight and
+/// detached work may finish: what is left after [`SERVER_GRACE`] (one
+/// second) and [`flush_timeout`].
+pub fn drain_timeout(total: Duration) -> Duration {
+    total.saturating_sub(SERVER_GRACE + flush_timeout(total))
+}
+
+/// The shutdown budget from [`TIMEOUT_VAR`], else [`DEFAULT_TIMEOUT`].
 ///
 /// # Errors
 ///
@@ -92,14 +109,20 @@ pub async fn signal() -> std::io::Result<Signal> {
 #[derive(Debug, Clone)]
 pub struct Shutdown {
     runtime: Runtime,
+    /// The whole budget, signal to exit.
     timeout: Duration,
     /// Set once a signal arrived.
     started: watch::Sender<Option<Signal>>,
-    drain: Arc<Mutex<Option<JoinHandle<ShutdownReport>>>>,
+    /// When the shutdown started, and the drain.
+    drain: Arc<Mutex<Option<Draining>>>,
 }
 
+/// When the shutdown started, and the runtime's drain.
+type Draining = (Instant, JoinHandle<ShutdownReport>);
+
 impl Shutdown {
-    /// A shutdown of `runtime`'s work within `timeout`.
+    /// A shutdown of `runtime`'s work within the budget `timeout` (signal
+    /// to exit; see the module documentation for its shares).
     pub fn new(runtime: Runtime, timeout: Duration) -> Self {
         Self {
             runtime,
@@ -144,22 +167,26 @@ impl Shutdown {
         if drain.is_some() {
             return;
         }
+        let drain_timeout = drain_timeout(self.timeout);
         eprintln!(
-            "# {signal:?}: stopping; requests in flight and detached work have {:?}",
+            "# {signal:?}: stopping within {:?}; requests in flight and detached work have {drain_timeout:?}",
             self.timeout
         );
-        *drain = Some(tokio::spawn(self.runtime.shutdown_timeout(self.timeout)));
+        *drain = Some((
+            Instant::now(),
+            tokio::spawn(self.runtime.shutdown_timeout(drain_timeout)),
+        ));
         self.started.send_replace(Some(signal));
     }
 
-    /// Runs `server` until it ends, or until the drain's deadline (plus a
-    /// second) after a signal: a server still waiting for connections then
+    /// Runs `server` until it ends, or until the drain's deadline plus a
+    /// second after a signal: a server still waiting for connections then
     /// is dropped.
     pub async fn bounded<F: Future>(&self, server: F) -> Option<F::Output> {
         let mut started = self.started.subscribe();
         let deadline = async move {
             let _ = started.wait_for(Option::is_some).await;
-            tokio::time::sleep(self.timeout + SERVER_GRACE).await;
+            tokio::time::sleep(drain_timeout(self.timeout) + SERVER_GRACE).await;
         };
         tokio::select! {
             output = server => Some(output),
@@ -171,7 +198,9 @@ impl Shutdown {
     }
 
     /// Waits for the drain (started by a signal, or now if the server
-    /// stopped on its own), then flushes the ledger and exports the spans.
+    /// stopped on its own), then flushes the ledger and exports the spans,
+    /// giving up on the flush at the end of the budget (and saying so on
+    /// stderr).
     ///
     /// # Errors
     ///
@@ -182,16 +211,23 @@ impl Shutdown {
     ) -> Result<ShutdownReport, cmdx_telemetry::ShutdownError> {
         self.start(Signal::Terminate);
         let drain = self.drain.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let report = match drain {
-            Some(drain) => drain.await.ok(),
-            None => None,
+        let (started, report) = match drain {
+            Some((started, drain)) => (started, drain.await.ok()),
+            None => (Instant::now(), None),
         };
         let report = match report {
             Some(report) => report,
             None => self.runtime.shutdown_timeout(Duration::ZERO).await,
         };
         eprintln!("# shutdown: {report}");
-        telemetry.shutdown().await?;
+        let end = tokio::time::Instant::from_std(started + self.timeout);
+        match tokio::time::timeout_at(end, telemetry.shutdown()).await {
+            Ok(flushed) => flushed?,
+            Err(_) => eprintln!(
+                "# the ledger and the spans were not flushed within the shutdown budget ({:?}); exiting",
+                self.timeout
+            ),
+        }
         Ok(report)
     }
 }
