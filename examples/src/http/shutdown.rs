@@ -46,7 +46,7 @@ pub fn flush_timeout(total: Duration) -> Duration {
 }
 
 /// The share of the budget `total` in which requests in flight and
-/// detached work may finish: what is left after [`SERVER_GRACE`] (one
+/// detached work may finish: what is left after the server's close (one
 /// second) and [`flush_timeout`].
 pub fn drain_timeout(total: Duration) -> Duration {
     total.saturating_sub(SERVER_GRACE + flush_timeout(total))
