@@ -27,6 +27,24 @@ pub(crate) fn run(args: &QueryArgs) -> Result<(), Failure> {
     let mut table_rows: Vec<Vec<u8>> = Vec::new();
     let mut rows = Rows::new(format);
     let mut sort_failed = None;
+    // One matching line, in order: kept for the table or written, up to
+    // `--limit` (then `Stop`).
+    let mut emit = |raw: &[u8]| {
+        if count >= limit {
+            return Ok(Flow::Stop);
+        }
+        count += 1;
+        if format == Format::Table {
+            table_rows.push(raw.to_vec());
+        } else {
+            rows.write(&mut out, raw)?;
+        }
+        Ok(if count >= limit {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        })
+    };
     let summary = scan(&args.input, &filter, |line, raw| {
         if let Some(sorted) = sorted.as_mut() {
             // Sorting needs every match before the limit applies.
@@ -42,37 +60,13 @@ pub(crate) fn run(args: &QueryArgs) -> Result<(), Failure> {
                 }
             });
         }
-        if count >= limit {
-            return Ok(Flow::Stop);
-        }
-        count += 1;
-        if format == Format::Table {
-            table_rows.push(raw.to_vec());
-        } else {
-            rows.write(&mut out, raw)?;
-        }
-        Ok(if count >= limit {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        })
+        emit(raw)
     })?;
     if let Some(e) = sort_failed {
         return Err(Failure::sort(&e));
     }
     if let Some(sorted) = sorted {
-        sorted.finish(|raw| {
-            if count >= limit {
-                return Ok(Flow::Stop);
-            }
-            count += 1;
-            if format == Format::Table {
-                table_rows.push(raw.to_vec());
-            } else {
-                rows.write(&mut out, raw)?;
-            }
-            Ok(Flow::Continue)
-        })?;
+        sorted.finish(&mut emit)?;
     }
     if format == Format::Table {
         write_table(&mut out, &table_rows)?;
