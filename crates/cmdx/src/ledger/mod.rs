@@ -35,6 +35,15 @@ pub trait LedgerSink: Send + Sync + 'static {
     /// Receives one finished execution.
     fn write(&self, line: &[u8], record: &Record);
 
+    /// Receives one application log line (an event emitted inside an
+    /// execution, see `docs/durable-ledger.md`): complete NDJSON, ending in
+    /// `\n`, recognisable by its leading `"log"` key. Same rules as
+    /// [`write`](Self::write): called on the emitting thread, must not block
+    /// for long. The default ignores it.
+    fn write_log(&self, line: &[u8]) {
+        let _ = line;
+    }
+
     /// Blocks until the lines received so far are written
     /// ([`Ledger::flush`]). The default does nothing: for sinks that write
     /// synchronously.
@@ -121,6 +130,17 @@ impl Ledger {
         match &self.sink {
             Sink::Background(writer) => Some(writer.stats()),
             Sink::Off | Sink::Custom(_) => None,
+        }
+    }
+
+    /// Writes one application log line (complete NDJSON, ending in `\n`)
+    /// to the same destination as the ledger lines, in order with them.
+    #[expect(dead_code, reason = "application logs (issue 15) use it")]
+    pub(crate) fn write_log(&self, line: &[u8]) {
+        match &self.sink {
+            Sink::Off => {}
+            Sink::Background(writer) => writer.push(line),
+            Sink::Custom(sink) => sink.write_log(line),
         }
     }
 

@@ -160,6 +160,10 @@ impl LedgerSink for NonBlocking {
         self.push(line);
     }
 
+    fn write_log(&self, line: &[u8]) {
+        self.push(line);
+    }
+
     fn flush(&self) -> Result<(), FlushError> {
         NonBlocking::flush(self)
     }
