@@ -14,10 +14,10 @@
 use cmdx::prelude::*;
 use cmdx::{Ledger, LedgerLevel, Runtime, Settings, Status};
 use serde_json::json;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::future::Future;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
@@ -105,7 +105,11 @@ struct Child {
 impl Task for Child {
     type Output = ();
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        let _ = Grandchild { depth: self.depth + 1 }.execute_strict().await?;
+        let _ = Grandchild {
+            depth: self.depth + 1,
+        }
+        .execute_strict()
+        .await?;
         Ok(())
     }
 }
@@ -188,7 +192,10 @@ fn main() {
         .step::<StepCFails>();
 
     for name in SCENARIOS {
-        if only.as_deref().is_some_and(|only| !only.split(',').any(|o| o == name)) {
+        if only
+            .as_deref()
+            .is_some_and(|only| !only.split(',').any(|o| o == name))
+        {
             continue;
         }
         let input = || json!({"sku_id": 42, "quantity": 3});
@@ -198,31 +205,26 @@ fn main() {
             };
         }
         match name {
-            "success" => run!(|| async {
-                Reserve::execute_json(input()).await.status()
-            }),
-            "fail" => run!(|| async {
-                ReserveFails::execute_json(input()).await.status()
-            }),
-            "skip" => run!(|| async {
-                ReserveSkips::execute_json(input()).await.status()
-            }),
-            "nested3" => run!(|| async {
-                Outer {}.execute().await.status()
-            }),
-            "workflow3" => run!(|| async {
-                three.execute_json(json!({"order_id": 7})).await.status()
-            }),
-            "workflow_fail_rollback" => run!(|| async {
-                failing.execute_json(json!({"order_id": 7})).await.status()
-            }),
-            "success_nolog" => run!(|| async {
-                ReserveQuiet::execute_json(input()).await.status()
-            }),
+            "success" => run!(|| async { Reserve::execute_json(input()).await.status() }),
+            "fail" => run!(|| async { ReserveFails::execute_json(input()).await.status() }),
+            "skip" => run!(|| async { ReserveSkips::execute_json(input()).await.status() }),
+            "nested3" => run!(|| async { Outer {}.execute().await.status() }),
+            "workflow3" => {
+                run!(|| async { three.execute_json(json!({"order_id": 7})).await.status() })
+            }
+            "workflow_fail_rollback" => {
+                run!(|| async { failing.execute_json(json!({"order_id": 7})).await.status() })
+            }
+            "success_nolog" => {
+                run!(|| async { ReserveQuiet::execute_json(input()).await.status() })
+            }
             _ => unreachable!("every scenario is matched"),
         }
     }
-    runtime.ledger().flush().expect("the null device accepts everything");
+    runtime
+        .ledger()
+        .flush()
+        .expect("the null device accepts everything");
 }
 
 /// The outcome each scenario must have: a benchmark of the wrong path is worthless.
@@ -244,10 +246,12 @@ where
     let status = op().await;
     assert_eq!(status, expected(name), "{name}: wrong outcome");
     let warm_until = Instant::now() + Duration::from_secs_f64(seconds / 4.0);
-    while Instant::now() < warm_until {
+    while std::env::var_os("PEERS_OPS").is_none() && Instant::now() < warm_until {
         black_box(op().await);
     }
     let budget = Duration::from_secs_f64(seconds);
+    // PEERS_OPS=N: exactly N ops (for instruction counts under callgrind).
+    let fixed: Option<u64> = std::env::var("PEERS_OPS").ok().and_then(|n| n.parse().ok());
     let mut ops = 0u64;
     let region = Region::new(GLOBAL);
     let start = Instant::now();
@@ -257,7 +261,7 @@ where
         }
         ops += 100;
         let elapsed = start.elapsed();
-        if elapsed >= budget {
+        if fixed.map_or(elapsed >= budget, |n| ops >= n) {
             break elapsed;
         }
     };
