@@ -153,6 +153,30 @@ impl Sealer {
         }
     }
 
+    /// Carries on a chain: the next line gets `next_seq` and is chained to
+    /// `prev` (the hash of line `next_seq - 1`).
+    ///
+    /// ```
+    /// use cmdx_store::seal::Sealer;
+    ///
+    /// let mut a = Sealer::new(uuid::Uuid::nil());
+    /// a.seal("{}").unwrap();
+    /// let mut b = Sealer::resume(a.wid(), a.next_seq(), a.prev_hash());
+    /// assert_eq!(a.seal("{}").unwrap(), b.seal("{}").unwrap());
+    /// ```
+    pub fn resume(wid: Uuid, next_seq: u64, prev: [u8; 32]) -> Self {
+        Self {
+            wid,
+            seq: next_seq,
+            prev,
+        }
+    }
+
+    /// The hash of the last line sealed (32 zero bytes before the first).
+    pub fn prev_hash(&self) -> [u8; 32] {
+        self.prev
+    }
+
     /// The writer id.
     pub fn wid(&self) -> Uuid {
         self.wid
