@@ -9,7 +9,7 @@
 //! cargo run --release --example ledger_load -- postgres://postgres@127.0.0.1:5432/postgres 1000000
 //! ```
 //!
-//! `examples/tests/ledger_load.rs` runs it (with `CMDX_LONG=1`) against
+//! `examples/tests/ledger_load.rs` runs it (with `CMDX_LONG_TESTS=1`) against
 //! SQLite and a throwaway PostgreSQL, also stopping PostgreSQL for 10 s
 //! mid-run, and checks rows == executions with unique tids.
 

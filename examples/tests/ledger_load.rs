@@ -1,5 +1,5 @@
 //! The reliability figures of the durable ledger (`docs/durable-ledger.md`),
-//! long runs behind `CMDX_LONG=1` (`CMDX_LONG_COUNT` executions, default
+//! long runs behind `CMDX_LONG_TESTS=1` (`CMDX_LONG_COUNT` executions, default
 //! 1,000,000), release builds of `examples/ledger_load.rs` as child
 //! processes: stdout as the baseline, SQLite, PostgreSQL, and PostgreSQL
 //! stopped for 10 s mid-run. Asserts counts (rows == executions, unique
@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn enabled() -> Option<u64> {
-    if std::env::var_os("CMDX_LONG").is_none() {
-        eprintln!("skipped: set CMDX_LONG=1 for the long runs");
+    if std::env::var_os("CMDX_LONG_TESTS").is_none() {
+        eprintln!("skipped: set CMDX_LONG_TESTS=1 for the long runs");
         return None;
     }
     Some(
