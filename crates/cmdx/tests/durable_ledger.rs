@@ -449,3 +449,22 @@ async fn a_failing_or_panicking_half_of_a_tee_is_counted_and_the_other_half_gets
     assert_eq!((stats.written, stats.failed), (300, 300), "{stats:?}");
     assert_eq!(out.lines().len(), tids.len());
 }
+
+/// A line that cannot be a row (a log line without `ts`, a `tid` that is
+/// not a UUID) is counted as failed and left out of the chain; the lines
+/// around it are stored and the chain stays valid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_that_cannot_be_a_row_is_counted_and_left_out_of_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sqlite_path(&dir);
+    let writer = NonBlocking::builder().sqlite(&path).expect("opens");
+    writer.write_log(&log_line(1));
+    writer.write_log(b"{\"log\":1,\"message\":\"no ts\"}\n");
+    writer.write_log(b"not json at all\n");
+    writer.write_log(&log_line(2));
+    writer.flush().unwrap();
+    let stats = writer.stats();
+    assert_eq!((stats.written, stats.failed), (2, 2), "{stats:?}");
+    let url = format!("sqlite:{}", path.display());
+    assert_stored(&url, writer.wid().unwrap(), &HashSet::new(), 2).await;
+}

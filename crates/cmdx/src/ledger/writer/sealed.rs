@@ -57,3 +57,67 @@ impl<D: Destination> Destination for Sealed<D> {
         self.inner.close();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cmdx_store::seal::{Verifier, unseal};
+    use std::sync::atomic::AtomicU64;
+    use uuid::Uuid;
+
+    /// Takes the first `accept` lines of each batch, fails the rest.
+    struct Partial {
+        accept: u64,
+        out: Vec<String>,
+    }
+
+    impl Destination for Partial {
+        fn write(&mut self, batch: &Batch<'_>) -> Result<(), Failure> {
+            let lines = batch.lines().take(self.accept as usize);
+            self.out
+                .extend(lines.map(|line| String::from_utf8(line.to_vec()).unwrap()));
+            if batch.len() <= self.accept {
+                Ok(())
+            } else {
+                Err(Failure {
+                    written: self.accept,
+                    reason: "refused".into(),
+                })
+            }
+        }
+    }
+
+    #[test]
+    fn lines_that_did_not_make_it_are_not_part_of_the_chain() {
+        let progress = AtomicU64::new(0);
+        let mut sealed = Sealed::new(
+            Partial {
+                accept: 2,
+                out: Vec::new(),
+            },
+            Sealer::new(Uuid::nil()),
+        );
+        let batch = b"{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n";
+        let failure = sealed.write(&Batch::new(batch, 4, &progress)).unwrap_err();
+        assert_eq!(failure.written, 2);
+        sealed.inner.accept = 10;
+        sealed
+            .write(&Batch::new(b"{\"n\":4}\nnot json\n", 2, &progress))
+            .unwrap();
+        let out = &sealed.inner.out;
+        assert_eq!(out.len(), 4);
+        let mut verifier = Verifier::new();
+        for line in &out[..3] {
+            verifier.check(line).unwrap();
+        }
+        assert_eq!(
+            unseal(&out[2]).unwrap().seal().seq,
+            2,
+            "carries on after the last written"
+        );
+        assert_eq!(
+            out[3], "not json",
+            "what cannot be sealed is written as it is"
+        );
+    }
+}
