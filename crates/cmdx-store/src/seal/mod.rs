@@ -250,6 +250,16 @@ impl<'a> Unsealed<'a> {
 
 /// Takes a sealed line (with or without a trailing `\n`) apart. Checks the
 /// seal's shape, not its hash (see [`Verifier`]).
+///
+/// ```
+/// use cmdx_store::seal::{SealError, Sealer, unseal};
+///
+/// let sealed = Sealer::new(uuid::Uuid::nil()).seal(r#"{"v":1}"#).unwrap();
+/// let unsealed = unseal(&sealed).unwrap();
+/// assert_eq!((unsealed.line().as_str(), unsealed.body()), (r#"{"v":1}"#, r#"{"v":1"#));
+/// assert_eq!(unsealed.expected_hash(&[0; 32]), unsealed.seal().hash);
+/// assert_eq!(unseal(r#"{"v":1}"#), Err(SealError::Unsealed));
+/// ```
 pub fn unseal(sealed: &str) -> Result<Unsealed<'_>, SealError> {
     let sealed = sealed.strip_suffix('\n').unwrap_or(sealed);
     let sealed = sealed.strip_suffix('\r').unwrap_or(sealed);
@@ -294,6 +304,10 @@ fn parse_seal(object: &str) -> Result<Seal, SealError> {
 }
 
 /// 32 bytes as 64 lowercase hex digits.
+///
+/// ```
+/// assert_eq!(cmdx_store::seal::hex(&[0xab; 32]), "ab".repeat(32));
+/// ```
 pub fn hex(bytes: &[u8; 32]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(64);

@@ -157,6 +157,14 @@ impl NonBlocking {
     /// The writer id (`seal.wid` of its lines) of a sealing writer (a
     /// database, or [`sealed`](NonBlockingBuilder::sealed) NDJSON); `None`
     /// for plain NDJSON.
+    ///
+    /// ```
+    /// use cmdx::ledger::NonBlocking;
+    ///
+    /// assert!(NonBlocking::writer(std::io::sink()).wid().is_none());
+    /// let sealed = NonBlocking::builder().sealed(true).writer(std::io::sink());
+    /// assert_eq!(sealed.wid().unwrap().get_version_num(), 7);
+    /// ```
     pub fn wid(&self) -> Option<Uuid> {
         self.handle.wid
     }
