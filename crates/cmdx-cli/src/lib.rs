@@ -17,6 +17,7 @@ pub mod line;
 pub mod where_expr;
 
 mod cli;
+mod db;
 mod diagnostics;
 mod durations;
 mod error;
@@ -26,9 +27,12 @@ mod input;
 mod output;
 mod query;
 mod scan;
+mod sealed;
+mod source;
 mod stats;
 mod timeline;
 mod tree;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -47,6 +51,7 @@ pub fn run() -> ExitCode {
         LedgerCommand::Timeline(args) => timeline::run(args),
         LedgerCommand::Tree(args) => tree::run(args),
         LedgerCommand::Stats(args) => stats::run(args),
+        LedgerCommand::Verify(args) => verify::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
