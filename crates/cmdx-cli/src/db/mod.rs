@@ -69,12 +69,38 @@ where
     })
 }
 
+/// One fetched row, of either database.
+#[derive(Debug)]
+pub(crate) enum RowRef<'r> {
+    /// A SQLite row.
+    Sqlite(&'r sqlx::sqlite::SqliteRow),
+    /// A PostgreSQL row.
+    Postgres(&'r sqlx::postgres::PgRow),
+}
+
+impl RowRef<'_> {
+    /// Column `at` as `T`.
+    pub(crate) fn get<T>(&self, at: usize) -> Result<T, sqlx::Error>
+    where
+        T: for<'a> sqlx::Decode<'a, sqlx::Sqlite>
+            + sqlx::Type<sqlx::Sqlite>
+            + for<'a> sqlx::Decode<'a, sqlx::Postgres>
+            + sqlx::Type<sqlx::Postgres>,
+    {
+        match self {
+            Self::Sqlite(row) => row.try_get(at),
+            Self::Postgres(row) => row.try_get(at),
+        }
+    }
+}
+
 impl Database {
-    /// Streams `select`'s `(id, line)` rows into `on_row` until it says stop.
-    pub(crate) fn rows(
+    /// Streams `select`'s rows into `on_row`, in order, until it says stop.
+    /// Only the current row is held.
+    pub(crate) fn for_each(
         &mut self,
         select: &Select,
-        on_row: &mut dyn FnMut(i64, &str) -> io::Result<Flow>,
+        on_row: &mut dyn FnMut(RowRef<'_>) -> Result<Flow, Failure>,
     ) -> Result<(), Failure> {
         let name = self.name().to_owned();
         let fail = |e: sqlx::Error| Failure::usage(format!("cannot read {name}: {e}"));
@@ -88,9 +114,7 @@ impl Database {
                     }
                     let mut rows = query.fetch(conn);
                     while let Some(row) = rows.try_next().await.map_err(fail)? {
-                        let id: i64 = row.try_get(0).map_err(fail)?;
-                        let line: &str = row.try_get(1).map_err(fail)?;
-                        if on_row(id, line)? == Flow::Stop {
+                        if on_row(RowRef::Sqlite(&row))? == Flow::Stop {
                             break;
                         }
                     }
@@ -102,15 +126,28 @@ impl Database {
                     }
                     let mut rows = query.fetch(conn);
                     while let Some(row) = rows.try_next().await.map_err(fail)? {
-                        let id: i64 = row.try_get(0).map_err(fail)?;
-                        let line: &str = row.try_get(1).map_err(fail)?;
-                        if on_row(id, line)? == Flow::Stop {
+                        if on_row(RowRef::Postgres(&row))? == Flow::Stop {
                             break;
                         }
                     }
                 }
             }
             Ok(())
+        })
+    }
+
+    /// Streams `select`'s `(id, line)` rows into `on_row` until it says stop.
+    pub(crate) fn rows(
+        &mut self,
+        select: &Select,
+        on_row: &mut dyn FnMut(i64, &str) -> io::Result<Flow>,
+    ) -> Result<(), Failure> {
+        let name = self.name().to_owned();
+        self.for_each(select, &mut |row| {
+            let fail = |e: sqlx::Error| Failure::usage(format!("cannot read {name}: {e}"));
+            let id: i64 = row.get(0).map_err(fail)?;
+            let line: String = row.get(1).map_err(fail)?;
+            Ok(on_row(id, &line)?)
         })
     }
 }

@@ -2,18 +2,19 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use super::{Chains, broken};
+use cmdx_store::seal::Verifier;
+
+use super::{Verified, broken};
 use crate::error::Failure;
 use crate::input;
 
 /// Verifies `files` as one stream (stdin when none), stopping at the first
 /// broken link. A line longer than `max_line` bytes cannot be verified and
-/// is a broken link too.
-pub(super) fn verify(files: &[String], max_line: usize) -> Result<Chains, Failure> {
-    let mut chains = Chains::default();
-    let limit = u64::try_from(max_line)
-        .unwrap_or(u64::MAX)
-        .saturating_add(1);
+/// fails the verification too.
+pub(super) fn verify(files: &[String], max_line: usize) -> Result<Verified, Failure> {
+    let mut verifier = Verifier::new();
+    let mut lines = 0u64;
+    let limit = u64::try_from(max_line).unwrap_or(u64::MAX).saturating_add(1);
     let mut buf = Vec::new();
     for name in input::names(files) {
         let source = input::open(&name, None).map_err(|e| Failure::input(&name, &e))?;
@@ -28,12 +29,12 @@ pub(super) fn verify(files: &[String], max_line: usize) -> Result<Chains, Failur
                 break;
             }
             line_no += 1;
-            let has_newline = buf.last() == Some(&b'\n');
-            if !has_newline && buf.len() as u64 >= limit {
+            let location = || format!("{}:{line_no}", source.name);
+            if buf.last() != Some(&b'\n') && buf.len() as u64 >= limit {
                 return Err(Failure::answer(format!(
-                    "cannot verify {}:{line_no}: line longer than {max_line} bytes (raise the \
-                     limit with --max-line-bytes)",
-                    source.name
+                    "cannot verify {}: line longer than {max_line} bytes (raise the limit with \
+                     --max-line-bytes)",
+                    location()
                 )));
             }
             let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
@@ -41,11 +42,14 @@ pub(super) fn verify(files: &[String], max_line: usize) -> Result<Chains, Failur
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            if let Err(what) = chains.push(line) {
-                let location = format!("{}:{line_no}", source.name);
-                return Err(broken(&location, &what, chains.lines()));
+            let Ok(text) = std::str::from_utf8(line) else {
+                return Err(broken(&location(), &"not UTF-8 text", lines));
+            };
+            if let Err(what) = verifier.check(text) {
+                return Err(broken(&location(), &what, lines));
             }
+            lines += 1;
         }
     }
-    Ok(chains)
+    Ok(Verified::new(lines, &verifier))
 }

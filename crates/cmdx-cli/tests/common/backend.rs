@@ -1,0 +1,213 @@
+//! Running the same CLI test against files, SQLite and PostgreSQL.
+//!
+//! A test body written for files (`ok(&["ledger", "query", …, &inventory()])`)
+//! runs unchanged on a database: while a test runs on [`Backend::Sqlite`] or
+//! [`Backend::Postgres`], [`rewrite`] replaces the FILE arguments of every
+//! `cmdx` command by `--db URL`, URL naming a fresh database loaded with
+//! those files' lines, in order, sealed and appended through `cmdx_store`
+//! (as a ledger sink writes them). Each test gets its own databases.
+//!
+//! [`on_every_backend!`] turns each test into `NAME::files` and
+//! `NAME::sqlite`, plus one `on_postgres` test per test binary that starts
+//! one throwaway cluster, runs every test on a fresh database of it, stops
+//! the cluster and reports each failing test by name.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cmdx_store::Store;
+use cmdx_store::seal::Sealer;
+
+/// Where `cmdx` reads the test's ledger from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// The FILE arguments, as written.
+    Files,
+    /// A SQLite file per set of FILE arguments.
+    Sqlite,
+    /// A database per set of FILE arguments, on the cluster at this URL.
+    Postgres(String),
+}
+
+/// The backend of the running test, and the databases it loaded.
+struct Current {
+    backend: Backend,
+    dir: tempfile::TempDir,
+    loaded: Vec<(Vec<String>, String)>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+}
+
+/// Runs `test` with `cmdx` commands reading from `backend`.
+pub fn on(backend: Backend, test: impl FnOnce()) {
+    CURRENT.with(|c| {
+        *c.borrow_mut() = Some(Current {
+            backend,
+            dir: tempfile::tempdir().expect("a temp dir"),
+            loaded: Vec::new(),
+        });
+    });
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.borrow_mut().take());
+        }
+    }
+    let _reset = Reset;
+    test();
+}
+
+/// `args` for the running test's backend: on a database, the existing files
+/// among the arguments after `ledger SUBCOMMAND` become `--db URL`.
+pub fn rewrite(args: &[&str]) -> Vec<String> {
+    let owned = || args.iter().map(|a| (*a).to_owned()).collect();
+    CURRENT.with(|c| {
+        let mut current = c.borrow_mut();
+        let Some(current) = current.as_mut() else {
+            return owned();
+        };
+        if current.backend == Backend::Files || args.len() < 2 {
+            return owned();
+        }
+        let (head, tail) = args.split_at(2);
+        let (files, rest): (Vec<&str>, Vec<&str>) =
+            tail.iter().partition(|a| Path::new(a).is_file());
+        if files.is_empty() {
+            return owned();
+        }
+        let files: Vec<String> = files.into_iter().map(str::to_owned).collect();
+        let url = match current.loaded.iter().find(|(f, _)| *f == files) {
+            Some((_, url)) => url.clone(),
+            None => {
+                let url = current.load(&files);
+                current.loaded.push((files, url.clone()));
+                url
+            }
+        };
+        head.iter()
+            .chain(&rest)
+            .map(|a| (*a).to_owned())
+            .chain(["--db".to_owned(), url])
+            .collect()
+    })
+}
+
+impl Current {
+    /// A fresh database holding `files`' lines, sealed by one writer.
+    fn load(&self, files: &[String]) -> String {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let url = match &self.backend {
+            Backend::Files => unreachable!("files are not loaded"),
+            Backend::Sqlite => format!("sqlite:{}", self.dir.path().join(format!("l{n}.db")).display()),
+            Backend::Postgres(cluster) => {
+                let name = format!("t{}_{n}", std::process::id());
+                admin(cluster, &format!("CREATE DATABASE {name}"));
+                database_url(cluster, &name)
+            }
+        };
+        let mut sealer = Sealer::new(uuid::Uuid::now_v7());
+        let mut sealed = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(file).expect("a UTF-8 ledger file");
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                sealed.push(sealer.seal(line).unwrap_or_else(|e| {
+                    panic!("this test does not apply to databases: cannot seal {line}: {e}")
+                }));
+            }
+        }
+        runtime().block_on(async {
+            let mut store = Store::open(&url)
+                .await
+                .unwrap_or_else(|e| panic!("open {url}: {e}"));
+            let lines: Vec<&str> = sealed.iter().map(String::as_str).collect();
+            store.append(&lines).await.unwrap_or_else(|e| {
+                panic!("this test does not apply to databases: cannot store its lines: {e}")
+            });
+            store.close().await;
+        });
+        url
+    }
+}
+
+/// A one-thread runtime for the async store.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// The cluster URL with its database replaced by `name`.
+pub fn database_url(cluster: &str, name: &str) -> String {
+    let slash = cluster.rfind('/').expect("a database in the URL");
+    format!("{}/{name}", &cluster[..slash])
+}
+
+/// Runs one statement on the cluster's `postgres` database.
+pub fn admin(cluster: &str, sql: &str) {
+    use sqlx::Connection as _;
+    runtime().block_on(async {
+        let mut conn = sqlx::PgConnection::connect(cluster)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {cluster}: {e}"));
+        sqlx::raw_sql(sql)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let _ = conn.close().await;
+    });
+}
+
+/// Runs every `(name, test)` on a fresh database of one throwaway
+/// PostgreSQL cluster, then stops it; panics naming each failed test.
+pub fn on_postgres(tests: &[(&str, fn())]) {
+    let cluster = cmdx_test::postgres::Cluster::start()
+        .unwrap_or_else(|e| panic!("a PostgreSQL cluster for the tests: {e}"));
+    let url = cluster.url();
+    let mut failed = Vec::new();
+    for (name, test) in tests {
+        let outcome = std::panic::catch_unwind(|| on(Backend::Postgres(url.clone()), *test));
+        if outcome.is_err() {
+            eprintln!("on PostgreSQL: {name} FAILED");
+            failed.push(*name);
+        }
+    }
+    drop(cluster);
+    assert!(failed.is_empty(), "failed on PostgreSQL: {failed:?}");
+}
+
+/// Declares each test (`fn name() { … }`, written for files) three times:
+/// `name::files`, `name::sqlite`, and as a case of the test binary's single
+/// `on_postgres` test (one cluster for all).
+macro_rules! on_every_backend {
+    ($( $(#[$meta:meta])* fn $name:ident() $body:block )*) => {
+        $(
+            $(#[$meta])*
+            #[allow(non_snake_case, reason = "named after the test")]
+            mod $name {
+                use super::*;
+
+                pub(super) fn body() $body
+
+                #[test]
+                fn files() {
+                    common::backend::on(common::backend::Backend::Files, body);
+                }
+
+                #[test]
+                fn sqlite() {
+                    common::backend::on(common::backend::Backend::Sqlite, body);
+                }
+            }
+        )*
+
+        #[test]
+        fn on_postgres() {
+            common::backend::on_postgres(&[$( (stringify!($name), $name::body) ),*]);
+        }
+    };
+}
