@@ -70,12 +70,20 @@ where
 }
 
 /// One fetched row, of either database.
-#[derive(Debug)]
 pub(crate) enum RowRef<'r> {
     /// A SQLite row.
     Sqlite(&'r sqlx::sqlite::SqliteRow),
     /// A PostgreSQL row.
     Postgres(&'r sqlx::postgres::PgRow),
+}
+
+impl std::fmt::Debug for RowRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite(_) => "RowRef::Sqlite",
+            Self::Postgres(_) => "RowRef::Postgres",
+        })
+    }
 }
 
 impl RowRef<'_> {

@@ -153,8 +153,10 @@ pub(crate) fn derive(row: &cmdx_store::Row, dialect: Dialect) -> Vec<Cell> {
     };
     let time = match dialect {
         Dialect::Sqlite => Cell::Text(row.ts.clone()),
-        Dialect::Postgres => chrono::DateTime::parse_from_rfc3339(&row.ts)
-            .map_or_else(|_| Cell::Text(row.ts.clone()), |t| Cell::Int(t.timestamp_micros())),
+        Dialect::Postgres => chrono::DateTime::parse_from_rfc3339(&row.ts).map_or_else(
+            |_| Cell::Text(row.ts.clone()),
+            |t| Cell::Int(t.timestamp_micros()),
+        ),
     };
     vec![
         uuid(&Some(row.wid.clone())),
@@ -258,7 +260,10 @@ mod tests {
     #[test]
     fn the_select_names_every_column_once() {
         let sql = select(Dialect::Postgres);
-        assert!(sql.contains("status, reason, metadata::text, input::text"), "{sql}");
+        assert!(
+            sql.contains("status, reason, metadata::text, input::text"),
+            "{sql}"
+        );
         assert_eq!(COLUMNS.len(), 32);
     }
 }

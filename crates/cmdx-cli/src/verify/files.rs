@@ -14,7 +14,9 @@ use crate::input;
 pub(super) fn verify(files: &[String], max_line: usize) -> Result<Verified, Failure> {
     let mut verifier = Verifier::new();
     let mut lines = 0u64;
-    let limit = u64::try_from(max_line).unwrap_or(u64::MAX).saturating_add(1);
+    let limit = u64::try_from(max_line)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
     let mut buf = Vec::new();
     for name in input::names(files) {
         let source = input::open(&name, None).map_err(|e| Failure::input(&name, &e))?;

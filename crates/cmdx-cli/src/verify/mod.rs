@@ -77,7 +77,11 @@ fn summary(out: &mut impl Write, verified: &Verified) -> std::io::Result<()> {
         s(count)
     )?;
     for (wid, lines) in &verified.writers {
-        writeln!(out, "writer {wid}: {lines} line{} (seq 0..{lines})", s(*lines))?;
+        writeln!(
+            out,
+            "writer {wid}: {lines} line{} (seq 0..{lines})",
+            s(*lines)
+        )?;
     }
     Ok(())
 }

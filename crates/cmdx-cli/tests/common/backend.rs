@@ -98,38 +98,130 @@ pub fn rewrite(args: &[&str]) -> Vec<String> {
 impl Current {
     /// A fresh database holding `files`' lines, sealed by one writer.
     fn load(&self, files: &[String]) -> String {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let url = match &self.backend {
-            Backend::Files => unreachable!("files are not loaded"),
-            Backend::Sqlite => format!("sqlite:{}", self.dir.path().join(format!("l{n}.db")).display()),
-            Backend::Postgres(cluster) => {
-                let name = format!("t{}_{n}", std::process::id());
-                admin(cluster, &format!("CREATE DATABASE {name}"));
-                database_url(cluster, &name)
-            }
-        };
         let mut sealer = Sealer::new(uuid::Uuid::now_v7());
         let mut sealed = Vec::new();
         for file in files {
             let text = std::fs::read_to_string(file).expect("a UTF-8 ledger file");
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                sealed.push(sealer.seal(line).unwrap_or_else(|e| {
+                let line = as_written(line);
+                sealed.push(sealer.seal(&line).unwrap_or_else(|e| {
                     panic!("this test does not apply to databases: cannot seal {line}: {e}")
                 }));
             }
         }
-        runtime().block_on(async {
-            let mut store = Store::open(&url)
-                .await
-                .unwrap_or_else(|e| panic!("open {url}: {e}"));
-            let lines: Vec<&str> = sealed.iter().map(String::as_str).collect();
-            store.append(&lines).await.unwrap_or_else(|e| {
-                panic!("this test does not apply to databases: cannot store its lines: {e}")
-            });
-            store.close().await;
-        });
+        let url = self.fresh();
+        append(&url, &sealed);
         url
+    }
+
+    /// The URL of a new, empty database (created on PostgreSQL; the SQLite
+    /// file is created by the first [`append`]).
+    fn fresh(&self) -> String {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        match &self.backend {
+            Backend::Files => panic!("this test runs on databases only"),
+            Backend::Sqlite => format!(
+                "sqlite:{}",
+                self.dir.path().join(format!("l{n}.db")).display()
+            ),
+            Backend::Postgres(cluster) => {
+                let name = format!("t{}_{n}", std::process::id());
+                admin(cluster, &format!("CREATE DATABASE {name}"));
+                database_url(cluster, &name)
+            }
+        }
+    }
+}
+
+/// A fresh database of the running test's backend holding `sealed` lines
+/// (appended through `cmdx_store`, in one transaction); its URL.
+pub fn database_with(sealed: &[String]) -> String {
+    let url = CURRENT.with(|c| c.borrow().as_ref().expect("inside backend::on").fresh());
+    append(&url, sealed);
+    url
+}
+
+/// Appends sealed lines to the ledger database at `url` (migrated first).
+pub fn append(url: &str, sealed: &[String]) {
+    runtime().block_on(async {
+        let mut store = Store::open(url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+        let lines: Vec<&str> = sealed.iter().map(String::as_str).collect();
+        store.append(&lines).await.unwrap_or_else(|e| {
+            panic!("this test does not apply to databases: cannot store its lines: {e}")
+        });
+        store.close().await;
+    });
+}
+
+/// Runs SQL statements on the database at `url` (to tamper with it).
+pub fn execute(url: &str, sql: &str) {
+    use sqlx::Connection as _;
+    runtime().block_on(async {
+        if url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(url)
+                .await
+                .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+            sqlx::raw_sql(sql)
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = conn.close().await;
+        } else {
+            let mut conn = sqlx::PgConnection::connect(url)
+                .await
+                .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+            sqlx::raw_sql(sql)
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = conn.close().await;
+        }
+    });
+}
+
+/// The `id` of each row, in order.
+pub fn row_ids(url: &str) -> Vec<i64> {
+    use sqlx::Connection as _;
+    runtime().block_on(async {
+        let sql = "SELECT id FROM cmdx_lines ORDER BY id";
+        if url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+            sqlx::query_scalar(sql)
+                .fetch_all(&mut conn)
+                .await
+                .expect(sql)
+        } else {
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+            sqlx::query_scalar(sql)
+                .fetch_all(&mut conn)
+                .await
+                .expect(sql)
+        }
+    })
+}
+
+/// `line` with `v` as its first key, as the runtime writes it (and as a
+/// database requires: the first key tells ledger lines from log lines).
+/// Tests that build lines with `serde_json::Value` get their keys sorted.
+fn as_written(line: &str) -> String {
+    if line.starts_with(r#"{"v":"#) {
+        return line.to_owned();
+    }
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line) {
+        Ok(mut fields) if fields.contains_key("v") => {
+            let v = fields.remove("v").expect("checked");
+            let rest = serde_json::Value::Object(fields).to_string();
+            let rest = rest.strip_prefix('{').expect("an object");
+            if rest == "}" {
+                format!(r#"{{"v":{v}}}"#)
+            } else {
+                format!(r#"{{"v":{v},{rest}"#)
+            }
+        }
+        _ => line.to_owned(),
     }
 }
 
@@ -183,11 +275,11 @@ pub fn on_postgres(tests: &[(&str, fn())]) {
 /// Declares each test (`fn name() { … }`, written for files) three times:
 /// `name::files`, `name::sqlite`, and as a case of the test binary's single
 /// `on_postgres` test (one cluster for all).
+#[allow(unused_macros, reason = "each test file uses a subset")]
 macro_rules! on_every_backend {
     ($( $(#[$meta:meta])* fn $name:ident() $body:block )*) => {
         $(
             $(#[$meta])*
-            #[allow(non_snake_case, reason = "named after the test")]
             mod $name {
                 use super::*;
 
@@ -197,6 +289,32 @@ macro_rules! on_every_backend {
                 fn files() {
                     common::backend::on(common::backend::Backend::Files, body);
                 }
+
+                #[test]
+                fn sqlite() {
+                    common::backend::on(common::backend::Backend::Sqlite, body);
+                }
+            }
+        )*
+
+        #[test]
+        fn on_postgres() {
+            common::backend::on_postgres(&[$( (stringify!($name), $name::body) ),*]);
+        }
+    };
+}
+
+/// Like [`on_every_backend!`] for tests of databases only: `name::sqlite`
+/// and a case of `on_postgres`.
+#[allow(unused_macros, reason = "each test file uses a subset")]
+macro_rules! on_databases {
+    ($( $(#[$meta:meta])* fn $name:ident() $body:block )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                use super::*;
+
+                pub(super) fn body() $body
 
                 #[test]
                 fn sqlite() {
