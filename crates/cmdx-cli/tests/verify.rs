@@ -223,7 +223,7 @@ on_databases! {
     }
 
     fn a_status_edited_in_its_column_only_is_caught_against_the_line() {
-        let (lines, wids) = sealed_ledger();
+        let (lines, _) = sealed_ledger();
         let url = database_with(&lines);
         let failed = lines
             .iter()

@@ -97,7 +97,7 @@ fn write_line(
 /// Writes a deterministic ledger to `path` (through a `.partial` file, so
 /// an interrupted run never leaves a short ledger behind) until `done(bytes,
 /// lines)` says so.
-pub fn generate(path: &Path, done: impl Fn(u64, u64) -> bool) -> std::io::Result<()> {
+pub(crate) fn generate(path: &Path, done: impl Fn(u64, u64) -> bool) -> std::io::Result<()> {
     let tmp = path.with_extension("partial");
     let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
     let mut rng = Rng(0x5EED_1234_ABCD_0001);

@@ -14,8 +14,9 @@ use crate::error::Failure;
 /// How long connecting may take before it is given up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The schema version this build reads (`cmdx_migrations`' highest version).
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build reads (`cmdx_migrations`' highest version):
+/// the one `cmdx_store` writes.
+const SCHEMA_VERSION: i64 = cmdx_store::SCHEMA_VERSION;
 
 /// An open connection.
 #[derive(Debug)]

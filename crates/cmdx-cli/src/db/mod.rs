@@ -159,3 +159,6 @@ impl Database {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

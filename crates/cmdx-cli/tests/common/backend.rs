@@ -60,6 +60,15 @@ pub fn on(backend: Backend, test: impl FnOnce()) {
     test();
 }
 
+/// The running test's backend.
+pub fn current() -> Backend {
+    CURRENT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map_or(Backend::Files, |c| c.backend.clone())
+    })
+}
+
 /// `args` for the running test's backend: on a database, the existing files
 /// among the arguments after `ledger SUBCOMMAND` become `--db URL`.
 pub fn rewrite(args: &[&str]) -> Vec<String> {
