@@ -105,7 +105,7 @@ fn an_edited_line_is_a_hash_mismatch_at_its_line() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("({} line(s) verified before it)", at - 1)),
+        stderr.contains(&format!("; {} line(s) verified before it", at - 1)),
         "{stderr}"
     );
     assert!(stdout.is_empty());

@@ -127,10 +127,10 @@ impl Database {
                         "SELECT count(*) FROM sqlite_master WHERE type = 'table' \
                          AND name IN ('cmdx_migrations', 'cmdx_lines')"
                     }
+                    // Not `information_schema`: its views cost milliseconds.
                     Connection::Postgres(_) => {
-                        "SELECT count(*) FROM information_schema.tables \
-                         WHERE table_schema = current_schema() \
-                         AND table_name IN ('cmdx_migrations', 'cmdx_lines')"
+                        "SELECT ((to_regclass('cmdx_migrations') IS NOT NULL)::int \
+                         + (to_regclass('cmdx_lines') IS NOT NULL)::int)::int8"
                     }
                 },
                 "SELECT CAST(max(version) AS BIGINT) FROM cmdx_migrations",

@@ -62,7 +62,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<(), Failure> {
 /// The failure for a broken link at `location`, after `verified` good lines.
 fn broken(location: &str, what: &dyn Display, verified: u64) -> Failure {
     Failure::answer(format!(
-        "broken chain at {location}: {what} ({verified} line(s) verified before it)"
+        "broken chain at {location}: {what}; {verified} line(s) verified before it"
     ))
 }
 
