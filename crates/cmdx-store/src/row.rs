@@ -28,6 +28,14 @@ impl LineKind {
     }
 
     /// The kind of `line`, from its first key; `None` for anything else.
+    ///
+    /// ```
+    /// use cmdx_store::LineKind;
+    ///
+    /// assert_eq!(LineKind::of(r#"{"v":1,"ts":"…"}"#), Some(LineKind::Execution));
+    /// assert_eq!(LineKind::of(r#"{"log":1,"ts":"…"}"#).map(LineKind::as_str), Some("log"));
+    /// assert_eq!(LineKind::of(r#"{"ts":"…","v":1}"#), None);
+    /// ```
     pub fn of(line: &str) -> Option<Self> {
         if line.starts_with(r#"{"v":"#) {
             Some(Self::Execution)

@@ -153,6 +153,30 @@ impl Sealer {
         }
     }
 
+    /// Carries on a chain: the next line gets `next_seq` and is chained to
+    /// `prev` (the hash of line `next_seq - 1`).
+    ///
+    /// ```
+    /// use cmdx_store::seal::Sealer;
+    ///
+    /// let mut a = Sealer::new(uuid::Uuid::nil());
+    /// a.seal("{}").unwrap();
+    /// let mut b = Sealer::resume(a.wid(), a.next_seq(), a.prev_hash());
+    /// assert_eq!(a.seal("{}").unwrap(), b.seal("{}").unwrap());
+    /// ```
+    pub fn resume(wid: Uuid, next_seq: u64, prev: [u8; 32]) -> Self {
+        Self {
+            wid,
+            seq: next_seq,
+            prev,
+        }
+    }
+
+    /// The hash of the last line sealed (32 zero bytes before the first).
+    pub fn prev_hash(&self) -> [u8; 32] {
+        self.prev
+    }
+
     /// The writer id.
     pub fn wid(&self) -> Uuid {
         self.wid
@@ -226,6 +250,16 @@ impl<'a> Unsealed<'a> {
 
 /// Takes a sealed line (with or without a trailing `\n`) apart. Checks the
 /// seal's shape, not its hash (see [`Verifier`]).
+///
+/// ```
+/// use cmdx_store::seal::{SealError, Sealer, unseal};
+///
+/// let sealed = Sealer::new(uuid::Uuid::nil()).seal(r#"{"v":1}"#).unwrap();
+/// let unsealed = unseal(&sealed).unwrap();
+/// assert_eq!((unsealed.line().as_str(), unsealed.body()), (r#"{"v":1}"#, r#"{"v":1"#));
+/// assert_eq!(unsealed.expected_hash(&[0; 32]), unsealed.seal().hash);
+/// assert_eq!(unseal(r#"{"v":1}"#), Err(SealError::Unsealed));
+/// ```
 pub fn unseal(sealed: &str) -> Result<Unsealed<'_>, SealError> {
     let sealed = sealed.strip_suffix('\n').unwrap_or(sealed);
     let sealed = sealed.strip_suffix('\r').unwrap_or(sealed);
@@ -270,6 +304,10 @@ fn parse_seal(object: &str) -> Result<Seal, SealError> {
 }
 
 /// 32 bytes as 64 lowercase hex digits.
+///
+/// ```
+/// assert_eq!(cmdx_store::seal::hex(&[0xab; 32]), "ab".repeat(32));
+/// ```
 pub fn hex(bytes: &[u8; 32]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(64);

@@ -63,10 +63,14 @@ impl Store {
     /// ([`ErrorKind::Unavailable`]), a schema newer than this version
     /// ([`ErrorKind::Schema`]).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let url = StoreUrl::parse(url)?;
-        let connection = connect(&url).await?;
+        Self::open_url(&StoreUrl::parse(url)?).await
+    }
+
+    /// [`open`](Self::open) with a URL parsed already.
+    pub async fn open_url(url: &StoreUrl) -> Result<Self, StoreError> {
+        let connection = connect(url).await?;
         Ok(Self {
-            url,
+            url: url.clone(),
             connection: Some(connection),
             uncertain: false,
         })
@@ -116,24 +120,30 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        if self.connection.is_none() {
-            self.connection = Some(connect(&self.url).await?);
-        }
-        let connection = self.connection.as_mut().expect("connected above");
+        // Taken out while in use: if this future is dropped half-way (a
+        // timeout), the connection goes with it and the outcome stays
+        // uncertain, so the next call reconnects and checks first.
+        let mut connection = match self.connection.take() {
+            Some(connection) => connection,
+            None => connect(&self.url).await?,
+        };
+        let uncertain = std::mem::replace(&mut self.uncertain, true);
         let result = async {
-            if self.uncertain && connection.contains(&rows[0]).await? {
+            if uncertain && connection.contains(&rows[0]).await? {
                 return Ok(());
             }
             connection.insert(rows).await
         }
         .await;
         match &result {
-            Ok(()) => self.uncertain = false,
-            Err(error) if error.is_transient() => {
-                self.uncertain = true;
-                self.connection = None;
+            // The connection broke, maybe after the commit: reconnect next
+            // time and check.
+            Err(error) if error.is_transient() => {}
+            // Committed, or refused (rolled back): nothing uncertain.
+            _ => {
+                self.uncertain = false;
+                self.connection = Some(connection);
             }
-            Err(_) => {}
         }
         result
     }

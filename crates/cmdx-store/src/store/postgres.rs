@@ -177,8 +177,12 @@ pub(super) async fn contains(connection: &mut PgConnection, row: &Row) -> Result
 
 fn write_error(error: sqlx::Error) -> StoreError {
     match classify_kind(&error) {
-        ErrorKind::Unavailable => unavailable(&StoreUrl::Postgres("postgres".into()), error),
-        kind => StoreError::new(kind, "postgres: the insert failed").with_source(error),
+        ErrorKind::Unavailable => StoreError::new(
+            ErrorKind::Unavailable,
+            "the database is unavailable (the connection broke or the server is restarting)",
+        )
+        .with_source(error),
+        kind => StoreError::new(kind, "the insert failed").with_source(error),
     }
 }
 
@@ -211,14 +215,4 @@ fn classify_kind(error: &sqlx::Error) -> ErrorKind {
         code if code.starts_with("08") || code.starts_with("53") => ErrorKind::Unavailable,
         _ => ErrorKind::Database,
     }
-}
-
-/// A database error that is not about the data: a broken or refused
-/// connection.
-fn unavailable(url: &StoreUrl, error: sqlx::Error) -> StoreError {
-    StoreError::new(
-        ErrorKind::Unavailable,
-        format!("{url}: the database is unavailable (it is retried)"),
-    )
-    .with_source(error)
 }
