@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::line::{Kind, State, Status};
 
-/// cmdx — answer "what happened, and why?" from cmdx ledger files.
+/// cmdx — answer "what happened, and why?" from cmdx ledger files and databases.
 #[derive(Debug, Parser)]
 #[command(name = "cmdx", version, about, long_about = None)]
 pub(crate) struct Cli {
@@ -15,7 +15,8 @@ pub(crate) struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Read ledger NDJSON files (plain or gzip; `-` or none for stdin).
+    /// Read ledger NDJSON files (plain or gzip; `-` or none for stdin) or a
+    /// ledger database (`--db`).
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
