@@ -50,6 +50,10 @@ CREATE INDEX cmdx_lines_ts ON cmdx_lines (ts);
 CREATE INDEX cmdx_lines_tid ON cmdx_lines (tid);
 CREATE INDEX cmdx_lines_input_sku ON cmdx_lines (json_extract(input, '$.sku'));
 CREATE INDEX cmdx_lines_metadata_code ON cmdx_lines (json_extract(metadata, '$.code'));
+CREATE INDEX cmdx_lines_metadata_sku ON cmdx_lines (json_extract(metadata, '$.sku'))
+    WHERE json_extract(metadata, '$.sku') IS NOT NULL;
+CREATE INDEX cmdx_lines_input_code ON cmdx_lines (json_extract(input, '$.code'))
+    WHERE json_extract(input, '$.code') IS NOT NULL;
 "#,
 )];
 
