@@ -13,6 +13,7 @@ mod id;
 mod input;
 pub mod ledger;
 mod limit;
+pub mod logs;
 pub mod middleware;
 mod outcome;
 mod resources;

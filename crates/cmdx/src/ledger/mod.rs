@@ -15,6 +15,7 @@ mod record;
 mod writer;
 
 pub use memory::MemoryLedger;
+pub(crate) use line::timestamp as line_timestamp;
 pub use record::{Record, SCHEMA_VERSION};
 pub use writer::{FlushError, FullQueue, NonBlocking, NonBlockingBuilder, WriterStats};
 
@@ -36,7 +37,7 @@ pub trait LedgerSink: Send + Sync + 'static {
     fn write(&self, line: &[u8], record: &Record);
 
     /// Receives one application log line (an event emitted inside an
-    /// execution, see `docs/durable-ledger.md`): complete NDJSON, ending in
+    /// execution, see [`cmdx::logs`](crate::logs) and `docs/application-logs.md`): complete NDJSON, ending in
     /// `\n`, recognisable by its leading `"log"` key. Same rules as
     /// [`write`](Self::write): called on the emitting thread, must not block
     /// for long. The default ignores it.
@@ -135,7 +136,6 @@ impl Ledger {
 
     /// Writes one application log line (complete NDJSON, ending in `\n`)
     /// to the same destination as the ledger lines, in order with them.
-    #[expect(dead_code, reason = "application logs (issue 15) use it")]
     pub(crate) fn write_log(&self, line: &[u8]) {
         match &self.sink {
             Sink::Off => {}
@@ -148,7 +148,11 @@ impl Ledger {
         match &self.sink {
             Sink::Off => {}
             Sink::Background(writer) => with_line(record, |line| writer.push(line)),
-            Sink::Custom(sink) => with_line(record, |line| sink.write(line, record)),
+            // A sink's own events are not attributed to the execution whose
+            // line it writes (see `logs::muted`).
+            Sink::Custom(sink) => crate::logs::muted(|| {
+                with_line(record, |line| sink.write(line, record));
+            }),
         }
     }
 }
