@@ -11,7 +11,7 @@
 use super::scope::Current;
 use crate::ledger::line_timestamp;
 use serde::Serialize;
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::ser::{Compound, CompactFormatter};
 use std::fmt::{self, Write as _};
 use std::panic::AssertUnwindSafe;
@@ -166,10 +166,6 @@ impl Visit for Fields<'_, '_> {
         let _ = self.map.serialize_entry(name(field), self.scratch.as_str());
     }
 
-    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
-        self.entry(field, &Bytes(value));
-    }
-
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if field.name() == "message" {
             return;
@@ -178,25 +174,6 @@ impl Visit for Fields<'_, '_> {
             self.panicked.get_or_insert(message);
         }
         let _ = self.map.serialize_entry(name(field), self.scratch.as_str());
-    }
-}
-
-/// Bytes as the JSON formatter writes them (an array of numbers), at most
-/// [`MAX_FIELD_BYTES`] / 4 of them (a number takes up to 4 bytes), then the
-/// [`TRUNCATED`] marker as a last element.
-struct Bytes<'a>(&'a [u8]);
-
-impl Serialize for Bytes<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let keep = MAX_FIELD_BYTES / 4;
-        let mut seq = serializer.serialize_seq(None)?;
-        for byte in self.0.iter().take(keep) {
-            seq.serialize_element(byte)?;
-        }
-        if self.0.len() > keep {
-            seq.serialize_element(TRUNCATED)?;
-        }
-        seq.end()
     }
 }
 
