@@ -326,3 +326,50 @@ async fn events_in_hooks_middleware_and_rollback_belong_to_their_execution() {
     assert!(logs.iter().all(|l| l["tid"] == tid.as_str()), "{logs:#?}");
     assert_eq!(story(&memory).last().unwrap().0, "ledger");
 }
+
+fn log_schema() -> jsonschema::Validator {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/log-line.schema.json");
+    let text = std::fs::read_to_string(path).expect("docs/log-line.schema.json exists");
+    let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
+    jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema")
+}
+
+#[tokio::test]
+async fn real_log_lines_of_every_level_validate_against_the_schema() {
+    let subscriber =
+        tracing_subscriber::registry().with(cmdx::logs::layer().with_filter(LevelFilter::TRACE));
+    let _default = tracing::subscriber::set_default(subscriber);
+    let memory = MemoryLedger::new();
+
+    #[derive(Debug, Serialize, Deserialize, Validate)]
+    struct Everything {}
+    impl Task for Everything {
+        type Output = ();
+        async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+            tracing::trace!(n = 1, "t");
+            tracing::debug!(f = 1.5, nan = f64::NAN);
+            tracing::info!(flag = true, text = "x", debug = ?[1], "i");
+            tracing::warn!(big = "y".repeat(20_000), "w");
+            tracing::error!(secret = ?Secret::new(1), "e");
+            Ok(())
+        }
+    }
+
+    let _ = runtime(&memory).scope(Everything {}.execute()).await;
+    let logs = memory.log_values();
+    assert_eq!(logs.len(), 5);
+    let validator = log_schema();
+    for line in &logs {
+        let errors: Vec<String> = validator
+            .iter_errors(line)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{line}\n{errors:#?}");
+    }
+    assert_eq!(logs[1]["message"], "", "no message: an empty one");
+    // A ledger line is not a log line, and a log line is not a ledger line.
+    assert!(!validator.is_valid(&memory.values()[0]));
+    let mut wrong = logs[0].clone();
+    wrong["level"] = json!("NOTICE");
+    assert!(!validator.is_valid(&wrong));
+}
