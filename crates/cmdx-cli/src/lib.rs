@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cmdx ledger query    [FILTERS] [--sort ts|duration] [--limit N] [--format table|json|ndjson] [FILE…|-]
-//! cmdx ledger timeline [FILTERS] [--format …] [FILE…|-]
+//! cmdx ledger timeline [FILTERS] [--with-logs] [--format …] [FILE…|-]
 //! cmdx ledger tree CID [--format text|json] [--color auto|always|never] [FILE…|-]
 //! cmdx ledger stats    [FILTERS] [--by task|status|code] [--format …] [FILE…|-]
 //! ```
@@ -28,6 +28,7 @@ mod query;
 mod scan;
 mod stats;
 mod timeline;
+mod timeline_logs;
 mod tree;
 
 use std::process::ExitCode;

@@ -6,9 +6,9 @@ use cmdx::{HookCx, Hooks, Ledger, MemoryLedger, Runtime};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use tracing_subscriber::Layer;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::Layer;
 
 fn logs_on() -> tracing::subscriber::DefaultGuard {
     tracing::subscriber::set_default(tracing_subscriber::registry().with(cmdx::logs::layer()))
@@ -69,7 +69,10 @@ async fn an_event_inside_work_becomes_one_log_line_with_the_executions_ids() {
     assert_eq!(log["target"], "accounts");
     assert_eq!(log["message"], "Credited 100 to account 42");
     assert_eq!(log["fields"], json!({"amount": 100, "account": 42}));
-    assert_eq!((&log["trace_id"], &log["span_id"]), (&Value::Null, &Value::Null));
+    assert_eq!(
+        (&log["trace_id"], &log["span_id"]),
+        (&Value::Null, &Value::Null)
+    );
     // The keys, in the order the schema fixes; the first tells the kind.
     let order: Vec<String> = serde_json::from_str::<serde_json::Map<String, Value>>(&logs[0])
         .unwrap()
@@ -318,7 +321,10 @@ async fn events_in_hooks_middleware_and_rollback_belong_to_their_execution() {
     let outcome = runtime.scope(Failing {}.execute()).await;
     let tid = outcome.record().tid.to_string();
     let logs = memory.log_values();
-    let messages: Vec<&str> = logs.iter().map(|l| l["message"].as_str().unwrap()).collect();
+    let messages: Vec<&str> = logs
+        .iter()
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
     assert_eq!(messages.first(), Some(&"middleware"));
     for expected in ["hook", "work", "rollback"] {
         assert!(messages.contains(&expected), "{messages:?}");
@@ -328,7 +334,10 @@ async fn events_in_hooks_middleware_and_rollback_belong_to_their_execution() {
 }
 
 fn log_schema() -> jsonschema::Validator {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/log-line.schema.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/log-line.schema.json"
+    );
     let text = std::fs::read_to_string(path).expect("docs/log-line.schema.json exists");
     let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
     jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema")
@@ -372,4 +381,23 @@ async fn real_log_lines_of_every_level_validate_against_the_schema() {
     let mut wrong = logs[0].clone();
     wrong["level"] = json!("NOTICE");
     assert!(!validator.is_valid(&wrong));
+}
+
+#[test]
+fn the_cli_fixtures_log_lines_follow_the_schema() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../cmdx-cli/tests/fixtures/with_logs.ndjson"
+    );
+    let text = std::fs::read_to_string(path).expect("the fixture exists");
+    let validator = log_schema();
+    let logs: Vec<Value> = text
+        .lines()
+        .filter(|l| l.starts_with(r#"{"log":"#))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(logs.len(), 6);
+    for log in &logs {
+        assert!(validator.is_valid(log), "{log}");
+    }
 }

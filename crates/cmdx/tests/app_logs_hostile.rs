@@ -33,7 +33,8 @@ where
     }
     impl Validate for Work {
         type Context = ();
-        fn validate_into(&self, _: &(), _: &mut dyn FnMut() -> garde::Path, _: &mut garde::Report) {}
+        fn validate_into(&self, _: &(), _: &mut dyn FnMut() -> garde::Path, _: &mut garde::Report) {
+        }
     }
     impl Task for Work {
         type Output = ();
@@ -72,7 +73,11 @@ async fn secrets_in_event_fields_and_messages_are_redacted() {
     .await;
     let logs = memory.logs();
     assert_eq!(logs.len(), 1);
-    assert!(!logs[0].contains("tok-1234") && !logs[0].contains("4242"), "{}", logs[0]);
+    assert!(
+        !logs[0].contains("tok-1234") && !logs[0].contains("4242"),
+        "{}",
+        logs[0]
+    );
     let log: Value = serde_json::from_str(&logs[0]).unwrap();
     assert_eq!(log["message"], "paid with [REDACTED] / [REDACTED]");
     assert_eq!(log["fields"]["debug"], "[REDACTED]");
@@ -119,7 +124,11 @@ async fn a_10_mb_value_is_cut_at_the_bound_and_its_formatting_stops_there() {
     // The Debug impl was stopped right after the bound, not run to 10 MB.
     assert_eq!(writes.load(Ordering::Relaxed), MAX_FIELD_BYTES + 1);
     let line = &memory.logs()[0];
-    assert!(line.len() < 5 * (MAX_FIELD_BYTES + 64), "{} bytes", line.len());
+    assert!(
+        line.len() < 5 * (MAX_FIELD_BYTES + 64),
+        "{} bytes",
+        line.len()
+    );
     let log: Value = serde_json::from_str(line).unwrap();
     for value in [
         &log["message"],
@@ -140,7 +149,10 @@ async fn a_10_mb_value_is_cut_at_the_bound_and_its_formatting_stops_there() {
     // Bytes are written as the JSON formatter writes them: `[07 07 …]`.
     let log = &memory.log_values()[0];
     let text = log["fields"]["bytes"].as_str().unwrap();
-    assert!(text.starts_with("[07 07 ") && text.ends_with(TRUNCATED), "{text:.40}");
+    assert!(
+        text.starts_with("[07 07 ") && text.ends_with(TRUNCATED),
+        "{text:.40}"
+    );
     assert_eq!(text.len(), MAX_FIELD_BYTES + TRUNCATED.len());
 }
 
@@ -172,7 +184,10 @@ async fn a_panicking_debug_costs_its_value_not_the_line_nor_the_execution() {
     let logs = memory.log_values();
     assert_eq!(logs.len(), 2);
     assert_eq!(logs[0]["message"], "still here");
-    assert_eq!(logs[0]["fields"], json!({"bad": "[panicked: Debug bug]", "good": 1}));
+    assert_eq!(
+        logs[0]["fields"],
+        json!({"bad": "[panicked: Debug bug]", "good": 1})
+    );
     assert_eq!(logs[1]["message"], "[panicked: Display bug]");
     assert_eq!(runtime.contained_panics().get(Plugin::EventField), 2);
 }
@@ -209,7 +224,10 @@ async fn thousands_of_events_are_all_written_in_order_before_the_ledger_line() {
     let all = memory.all_lines();
     assert_eq!(all.len(), EVENTS + 1);
     for (n, line) in all[..EVENTS].iter().enumerate() {
-        assert!(line.contains(&format!(r#""fields":{{"n":{n}}}}}"#)), "{line}");
+        assert!(
+            line.contains(&format!(r#""fields":{{"n":{n}}}}}"#)),
+            "{line}"
+        );
     }
     assert!(all[EVENTS].starts_with(r#"{"v":1,"#));
     // Same shape, same size: the cost per event does not grow with the count.

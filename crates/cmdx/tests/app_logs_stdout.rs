@@ -6,8 +6,8 @@
 //! another is handled) and executes tasks whose ledger is stdout; without
 //! it, that test does nothing.
 
-use cmdx::prelude::*;
 use cmdx::ledger::NonBlocking;
+use cmdx::prelude::*;
 use cmdx::{Ledger, LedgerSink, Record, Runtime};
 use serde_json::Value;
 use std::process::{Command, Stdio};
@@ -96,7 +96,12 @@ fn child_logs_to_stdout() {
 fn log_lines_reach_a_real_stdout_pipe_before_their_ledger_lines() {
     let exe = std::env::current_exe().expect("the test binary");
     let mut child = Command::new(exe)
-        .args(["--exact", "child_logs_to_stdout", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_logs_to_stdout",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -14,8 +14,8 @@ mod memory;
 mod record;
 mod writer;
 
-pub use memory::MemoryLedger;
 pub(crate) use line::timestamp as line_timestamp;
+pub use memory::MemoryLedger;
 pub use record::{Record, SCHEMA_VERSION};
 pub use writer::{FlushError, FullQueue, NonBlocking, NonBlockingBuilder, WriterStats};
 

@@ -12,7 +12,7 @@ use super::scope::Current;
 use crate::ledger::line_timestamp;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
-use serde_json::ser::{Compound, CompactFormatter};
+use serde_json::ser::{CompactFormatter, Compound};
 use std::fmt::{self, Write as _};
 use std::panic::AssertUnwindSafe;
 use tracing::Event;
