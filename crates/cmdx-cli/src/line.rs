@@ -210,11 +210,16 @@ pub struct LedgerLine<'a> {
 }
 
 /// The log-line schema version this parser understands (`"log":1`).
+///
+/// ```
+/// assert_eq!(cmdx_cli::line::LOG_SCHEMA_VERSION, 1);
+/// ```
 pub const LOG_SCHEMA_VERSION: u64 = 1;
 
 /// One parsed log line: an application event emitted inside an execution
 /// (see `docs/ledger-schema.md`, "Log lines"). It is not an execution:
-/// commands other than `timeline --with-logs` skip it.
+/// commands other than `timeline --with-logs` skip it. Made by
+/// [`parse_log_line`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogLine<'a> {
@@ -257,6 +262,13 @@ pub struct LogLine<'a> {
 
 /// Whether `line` is a log line: it starts with `{"log":`, as the cmdx
 /// writer puts it. A cheap check, made before any parsing.
+///
+/// ```
+/// use cmdx_cli::line::is_log_line;
+///
+/// assert!(is_log_line(br#"{"log":1,"ts":"2026-11-26T10:00:00.100Z"}"#));
+/// assert!(!is_log_line(br#"{"v":1,"ts":"2026-11-26T10:00:00.100Z"}"#));
+/// ```
 pub fn is_log_line(line: &[u8]) -> bool {
     line.starts_with(br#"{"log":"#)
 }
@@ -264,6 +276,15 @@ pub fn is_log_line(line: &[u8]) -> bool {
 /// Parses one log line (without its newline) into a [`LogLine`].
 ///
 /// Never panics, whatever the bytes.
+///
+/// ```
+/// use cmdx_cli::line::parse_log_line;
+///
+/// let line = br#"{"log":1,"ts":"2026-11-26T10:00:00.100Z","level":"INFO","cid":"c","tid":"t","task":"Inventory::ReceiveStock","trace_id":null,"span_id":null,"target":"inventory","message":"received","fields":{"units":100}}"#;
+/// let log = parse_log_line(line).unwrap();
+/// assert_eq!(log.message.as_str(), "received");
+/// assert!(parse_log_line(br#"{"log":2}"#).is_err());
+/// ```
 ///
 /// # Errors
 /// A [`LineError`] saying why the line is not a log line of schema v1.

@@ -169,7 +169,7 @@ pub(crate) fn run(args: &TimelineArgs) -> Result<(), Failure> {
 
 /// `key=value` pairs of the input, in written order, leaving out keys a
 /// `--where` pins to one value (they are the same on every row).
-fn key_inputs(input: Option<&RawValue>, pinned: &[&str]) -> String {
+pub(crate) fn key_inputs(input: Option<&RawValue>, pinned: &[&str]) -> String {
     let Some(raw) = input else {
         return String::new();
     };

@@ -14,7 +14,6 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::line::LogLine;
@@ -113,17 +112,7 @@ impl LogRow {
     /// The table cells (TIME, TASK, STATUS, INPUT, REASON): time, `↳` and
     /// the target, the level, the fields as `key=value`, the message.
     pub(crate) fn cells(&self) -> Vec<String> {
-        let fields = serde_json::from_str::<serde_json::Map<String, Value>>(self.fields.get())
-            .map(|map| {
-                map.iter()
-                    .map(|(k, v)| match v {
-                        Value::String(s) => format!("{k}={s}"),
-                        other => format!("{k}={other}"),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_else(|_| self.fields.get().to_owned());
+        let fields = crate::timeline::key_inputs(Some(&self.fields), &[]);
         vec![
             self.ts.clone(),
             format!("  ↳ {}", self.target),

@@ -195,6 +195,20 @@ fn with_logs_the_table_and_json_formats_show_log_rows() {
         "{table}"
     );
     assert!(table.contains("sku=SKU-9999"), "{table}");
+    let table = ok(&[
+        "ledger",
+        "timeline",
+        "--with-logs",
+        "--task",
+        "Inventory::ProcessOrder",
+        "--format",
+        "table",
+        &with_logs(),
+    ]);
+    assert!(
+        table.contains("carrier=ACME delay_ms=250.5"),
+        "fields in written order: {table}"
+    );
     let json = ok(&[
         "ledger",
         "timeline",

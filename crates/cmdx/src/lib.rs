@@ -52,6 +52,11 @@ pub use workflow::{
 #[doc = include_str!("../../../docs/ledger-writer.md")]
 pub struct LedgerWriterGuide;
 
+/// The guide chapter `docs/application-logs.md`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/application-logs.md")]
+pub struct ApplicationLogsGuide;
+
 /// Re-exports for `use cmdx::prelude::*;`: the trait, the types `work`
 /// needs, the macros, and the derives tasks use.
 pub mod prelude {

@@ -20,6 +20,10 @@ use tracing::field::{Field, Visit};
 use uuid::Uuid;
 
 /// The log-line schema version, written as the first key: `{"log":1,…}`.
+///
+/// ```
+/// assert_eq!(cmdx::logs::LOG_VERSION, 1);
+/// ```
 pub const LOG_VERSION: u32 = 1;
 
 /// The most bytes of one value (the message, or one field) a log line
@@ -27,9 +31,17 @@ pub const LOG_VERSION: u32 = 1;
 /// [`TRUNCATED`]; a `Debug` or `Display` impl stops being asked for more.
 /// With `tracing`'s limit of 32 fields per event, a log line stays under
 /// about 600 KiB, below the default writer capacity (1 MiB).
+///
+/// ```
+/// assert_eq!(cmdx::logs::MAX_FIELD_BYTES, 16 * 1024);
+/// ```
 pub const MAX_FIELD_BYTES: usize = 16 * 1024;
 
 /// What ends a value cut at [`MAX_FIELD_BYTES`].
+///
+/// ```
+/// assert_eq!(cmdx::logs::TRUNCATED, "…[truncated]");
+/// ```
 pub const TRUNCATED: &str = "…[truncated]";
 
 /// Writes the line for `event` inside `current` to `out` (which ends with
