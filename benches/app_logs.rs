@@ -3,14 +3,18 @@
 //! writer to `io::sink()`. Baselines in the same run: the same execution
 //! with no subscriber (the event is off), and with `tracing-subscriber`'s
 //! JSON formatter writing the event to `io::sink()` instead of the log
-//! layer. The log layer's per-execution overhead (no event) is measured
-//! against the same execution before any log layer exists in the process.
+//! layer (both filtered to events, as `cmdx_telemetry::init()` filters the
+//! log layer without an exporter). The log layer's per-execution overhead
+//! (no event) is measured against the same execution before any log layer
+//! exists in the process.
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Debug, Serialize, Deserialize, Validate)]
@@ -67,20 +71,29 @@ fn app_logs(c: &mut Criterion) {
     group.bench_function("execute + info!, fmt JSON layer to sink (baseline)", |b| {
         let json = tracing_subscriber::fmt::layer()
             .json()
-            .with_writer(std::io::sink);
+            .with_writer(std::io::sink)
+            .with_filter(filter_fn(|meta| meta.is_event()));
         let _default = tracing::subscriber::set_default(tracing_subscriber::registry().with(json));
         b.iter_custom(|iters| timed(&rt, &runtime, iters, true))
     });
+    // What `cmdx_telemetry::init()` installs without an endpoint: the log
+    // layer, events only (from here on a log layer exists in the process).
+    let telemetry = cmdx_telemetry::Telemetry::builder()
+        .read_env(false)
+        .ledger(Ledger::writer(std::io::sink()))
+        .build()
+        .expect("telemetry builds");
+    let dispatch = telemetry.dispatch().expect("the log layer");
+    let logged = telemetry.runtime().clone();
     group.bench_function("execute, no event, log layer", |b| {
-        let layer = cmdx::logs::layer();
-        let _default = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
-        b.iter_custom(|iters| timed(&rt, &runtime, iters, false))
+        let _default = tracing::dispatcher::set_default(&dispatch);
+        b.iter_custom(|iters| timed(&rt, &logged, iters, false))
     });
     group.bench_function("execute + info!, log layer", |b| {
-        let layer = cmdx::logs::layer();
-        let _default = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
-        b.iter_custom(|iters| timed(&rt, &runtime, iters, true))
+        let _default = tracing::dispatcher::set_default(&dispatch);
+        b.iter_custom(|iters| timed(&rt, &logged, iters, true))
     });
+    logged.ledger().flush().expect("the sink takes everything");
     group.finish();
     runtime.ledger().flush().expect("the sink takes everything");
 }
