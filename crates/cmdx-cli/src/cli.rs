@@ -179,6 +179,10 @@ pub(crate) struct TimelineArgs {
     /// Output format (default: table on a terminal, ndjson otherwise).
     #[arg(long)]
     pub(crate) format: Option<Format>,
+    /// Show each execution's log lines (application events) under its row
+    /// (`kind` `log`). Every line is parsed (no literal pre-filter).
+    #[arg(long)]
+    pub(crate) with_logs: bool,
     #[command(flatten)]
     pub(crate) input: InputArgs,
 }

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cmdx ledger query    [FILTERS] [--sort ts|duration] [--limit N] [--format table|json|ndjson] [FILE…|-|--db URL]
-//! cmdx ledger timeline [FILTERS] [--format …] [FILE…|-|--db URL]
+//! cmdx ledger timeline [FILTERS] [--with-logs] [--format …] [FILE…|-|--db URL]
 //! cmdx ledger tree CID [--format text|json] [--color auto|always|never] [FILE…|-|--db URL]
 //! cmdx ledger stats    [FILTERS] [--by task|status|code] [--format …] [FILE…|-|--db URL]
 //! cmdx ledger verify   [FILE…|-|--db URL]
@@ -38,6 +38,7 @@ mod sealed;
 mod source;
 mod stats;
 mod timeline;
+mod timeline_logs;
 mod tree;
 mod verify;
 

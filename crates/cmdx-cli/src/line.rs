@@ -1,4 +1,6 @@
-//! One ledger line, schema v1: the borrowed, zero-copy view the scan filters on.
+//! One ledger line, schema v1: the borrowed, zero-copy view the scan filters on;
+//! and one log line (an application event, log-line schema v1), told apart
+//! by its first key (`{"log":…` instead of `{"v":…`).
 //!
 //! Strings borrow from the input line when they contain no escapes; `input`,
 //! `metadata` and `tags` stay raw JSON until a filter asks for them.
@@ -212,6 +214,105 @@ pub struct LedgerLine<'a> {
     pub seal: Option<&'a RawValue>,
 }
 
+/// The log-line schema version this parser understands (`"log":1`).
+///
+/// ```
+/// assert_eq!(cmdx_cli::line::LOG_SCHEMA_VERSION, 1);
+/// ```
+pub const LOG_SCHEMA_VERSION: u64 = 1;
+
+/// One parsed log line: an application event emitted inside an execution
+/// (see `docs/ledger-schema.md`, "Log lines"). It is not an execution:
+/// commands other than `timeline --with-logs` skip it. Made by
+/// [`parse_log_line`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogLine<'a> {
+    /// Log-line schema version, always [`LOG_SCHEMA_VERSION`] after a successful parse.
+    pub log: u64,
+    /// RFC 3339 UTC time the event was emitted.
+    #[serde(borrow)]
+    pub ts: Text<'a>,
+    /// `TRACE`, `DEBUG`, `INFO`, `WARN` or `ERROR`.
+    #[serde(borrow)]
+    pub level: Text<'a>,
+    /// Chain id of the execution the event was emitted in.
+    #[serde(borrow)]
+    pub cid: Text<'a>,
+    /// That execution's `tid`.
+    #[serde(borrow)]
+    pub tid: Text<'a>,
+    /// That execution's task name.
+    #[serde(borrow)]
+    pub task: Text<'a>,
+    /// The execution's trace id.
+    #[serde(borrow, default)]
+    pub trace_id: Option<Text<'a>>,
+    /// The execution's span id.
+    #[serde(borrow, default)]
+    pub span_id: Option<Text<'a>>,
+    /// The event's `tracing` target.
+    #[serde(borrow)]
+    pub target: Text<'a>,
+    /// The event's message (empty when it had none).
+    #[serde(borrow)]
+    pub message: Text<'a>,
+    /// The event's other fields, raw JSON object.
+    #[serde(borrow)]
+    pub fields: &'a RawValue,
+    /// Writer metadata of sealed lines (tamper evidence), raw.
+    #[serde(borrow, default)]
+    pub seal: Option<&'a RawValue>,
+}
+
+/// Whether `line` is a log line: it starts with `{"log":`, as the cmdx
+/// writer puts it. A cheap check, made before any parsing.
+///
+/// ```
+/// use cmdx_cli::line::is_log_line;
+///
+/// assert!(is_log_line(br#"{"log":1,"ts":"2026-11-26T10:00:00.100Z"}"#));
+/// assert!(!is_log_line(br#"{"v":1,"ts":"2026-11-26T10:00:00.100Z"}"#));
+/// ```
+pub fn is_log_line(line: &[u8]) -> bool {
+    line.starts_with(br#"{"log":"#)
+}
+
+/// Parses one log line (without its newline) into a [`LogLine`].
+///
+/// Never panics, whatever the bytes.
+///
+/// ```
+/// use cmdx_cli::line::parse_log_line;
+///
+/// let line = br#"{"log":1,"ts":"2026-11-26T10:00:00.100Z","level":"INFO","cid":"c","tid":"t","task":"Inventory::ReceiveStock","trace_id":null,"span_id":null,"target":"inventory","message":"received","fields":{"units":100}}"#;
+/// let log = parse_log_line(line).unwrap();
+/// assert_eq!(log.message.as_str(), "received");
+/// assert!(parse_log_line(br#"{"log":2}"#).is_err());
+/// ```
+///
+/// # Errors
+/// A [`LineError`] saying why the line is not a log line of schema v1.
+pub fn parse_log_line(line: &[u8]) -> Result<LogLine<'_>, LineError> {
+    match serde_json::from_slice::<LogLine<'_>>(line) {
+        Ok(parsed) if parsed.log == LOG_SCHEMA_VERSION => Ok(parsed),
+        Ok(parsed) => Err(LineError::UnknownLogVersion(parsed.log.to_string())),
+        Err(e) if e.classify() == Category::Eof => Err(LineError::Truncated),
+        Err(e) => match serde_json::from_slice::<LogProbe<'_>>(line) {
+            Ok(LogProbe { log: Some(v) }) if v.get().trim() != "1" => {
+                Err(LineError::UnknownLogVersion(v.get().trim().to_owned()))
+            }
+            _ => Err(LineError::InvalidLog(e)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct LogProbe<'a> {
+    #[serde(borrow, default)]
+    log: Option<&'a RawValue>,
+}
+
 /// Why a line is not a usable ledger line.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -226,6 +327,10 @@ pub enum LineError {
     UnknownVersion(String),
     /// A v1 line that breaks the schema (unknown field, wrong type, bad JSON).
     Invalid(serde_json::Error),
+    /// A log line of a log-line schema version this build does not know.
+    UnknownLogVersion(String),
+    /// A log line (v1) that breaks its schema.
+    InvalidLog(serde_json::Error),
 }
 
 impl fmt::Display for LineError {
@@ -241,6 +346,11 @@ impl fmt::Display for LineError {
                 "unknown schema version v={v} (this cmdx reads v{SCHEMA_VERSION}; upgrade cmdx)"
             ),
             Self::Invalid(e) => write!(f, "invalid ledger line: {e}"),
+            Self::UnknownLogVersion(v) => write!(
+                f,
+                "unknown log-line schema version log={v} (this cmdx reads log={LOG_SCHEMA_VERSION}; upgrade cmdx)"
+            ),
+            Self::InvalidLog(e) => write!(f, "invalid log line: {e}"),
         }
     }
 }
@@ -306,6 +416,41 @@ mod tests {
         assert!(matches!(line.task.0, Cow::Borrowed(_)));
         assert_eq!(line.status, Status::Success);
         assert_eq!(line.input.unwrap().get(), r#"{"sku":"SKU-1234"}"#);
+    }
+
+    const LOG: &str = r#"{"log":1,"ts":"2026-11-26T10:00:00.100Z","level":"INFO","cid":"c","tid":"t","task":"Inventory::ReceiveStock","trace_id":null,"span_id":null,"target":"inventory","message":"received","fields":{"units":100}}"#;
+
+    #[test]
+    fn a_log_line_is_told_apart_by_its_first_key_and_parses() {
+        assert!(is_log_line(LOG.as_bytes()) && !is_log_line(LINE.as_bytes()));
+        let log = parse_log_line(LOG.as_bytes()).unwrap();
+        assert_eq!(
+            (log.level.as_str(), log.message.as_str()),
+            ("INFO", "received")
+        );
+        assert_eq!(log.fields.get(), r#"{"units":100}"#);
+        assert!(matches!(
+            parse_line(LOG.as_bytes()),
+            Err(LineError::NoVersion)
+        ));
+    }
+
+    #[test]
+    fn a_bad_log_line_says_why() {
+        let two = LOG.replacen(r#""log":1"#, r#""log":2"#, 1);
+        let err = parse_log_line(two.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, LineError::UnknownLogVersion(ref v) if v == "2"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("upgrade cmdx"));
+        let err = parse_log_line(&LOG.as_bytes()[..60]).unwrap_err();
+        assert!(matches!(err, LineError::Truncated), "{err}");
+        let extra = LOG.replacen(r#""fields""#, r#""extra":1,"fields""#, 1);
+        assert!(matches!(
+            parse_log_line(extra.as_bytes()),
+            Err(LineError::InvalidLog(_))
+        ));
     }
 
     #[test]

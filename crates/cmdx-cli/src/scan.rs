@@ -8,6 +8,10 @@
 //! The other lines get a cheap shape check (`{"v":1,` … `}`) and are fully
 //! parsed only when that fails, to report them. `--strict` turns the
 //! pre-filter off so every line is validated.
+//!
+//! Log lines (`{"log":…`, application events) are not executions: the scan
+//! skips them silently (validating them under `--strict`), or hands them to
+//! a log visitor ([`scan_with_logs`], for `timeline --with-logs`).
 
 use std::io::{self, Read};
 
@@ -18,7 +22,7 @@ use crate::diagnostics::Diagnostics;
 use crate::error::Failure;
 use crate::filter::Filter;
 use crate::input;
-use crate::line::{LedgerLine, looks_like_v1, parse_line};
+use crate::line::{LedgerLine, LogLine, is_log_line, looks_like_v1, parse_line, parse_log_line};
 use crate::sealed;
 
 /// Bytes asked of the reader at a time.
@@ -40,8 +44,20 @@ pub(crate) struct Summary {
     pub(crate) bad: u64,
 }
 
+/// What a log visitor is shown ([`scan_with_logs`]).
+pub(crate) enum Seen<'l, 'a> {
+    /// A log line, parsed, and its raw bytes.
+    Log(&'l LogLine<'a>, &'l [u8]),
+    /// An execution line that did not pass the filters (its log lines,
+    /// seen before it, are not wanted).
+    Unmatched(&'l LedgerLine<'a>),
+}
+
+/// No log visitor: log lines are skipped.
+type NoLogs = fn(Seen<'_, '_>) -> io::Result<Flow>;
+
 /// The per-line work, with its pre-filter finders.
-struct LineScanner<'f, V> {
+struct LineScanner<'f, V, L> {
     filter: &'f Filter,
     first: Option<Finder<'static>>,
     rest: Vec<Finder<'static>>,
@@ -50,9 +66,11 @@ struct LineScanner<'f, V> {
     max_line: usize,
     diagnostics: Diagnostics,
     visit: V,
+    strict: bool,
+    logs: Option<L>,
 }
 
-impl<V> std::fmt::Debug for LineScanner<'_, V> {
+impl<V, L> std::fmt::Debug for LineScanner<'_, V, L> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LineScanner")
             .field("filter", self.filter)
@@ -69,13 +87,33 @@ pub(crate) fn scan<V>(input: &InputArgs, filter: &Filter, visit: V) -> Result<Su
 where
     V: FnMut(&LedgerLine<'_>, &[u8]) -> io::Result<Flow>,
 {
+    scan_with_logs(input, filter, visit, None::<NoLogs>)
+}
+
+/// [`scan`], also showing `logs` every log line and every execution line
+/// that did not pass the filters. With `logs`, the literal pre-filter is
+/// off: every line is parsed.
+pub(crate) fn scan_with_logs<V, L>(
+    input: &InputArgs,
+    filter: &Filter,
+    visit: V,
+    logs: Option<L>,
+) -> Result<Summary, Failure>
+where
+    V: FnMut(&LedgerLine<'_>, &[u8]) -> io::Result<Flow>,
+    L: FnMut(Seen<'_, '_>) -> io::Result<Flow>,
+{
     if let Some(url) = crate::source::database(&input.files, input.db.as_deref()) {
-        return crate::db::scan(&url, input, filter, visit);
+        return crate::db::scan(&url, input, filter, visit, logs);
     }
     let strict = input.strict;
     let names = input::names(&input.files);
     let progress = input::progress_bar(&names);
-    let needles = if strict { Vec::new() } else { filter.needles() };
+    let needles = if strict || logs.is_some() {
+        Vec::new()
+    } else {
+        filter.needles()
+    };
     let mut finders = needles.iter().map(|n| Finder::new(n).into_owned());
     let first = finders.next();
     let mut scanner = LineScanner {
@@ -86,6 +124,8 @@ where
         max_line: usize::try_from(input.max_line_bytes).unwrap_or(usize::MAX),
         diagnostics: Diagnostics::new(progress.clone()),
         visit,
+        strict,
+        logs,
     };
     let mut result = Ok(());
     for name in &names {
@@ -110,9 +150,10 @@ where
     })
 }
 
-impl<V> LineScanner<'_, V>
+impl<V, L> LineScanner<'_, V, L>
 where
     V: FnMut(&LedgerLine<'_>, &[u8]) -> io::Result<Flow>,
+    L: FnMut(Seen<'_, '_>) -> io::Result<Flow>,
 {
     /// Reads `reader` to its end in chunks, handing complete lines to
     /// [`chunk`](Self::chunk). The buffer grows for a long line up to
@@ -200,6 +241,13 @@ where
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            if is_log_line(line) {
+                let seen = (&mut self.logs, &mut self.diagnostics, self.strict);
+                if log_line(seen, line, name, *line_no)? == Flow::Stop {
+                    return Ok(Flow::Stop);
+                }
+                continue;
+            }
             let candidate = match hits.as_mut() {
                 None => true,
                 Some(hits) => {
@@ -215,9 +263,14 @@ where
             if candidate {
                 match parse_line(line) {
                     Ok(parsed) => {
-                        if self.filter.matches(&parsed)
-                            && (self.visit)(&parsed, &sealed::record(&parsed, line))? == Flow::Stop
-                        {
+                        let flow = if self.filter.matches(&parsed) {
+                            (self.visit)(&parsed, &sealed::record(&parsed, line))?
+                        } else if let Some(logs) = self.logs.as_mut() {
+                            logs(Seen::Unmatched(&parsed))?
+                        } else {
+                            Flow::Continue
+                        };
+                        if flow == Flow::Stop {
                             return Ok(Flow::Stop);
                         }
                     }
@@ -230,5 +283,31 @@ where
             }
         }
         Ok(Flow::Continue)
+    }
+}
+
+/// A log line: to the log visitor, validated under `--strict`, else
+/// skipped without being parsed.
+fn log_line<L>(
+    (logs, diagnostics, strict): (&mut Option<L>, &mut Diagnostics, bool),
+    line: &[u8],
+    name: &str,
+    line_no: u64,
+) -> io::Result<Flow>
+where
+    L: FnMut(Seen<'_, '_>) -> io::Result<Flow>,
+{
+    if logs.is_none() && !strict {
+        return Ok(Flow::Continue);
+    }
+    match parse_log_line(line) {
+        Ok(parsed) => match logs.as_mut() {
+            Some(logs) => logs(Seen::Log(&parsed, line)),
+            None => Ok(Flow::Continue),
+        },
+        Err(e) => {
+            diagnostics.report(name, line_no, &e);
+            Ok(Flow::Continue)
+        }
     }
 }

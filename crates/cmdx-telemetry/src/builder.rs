@@ -13,6 +13,7 @@ use opentelemetry_sdk::trace::{
 };
 use std::fmt;
 use std::time::Duration;
+use tracing::level_filters::LevelFilter;
 
 type CustomExporter = Box<dyn FnOnce(BatchConfig) -> BatchSpanProcessor + Send>;
 type Configure = Box<dyn FnOnce(RuntimeBuilder) -> RuntimeBuilder + Send>;
@@ -51,6 +52,7 @@ pub struct TelemetryBuilder {
     shutdown_timeout: Duration,
     extras: bool,
     activation: bool,
+    app_logs: LevelFilter,
 }
 
 impl TelemetryBuilder {
@@ -66,6 +68,7 @@ impl TelemetryBuilder {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             extras: false,
             activation: false,
+            app_logs: crate::app_logs::DEFAULT_LEVEL,
         }
     }
 
@@ -159,6 +162,23 @@ impl TelemetryBuilder {
         self
     }
 
+    /// The most verbose level of the application logs: `tracing` events
+    /// emitted inside executions, written as JSON log lines to the ledger
+    /// (see [`cmdx::logs`] and `docs/application-logs.md`). Default
+    /// [`LevelFilter::INFO`]; [`LevelFilter::OFF`] writes none (and, when
+    /// not exporting, installs no subscriber at all).
+    ///
+    /// ```
+    /// use tracing::level_filters::LevelFilter;
+    ///
+    /// let builder = cmdx_telemetry::Telemetry::builder().app_logs(LevelFilter::WARN);
+    /// # drop(builder);
+    /// ```
+    pub fn app_logs(mut self, level: LevelFilter) -> Self {
+        self.app_logs = level;
+        self
+    }
+
     /// Builds the runtime and, when asked for, the exporter — installing
     /// nothing globally. Use [`Telemetry::scope`] or
     /// [`Telemetry::layer`] with your own subscriber.
@@ -213,12 +233,14 @@ impl TelemetryBuilder {
         Ok(Telemetry::new(
             runtime.build(),
             exporting,
-            (self.extras, self.activation),
+            (self.extras, self.activation, self.app_logs),
         ))
     }
 
-    /// Builds, then installs globally: the `tracing` subscriber (only when
-    /// exporting, so a program without an endpoint pays nothing for spans),
+    /// Builds, then installs globally: the `tracing` subscriber (the
+    /// application-log layer, and the OpenTelemetry layer when exporting;
+    /// without an exporter spans stay disabled, so a program without an
+    /// endpoint pays nothing for them),
     /// the [`cmdx::Runtime`] as the process default
     /// ([`Runtime::set_global`]), and the W3C trace-context propagator as
     /// OpenTelemetry's global one.
@@ -243,6 +265,7 @@ impl fmt::Debug for TelemetryBuilder {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("otel_extras", &self.extras)
             .field("context_activation", &self.activation)
+            .field("app_logs", &self.app_logs)
             .finish_non_exhaustive()
     }
 }

@@ -43,6 +43,7 @@
 //!
 //! The guide is `docs/telemetry.md` in the repository.
 
+mod app_logs;
 mod bridge;
 mod builder;
 mod config;

@@ -11,6 +11,7 @@ use std::io::Write;
 use std::sync::PoisonError;
 use std::time::Duration;
 use tracing::instrument::WithSubscriber;
+use tracing::level_filters::LevelFilter;
 use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
@@ -108,7 +109,7 @@ impl Telemetry {
     pub(crate) fn new(
         runtime: Runtime,
         exporting: Option<Exporting>,
-        (extras, activation): (bool, bool),
+        (extras, activation, app_logs): (bool, bool, LevelFilter),
     ) -> Self {
         let mut telemetry = Self {
             runtime,
@@ -117,9 +118,19 @@ impl Telemetry {
             extras,
             activation,
         };
-        telemetry.dispatch = telemetry
-            .layer()
-            .map(|layer| Dispatch::new(tracing_subscriber::registry().with(layer)));
+        // No `Option` layer: a `None` one enables every span.
+        let registry = tracing_subscriber::registry;
+        let logs = || crate::app_logs::layer(app_logs);
+        telemetry.dispatch = match (telemetry.exporting.is_some(), app_logs != LevelFilter::OFF) {
+            (true, true) => telemetry
+                .layer()
+                .map(|otel| Dispatch::new(registry().with(logs()).with(otel))),
+            (true, false) => telemetry
+                .layer()
+                .map(|otel| Dispatch::new(registry().with(otel))),
+            (false, true) => logs().map(|logs| Dispatch::new(registry().with(logs))),
+            (false, false) => None,
+        };
         telemetry
     }
 
@@ -166,9 +177,12 @@ impl Telemetry {
         )
     }
 
-    /// The subscriber (a registry with [`layer`](Self::layer)) that
-    /// [`init`](crate::init) installs and [`scope`](Self::scope) uses;
-    /// `None` when not exporting. Clones share one registry.
+    /// The subscriber that [`init`](crate::init) installs and
+    /// [`scope`](Self::scope) uses: a registry with the application-log
+    /// layer ([`cmdx::logs`], events only, see
+    /// [`TelemetryBuilder::app_logs`](crate::TelemetryBuilder::app_logs))
+    /// and, when exporting, [`layer`](Self::layer); `None` with neither.
+    /// Clones share one registry.
     pub fn dispatch(&self) -> Option<Dispatch> {
         self.dispatch.clone()
     }
@@ -263,6 +277,8 @@ impl Telemetry {
                         .into(),
                 )
             })?;
+        }
+        if self.exporting.is_some() {
             opentelemetry::global::set_text_map_propagator(
                 opentelemetry_sdk::propagation::TraceContextPropagator::new(),
             );

@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// | `Condition` | a workflow group's [`Condition`](crate::Condition) | the workflow fails (`` condition of group N of `…` panicked: … ``, code `condition_panicked`) and compensates |
 /// | `Merge` | a [`Merge::Custom`](crate::Merge::Custom) function | the workflow fails (`` merging the output of `…` panicked: … ``, code `merge_panicked`) and compensates |
 /// | `RetryPolicy` | a [`RetryPolicy`](crate::RetryPolicy) predicate or [`Backoff::custom`](crate::Backoff::custom) | the failure is not retried: it is the outcome |
+/// | `EventField` | a `Debug`/`Display` impl of a `tracing` event's value, formatted for a [log line](crate::logs) | keeps its outcome; the value reads `[panicked: …]` on the log line |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Plugin {
@@ -55,10 +56,13 @@ pub enum Plugin {
     Merge,
     /// A [`RetryPolicy`](crate::RetryPolicy) predicate or custom backoff.
     RetryPolicy,
+    /// A `Debug`/`Display` impl of a `tracing` event's value, formatted
+    /// for a [log line](crate::logs).
+    EventField,
 }
 
 /// How many kinds there are (the length of [`Plugin::ALL`]).
-const KINDS: usize = 11;
+const KINDS: usize = 12;
 
 impl Plugin {
     /// Every kind, in declaration order.
@@ -74,11 +78,12 @@ impl Plugin {
         Plugin::Condition,
         Plugin::Merge,
         Plugin::RetryPolicy,
+        Plugin::EventField,
     ];
 
     /// `ledger_sink`, `trace_bridge`, `hook`, `middleware`, `subscriber`,
-    /// `settings`, `task_name`, `serialize`, `condition`, `merge` or
-    /// `retry_policy`.
+    /// `settings`, `task_name`, `serialize`, `condition`, `merge`,
+    /// `retry_policy` or `event_field`.
     pub fn as_str(self) -> &'static str {
         match self {
             Plugin::LedgerSink => "ledger_sink",
@@ -92,6 +97,7 @@ impl Plugin {
             Plugin::Condition => "condition",
             Plugin::Merge => "merge",
             Plugin::RetryPolicy => "retry_policy",
+            Plugin::EventField => "event_field",
         }
     }
 
@@ -113,6 +119,7 @@ impl Plugin {
             Plugin::Condition => "a workflow condition",
             Plugin::Merge => "a custom `Merge`",
             Plugin::RetryPolicy => "a retry predicate or custom backoff",
+            Plugin::EventField => "a `Debug`/`Display` impl of a `tracing` event's value",
         }
     }
 
@@ -142,6 +149,9 @@ impl Plugin {
                 "the workflow failed (code `merge_panicked`) and compensated its completed steps"
             }
             Plugin::RetryPolicy => "the failure was not retried and is the execution's outcome",
+            Plugin::EventField => {
+                "the execution kept its outcome; the value reads `[panicked: …]` on its log line"
+            }
         }
     }
 }

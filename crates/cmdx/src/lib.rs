@@ -13,6 +13,7 @@ mod id;
 mod input;
 pub mod ledger;
 mod limit;
+pub mod logs;
 pub mod middleware;
 mod outcome;
 mod resources;
@@ -55,6 +56,10 @@ pub struct LedgerWriterGuide;
 #[cfg(all(doctest, feature = "sqlite"))]
 #[doc = include_str!("../../../docs/durable-ledger.md")]
 pub struct DurableLedgerGuide;
+/// The guide chapter `docs/application-logs.md`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/application-logs.md")]
+pub struct ApplicationLogsGuide;
 
 /// Re-exports for `use cmdx::prelude::*;`: the trait, the types `work`
 /// needs, the macros, and the derives tasks use.

@@ -20,25 +20,32 @@ use crate::cli::InputArgs;
 use crate::diagnostics::Diagnostics;
 use crate::error::Failure;
 use crate::filter::Filter;
-use crate::line::{LedgerLine, parse_line};
-use crate::scan::{Flow, Summary};
+use crate::line::{LedgerLine, is_log_line, parse_line, parse_log_line};
+use crate::scan::{Flow, Seen, Summary};
 use crate::sealed;
 
 pub(crate) use connect::{Connection, Database};
 use pushdown::{Param, Select};
 
-/// Like [`crate::scan::scan`], over the rows of the database at `url`.
-pub(crate) fn scan<V>(
+/// Like [`crate::scan::scan_with_logs`], over the rows of the database at
+/// `url`. With `logs`, every row is read (log rows included, nothing pushed
+/// down); without, only the execution rows that may pass `filter`.
+pub(crate) fn scan<V, L>(
     url: &str,
     input: &InputArgs,
     filter: &Filter,
     mut visit: V,
+    mut logs: Option<L>,
 ) -> Result<Summary, Failure>
 where
     V: FnMut(&LedgerLine<'_>, &[u8]) -> io::Result<Flow>,
+    L: FnMut(Seen<'_, '_>) -> io::Result<Flow>,
 {
     let mut db = Database::open(url)?;
-    let select = pushdown::select(filter, db.dialect(), !input.strict);
+    let select = match logs {
+        Some(_) => pushdown::select_all(),
+        None => pushdown::select(filter, db.dialect(), !input.strict),
+    };
     let max_line = usize::try_from(input.max_line_bytes).unwrap_or(usize::MAX);
     let mut diagnostics = Diagnostics::new(None);
     let name = db.name().to_owned();
@@ -52,9 +59,24 @@ where
             diagnostics.report_row(&location, &what);
             return Ok(Flow::Continue);
         }
+        if is_log_line(line) {
+            let Some(logs) = logs.as_mut() else {
+                return Ok(Flow::Continue);
+            };
+            return match parse_log_line(line) {
+                Ok(parsed) => logs(Seen::Log(&parsed, line)),
+                Err(e) => {
+                    diagnostics.report_row(&location, &e);
+                    Ok(Flow::Continue)
+                }
+            };
+        }
         match parse_line(line) {
             Ok(parsed) if filter.matches(&parsed) => visit(&parsed, &sealed::record(&parsed, line)),
-            Ok(_) => Ok(Flow::Continue),
+            Ok(parsed) => match logs.as_mut() {
+                Some(logs) => logs(Seen::Unmatched(&parsed)),
+                None => Ok(Flow::Continue),
+            },
             Err(e) => {
                 diagnostics.report_row(&location, &e);
                 Ok(Flow::Continue)

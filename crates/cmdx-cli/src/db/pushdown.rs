@@ -217,6 +217,16 @@ impl Builder {
     }
 }
 
+/// Every line, execution and log lines, in insertion order: for
+/// `timeline --with-logs`, which joins log lines to their executions the
+/// way it does in a file (no pushdown, as on files no pre-filter).
+pub(crate) fn select_all() -> Select {
+    Select {
+        sql: "SELECT id, line FROM cmdx_lines ORDER BY id".to_owned(),
+        params: Vec::new(),
+    }
+}
+
 /// The statement selecting the execution lines (not log lines) that may
 /// pass `filter`, in insertion order. With `pushdown` false (`--strict`),
 /// every execution line, so each is validated.

@@ -74,6 +74,8 @@ where
         }
         fut.await
     };
+    // Events of the spawned work belong to the execution that spawned it.
+    let tracked = crate::logs::scope::carry(tracked);
     let handle = match scope {
         Some(scope) => tokio::spawn(scope::enter(scope, tracked).instrument(span)),
         None => tokio::spawn(tracked.instrument(span)),

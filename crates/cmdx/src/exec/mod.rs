@@ -23,6 +23,7 @@ use crate::chain::scope::{self, ChainState, Frame, Scope};
 use crate::contain::{self, Panicked, Plugin};
 use crate::events::EventKind;
 use crate::input::{FieldErrors, ShownInput};
+use crate::logs;
 use crate::middleware::{Call, Next};
 use crate::settings::{self, LedgerLevel, Settings};
 use crate::{BoxError, Context, Cx, Halt, Outcome, Runtime, Status};
@@ -154,6 +155,26 @@ pub(crate) fn begin_with(
     })
 }
 
+/// Runs `fut` with `execution` current for the log layer (see
+/// [`crate::logs`]), when a log layer exists and the execution writes to a
+/// ledger.
+pub(crate) fn logged<F: Future>(execution: &Execution, fut: F) -> impl Future<Output = F::Output> {
+    if !logs::scope::is_active()
+        || execution.level == LedgerLevel::Off
+        || !execution.runtime().ledger().is_enabled()
+    {
+        return Either::Left(fut);
+    }
+    let current = logs::scope::Current::new(
+        execution.chain.clone(),
+        execution.tid,
+        execution.index,
+        execution.spec.task.clone(),
+        execution.span.clone(),
+    );
+    Either::Right(logs::scope::enter(current, fut))
+}
+
 /// Runs `fut` as a child of `execution`: inside its span, with nested
 /// executions joining its chain as its children.
 pub(crate) fn within<F: Future>(execution: &Execution, fut: F) -> impl Future<Output = F::Output> {
@@ -198,37 +219,42 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
             .ok()
             .flatten()
     };
-    let call = Call {
-        cx: &mut cx,
-        execution,
-        input: &input,
-        task: unit.task_any(),
-        deadline: None,
-    };
     // The middleware onion around the task's lifecycle; without
-    // middleware, the lifecycle directly.
+    // middleware, the lifecycle directly. Everything the execution runs
+    // (middleware, hooks, `work`, rollback) runs with it current for the
+    // log layer.
     let mut lifecycle = Lifecycle::new(&unit, settings, invalid);
-    let global = &execution.runtime().config().middleware;
-    let ending = if global.is_empty() && settings.middleware.is_empty() {
-        lifecycle.run_call(call).await
-    } else {
-        let next = Next {
-            global,
-            local: &settings.middleware,
-            core: &mut lifecycle,
+    let ending = logged(execution, async {
+        let call = Call {
+            cx: &mut cx,
+            execution,
+            input: &input,
+            task: unit.task_any(),
+            deadline: None,
         };
-        // The lifecycle contains the task's own panics and its plug-ins':
-        // what unwinds out of the onion is a middleware's.
-        match AssertUnwindSafe(next.run(call)).catch_unwind().await {
-            Ok(done) => done.ending,
-            Err(payload) => {
-                let panicked = Panicked::from_payload(Plugin::Middleware, &*payload);
-                execution.report(&panicked);
-                let reason = format!("middleware panicked: {}", panicked.message);
-                contained_failure(reason, "middleware_panicked", &panicked)
+        let global = &execution.runtime().config().middleware;
+        if global.is_empty() && settings.middleware.is_empty() {
+            lifecycle.run_call(call).await
+        } else {
+            let next = Next {
+                global,
+                local: &settings.middleware,
+                core: &mut lifecycle,
+            };
+            // The lifecycle contains the task's own panics and its plug-ins':
+            // what unwinds out of the onion is a middleware's.
+            match AssertUnwindSafe(next.run(call)).catch_unwind().await {
+                Ok(done) => done.ending,
+                Err(payload) => {
+                    let panicked = Panicked::from_payload(Plugin::Middleware, &*payload);
+                    execution.report(&panicked);
+                    let reason = format!("middleware panicked: {}", panicked.message);
+                    contained_failure(reason, "middleware_panicked", &panicked)
+                }
             }
         }
-    };
+    })
+    .await;
     let value = match ending.status {
         Status::Success => lifecycle.value.take(),
         _ => None,

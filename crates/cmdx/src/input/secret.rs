@@ -21,6 +21,7 @@ pub const REDACTED: &str = "[REDACTED]";
 /// assert_eq!(card.expose(), "4242 4242 4242 4242");
 /// assert_eq!(serde_json::to_string(&card).unwrap(), "\"[REDACTED]\"");
 /// assert_eq!(format!("{card:?}"), "[REDACTED]");
+/// assert_eq!(format!("{card}"), "[REDACTED]");
 /// ```
 ///
 /// With `garde`, mark the field `#[garde(skip)]`, or validate the inner value
@@ -52,6 +53,19 @@ impl<T> From<T> for Secret<T> {
 }
 
 impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// Also `"[REDACTED]"`, so a secret given to `tracing` with `%` (or to
+/// `format!` with `{}`) does not show either.
+///
+/// ```
+/// let token = cmdx::Secret::new("s3cr3t");
+/// assert_eq!(token.to_string(), "[REDACTED]");
+/// ```
+impl<T> fmt::Display for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
     }

@@ -104,7 +104,7 @@ fn optional_uuid(id: Option<&Uuid>, out: &mut Vec<u8>) {
 }
 
 /// `2026-11-26T10:15:00.123Z`
-pub(super) fn timestamp(ts: &DateTime<Utc>, out: &mut Vec<u8>) {
+pub(crate) fn timestamp(ts: &DateTime<Utc>, out: &mut Vec<u8>) {
     let (date, time) = (ts.date_naive(), ts.time());
     let year = date.year();
     if !(0..=9999).contains(&year) {

@@ -16,6 +16,7 @@ mod tee;
 mod writer;
 
 pub use cmdx_store::{ErrorKind as StoreErrorKind, StoreError};
+pub(crate) use line::timestamp as line_timestamp;
 pub use memory::MemoryLedger;
 pub use record::{Record, SCHEMA_VERSION};
 pub use writer::{FlushError, FullQueue, NonBlocking, NonBlockingBuilder, WriterStats};
@@ -38,7 +39,7 @@ pub trait LedgerSink: Send + Sync + 'static {
     fn write(&self, line: &[u8], record: &Record);
 
     /// Receives one application log line (an event emitted inside an
-    /// execution, see `docs/durable-ledger.md`): complete NDJSON, ending in
+    /// execution, see [`cmdx::logs`](crate::logs) and `docs/application-logs.md`): complete NDJSON, ending in
     /// `\n`, recognisable by its leading `"log"` key. Same rules as
     /// [`write`](Self::write): called on the emitting thread, must not block
     /// for long. The default ignores it.
@@ -232,7 +233,11 @@ impl Ledger {
         match &self.sink {
             Sink::Off => {}
             Sink::Background(writer) => with_line(record, |line| writer.push(line)),
-            Sink::Custom(sink) => with_line(record, |line| sink.write(line, record)),
+            // A sink's own events are not attributed to the execution whose
+            // line it writes (see `logs::muted`).
+            Sink::Custom(sink) => crate::logs::muted(|| {
+                with_line(record, |line| sink.write(line, record));
+            }),
             Sink::Tee(tee) => with_line(record, |line| tee.write(line, record)),
         }
     }
@@ -242,7 +247,7 @@ impl Ledger {
         match &self.sink {
             Sink::Off => {}
             Sink::Background(writer) => writer.push(line),
-            Sink::Custom(sink) => sink.write(line, record),
+            Sink::Custom(sink) => crate::logs::muted(|| sink.write(line, record)),
             Sink::Tee(tee) => tee.write(line, record),
         }
     }

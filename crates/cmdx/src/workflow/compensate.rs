@@ -88,9 +88,12 @@ async fn one(step: Completed) -> (Arc<Record>, Vec<CompensationFailure>) {
     let mut cx = Cx::new(execution, context);
     cx.compensating = true;
     let limit = limit(execution, &*undo);
-    let undoing = exec::within(
+    let undoing = exec::logged(
         execution,
-        AssertUnwindSafe(undo.undo(&mut cx)).catch_unwind(),
+        exec::within(
+            execution,
+            AssertUnwindSafe(undo.undo(&mut cx)).catch_unwind(),
+        ),
     );
     let undone_by = match limit {
         Some(limit) => crate::limit::at_most(limit, undoing).await.ok_or(limit),
