@@ -464,6 +464,11 @@ mod tests {
         assert!(pg.sql.contains("cid = $1::uuid"), "{}", pg.sql);
         let odd = select(&Filter::chain("not-a-uuid"), Dialect::Postgres, true);
         assert!(odd.params.is_empty(), "{}", odd.sql);
+        // 36 characters, but not the 8-4-4-4-12 hex form.
+        let long = "x".repeat(36);
+        let odd = select(&Filter::chain(&long), Dialect::Postgres, true);
+        assert!(odd.params.is_empty(), "{}", odd.sql);
+        assert!(!is_uuid("01a2186b-2048-7609-9343-92ca0a32b25"));
         let lite = select(&Filter::chain("not-a-uuid"), Dialect::Sqlite, true);
         assert!(lite.sql.contains("cid = ?"), "{}", lite.sql);
     }
