@@ -47,6 +47,7 @@ mod bridge;
 mod builder;
 mod config;
 mod error;
+mod logs;
 mod own_spans;
 pub mod propagation;
 mod shutdown;
@@ -56,6 +57,7 @@ pub use bridge::OtelBridge;
 pub use builder::{DEFAULT_SHUTDOWN_TIMEOUT, TelemetryBuilder};
 pub use config::Protocol;
 pub use error::{InitError, InitErrorKind, ShutdownError};
+pub use logs::{LOGGER_NAME, LogStats};
 pub use telemetry::{TRACER_NAME, Telemetry};
 
 /// The guide chapter `docs/telemetry.md`, compiled as doctests.

@@ -135,7 +135,6 @@ impl Ledger {
 
     /// Writes one application log line (complete NDJSON, ending in `\n`)
     /// to the same destination as the ledger lines, in order with them.
-    #[expect(dead_code, reason = "application logs (issue 15) use it")]
     pub(crate) fn write_log(&self, line: &[u8]) {
         match &self.sink {
             Sink::Off => {}
@@ -168,6 +167,42 @@ fn with_line(record: &Record, f: impl FnOnce(&[u8])) {
 
 thread_local! {
     static LINE: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(1024));
+}
+
+/// A `Ledger` is itself a sink: a sink that forwards lines (a tee, an
+/// exporter in front of the user's ledger) hands them on with it.
+///
+/// ```
+/// use cmdx::{Ledger, LedgerSink, MemoryLedger};
+///
+/// struct Both(Ledger, Ledger);
+/// impl LedgerSink for Both {
+///     fn write(&self, line: &[u8], record: &cmdx::Record) {
+///         LedgerSink::write(&self.0, line, record);
+///         LedgerSink::write(&self.1, line, record);
+///     }
+/// }
+///
+/// let memory = MemoryLedger::new();
+/// let both = Ledger::custom(Both(Ledger::from(memory.clone()), Ledger::off()));
+/// LedgerSink::flush(&both).expect("nothing queued");
+/// ```
+impl LedgerSink for Ledger {
+    fn write(&self, line: &[u8], record: &Record) {
+        match &self.sink {
+            Sink::Off => {}
+            Sink::Background(writer) => writer.push(line),
+            Sink::Custom(sink) => sink.write(line, record),
+        }
+    }
+
+    fn write_log(&self, line: &[u8]) {
+        Ledger::write_log(self, line);
+    }
+
+    fn flush(&self) -> Result<(), FlushError> {
+        Ledger::flush(self)
+    }
 }
 
 impl Default for Ledger {
