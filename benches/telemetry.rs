@@ -3,13 +3,17 @@
 //! (to an in-process exporter that drops every span) — each with the ledger
 //! on (to `io::sink`) and off — against a bare `async fn` call; and the
 //! OpenTelemetry layer without `cmdx-telemetry`'s per-layer filter (the one
-//! that keeps the exporter's own spans out), to price that filter.
+//! that keeps the exporter's own spans out), to price that filter; and the
+//! OpenTelemetry layer with every ledger line also exported as an OTel log
+//! record (to an in-process log exporter that drops every batch), to price
+//! the log export.
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime};
 use cmdx_telemetry::{OtelBridge, Telemetry};
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{LogBatch, LogExporter};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use std::hint::black_box;
 use std::time::Duration;
@@ -47,6 +51,18 @@ impl SpanExporter for Discard {
     }
 }
 
+/// Receives log batches from the batch log processor's thread and drops
+/// them.
+#[derive(Debug)]
+struct DiscardLogs;
+
+impl LogExporter for DiscardLogs {
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        black_box(batch.iter().count());
+        Ok(())
+    }
+}
+
 fn task() -> Reserve {
     Reserve {
         sku: black_box("SKU-1234").to_owned(),
@@ -68,6 +84,17 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("telemetry builds");
     let otel = telemetry.dispatch().expect("exporting");
+    let with_logs = Telemetry::builder()
+        .read_env(false)
+        .exporter(Discard)
+        .log_exporter(DiscardLogs)
+        // Large enough that no record is dropped: the row prices the
+        // conversion and the hand-over, not the drop path.
+        .log_queue_size(1 << 20)
+        .ledger(ledger())
+        .build()
+        .expect("telemetry builds");
+    let otel_logs = with_logs.dispatch().expect("exporting");
     let otel_quiet = Runtime::builder()
         .ledger(Ledger::off())
         .trace_bridge(OtelBridge::new())
@@ -102,9 +129,21 @@ fn bench(c: &mut Criterion) {
                 .iter(|| telemetry.runtime().scope(task().execute()));
         });
     });
+    tracing::dispatcher::with_default(&otel_logs, || {
+        group.bench_function("otel layer + batch exporter, ledger on + otel logs", |b| {
+            b.to_async(&rt)
+                .iter(|| with_logs.runtime().scope(task().execute()));
+        });
+    });
     group.finish();
+    let stats = with_logs.log_stats().expect("exporting logs");
+    assert_eq!(
+        stats.dropped, 0,
+        "the row measured the export path: {stats:?}"
+    );
     drop(rt);
     drop(telemetry);
+    drop(with_logs);
 }
 
 criterion_group!(benches, bench);

@@ -61,7 +61,7 @@ fn reserve(i: usize) -> ReserveStock {
     ReserveStock {
         sku: format!("SKU-{i:05}"),
         // Every third one fails.
-        quantity: if i % 3 == 0 { 1_000 } else { 1 },
+        quantity: if i.is_multiple_of(3) { 1_000 } else { 1 },
         card: Secret::new("4242424242424242".into()),
     }
 }

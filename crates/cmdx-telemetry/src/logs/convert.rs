@@ -348,4 +348,135 @@ mod tests {
         assert!(!trace_context(&mut record, None, Some("00f067aa0ba902b7")));
         assert!(record.trace_context().is_none());
     }
+
+    const LINE: &str = r#"{"v":1,"ts":"2026-11-30T10:15:00.123Z","cid":"019a0000-0000-7000-8000-000000000001","xid":"req-7","tid":"019a0000-0000-7000-8000-000000000003","index":2,"parent":"019a0000-0000-7000-8000-000000000002","root":false,"task":"Checkout::Refund","kind":"rollback","state":"interrupted","status":"skipped","reason":"Nothing to refund","metadata":{"code":"noop","errors":{"amount":["too small"]}},"input":{"order":{"id":9,"lines":[1,2]},"card":"[REDACTED]","note":null},"duration_ms":1.5,"retries":2,"rolled_back":true,"cause":"boom","origin":"019a0000-0000-7000-8000-000000000004","compensates":"019a0000-0000-7000-8000-000000000005","trace_id":null,"span_id":null,"tags":["payments","refund"]}"#;
+
+    #[test]
+    fn every_field_of_a_ledger_line_is_an_attribute() {
+        let line: Record = serde_json::from_str(LINE).expect("a v1 line");
+        let mut record = blank();
+        assert!(!execution(&line, &mut record), "no ids, no context");
+        assert!(record.trace_context().is_none());
+        assert_eq!(record.event_name(), Some(EXECUTION_EVENT));
+        assert_eq!(
+            (record.severity_number(), record.severity_text()),
+            (Some(Severity::Info), Some("INFO")),
+            "skipped is INFO"
+        );
+        assert_eq!(
+            record.body(),
+            Some(&AnyValue::from(
+                "Checkout::Refund skipped: Nothing to refund".to_owned()
+            ))
+        );
+        let expected = chrono::DateTime::parse_from_rfc3339("2026-11-30T10:15:00.123Z").unwrap();
+        assert_eq!(record.timestamp(), Some(SystemTime::from(expected)));
+        let attributes = attributes(&record);
+        let s = |v: &str| AnyValue::from(v.to_owned());
+        let expected = [
+            ("cmdx.cid", s("019a0000-0000-7000-8000-000000000001")),
+            ("cmdx.xid", s("req-7")),
+            ("cmdx.tid", s("019a0000-0000-7000-8000-000000000003")),
+            ("cmdx.index", AnyValue::Int(2)),
+            ("cmdx.parent", s("019a0000-0000-7000-8000-000000000002")),
+            ("cmdx.root", AnyValue::Boolean(false)),
+            ("cmdx.task", s("Checkout::Refund")),
+            ("cmdx.kind", s("rollback")),
+            ("cmdx.state", s("interrupted")),
+            ("cmdx.status", s("skipped")),
+            ("cmdx.reason", s("Nothing to refund")),
+            ("cmdx.metadata.code", s("noop")),
+            (
+                "cmdx.metadata.errors.amount",
+                AnyValue::ListAny(Box::new(vec![s("too small")])),
+            ),
+            ("cmdx.input.order.id", AnyValue::Int(9)),
+            (
+                "cmdx.input.order.lines",
+                AnyValue::ListAny(Box::new(vec![AnyValue::Int(1), AnyValue::Int(2)])),
+            ),
+            ("cmdx.input.card", s("[REDACTED]")),
+            ("cmdx.duration_ms", AnyValue::Double(1.5)),
+            ("cmdx.retries", AnyValue::Int(2)),
+            ("cmdx.rolled_back", AnyValue::Boolean(true)),
+            ("cmdx.cause", s("boom")),
+            ("cmdx.origin", s("019a0000-0000-7000-8000-000000000004")),
+            (
+                "cmdx.compensates",
+                s("019a0000-0000-7000-8000-000000000005"),
+            ),
+            (
+                "cmdx.tags",
+                AnyValue::ListAny(Box::new(vec![s("payments"), s("refund")])),
+            ),
+        ];
+        for (key, value) in &expected {
+            assert_eq!(attributes.get(*key), Some(value), "{key}");
+        }
+        assert_eq!(attributes.len(), expected.len(), "{attributes:#?}");
+    }
+
+    #[test]
+    fn a_failure_is_an_error_and_a_success_has_no_reason_in_its_body() {
+        let failed = LINE
+            .replace(r#""status":"skipped""#, r#""status":"failed""#)
+            .replace(
+                r#""trace_id":null,"span_id":null"#,
+                r#""trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7""#,
+            );
+        let line: Record = serde_json::from_str(&failed).expect("a v1 line");
+        let mut record = blank();
+        assert!(execution(&line, &mut record));
+        assert_eq!(record.severity_number(), Some(Severity::Error));
+        assert_eq!(record.severity_text(), Some("ERROR"));
+        assert_eq!(
+            record.body(),
+            Some(&AnyValue::from(
+                "Checkout::Refund failed: Nothing to refund".to_owned()
+            ))
+        );
+        let context = record.trace_context().expect("a context");
+        assert_eq!(context.span_id.to_string(), "00f067aa0ba902b7");
+        let success = LINE
+            .replace(r#""status":"skipped""#, r#""status":"success""#)
+            .replace(r#""reason":"Nothing to refund""#, r#""reason":null"#)
+            .replace(r#""tags":["payments","refund"]"#, r#""tags":[]"#)
+            .replace(
+                r#""input":{"order""#,
+                r#""input":{"x":1},"unused":{"order""#,
+            );
+        let line: Record = serde_json::from_str(&success).expect("a v1 line");
+        let mut record = blank();
+        execution(&line, &mut record);
+        assert_eq!(record.severity_number(), Some(Severity::Info));
+        assert_eq!(
+            record.body(),
+            Some(&AnyValue::from("Checkout::Refund succeeded".to_owned()))
+        );
+        let attributes = attributes(&record);
+        assert!(
+            !attributes.contains_key("cmdx.tags"),
+            "no tags, no attribute"
+        );
+        assert!(!attributes.contains_key("cmdx.reason"));
+        assert_eq!(attributes["cmdx.input.x"], AnyValue::Int(1));
+    }
+
+    #[test]
+    fn an_input_that_is_not_an_object_is_one_attribute() {
+        let scalar = LINE.replace(
+            r#""input":{"order":{"id":9,"lines":[1,2]},"card":"[REDACTED]","note":null}"#,
+            r#""input":[1,"a"]"#,
+        );
+        let line: Record = serde_json::from_str(&scalar).expect("a v1 line");
+        let mut record = blank();
+        execution(&line, &mut record);
+        assert_eq!(
+            attributes(&record)["cmdx.input"],
+            AnyValue::ListAny(Box::new(vec![
+                AnyValue::Int(1),
+                AnyValue::from("a".to_owned())
+            ]))
+        );
+    }
 }

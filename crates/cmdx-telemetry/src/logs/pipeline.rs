@@ -102,28 +102,35 @@ impl Counters {
     /// the queue is full or closed.
     fn admit(&self) -> bool {
         if self.closed.load(Ordering::Acquire) {
-            self.drop_one("the OTel log pipeline is shut down");
+            self.drop_one(|| {
+                format!(
+                    "a line was written after the OTel log export to {} was shut down: \
+                     it is not exported (nor are later ones); counted in Telemetry::log_stats()",
+                    self.describe
+                )
+            });
             return false;
         }
         if self.queued.fetch_add(1, Ordering::AcqRel) >= self.capacity {
             self.queued.fetch_sub(1, Ordering::AcqRel);
-            self.drop_one(&format!(
-                "the OTel log queue is full ({} records)",
-                self.capacity
-            ));
+            self.drop_one(|| {
+                format!(
+                    "the OTel log queue is full ({} records): log records for {} are being \
+                     dropped (is the collector running? a bigger queue: OTEL_BLRP_MAX_QUEUE_SIZE); \
+                     they are counted in Telemetry::log_stats()",
+                    self.capacity, self.describe
+                )
+            });
             return false;
         }
         true
     }
 
-    fn drop_one(&self, why: &str) {
+    /// Counts one dropped record; the first drop is said on stderr.
+    fn drop_one(&self, first: impl FnOnce() -> String) {
         self.dropped.fetch_add(1, Ordering::AcqRel);
         if !self.noted_drop.swap(true, Ordering::AcqRel) {
-            note(&format!(
-                "{why}: log records for {} are being dropped (is the collector running?); \
-                 they are counted in Telemetry::log_stats()",
-                self.describe
-            ));
+            note(&first());
         }
     }
 
