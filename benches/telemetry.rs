@@ -1,23 +1,32 @@
 //! The cost of telemetry per `execute()`, in one run: tracing off, a plain
 //! `tracing` registry, and the OpenTelemetry layer with a batch exporter
 //! (to an in-process exporter that drops every span) — each with the ledger
-//! on (to `io::sink`) and off — against a bare `async fn` call; and the
-//! OpenTelemetry layer without `cmdx-telemetry`'s per-layer filter (the one
-//! that keeps the exporter's own spans out), to price that filter; and the
-//! OpenTelemetry layer with every ledger line also exported as an OTel log
-//! record (to an in-process log exporter that drops every batch), to price
-//! the log export.
+//! on (to `io::sink`) and off — against a bare `async fn` call.
+//!
+//! And against what a Rust team would write instead of cmdx (issue 13): a
+//! plain `async fn` under `#[tracing::instrument]` that emits one
+//! `tracing::info!` event, formatted by `tracing-subscriber`'s JSON
+//! formatter into `io::sink` ("hand-rolled"), without and with the same
+//! OpenTelemetry layer and exporter settings. cmdx's rows to compare:
+//! "tracing off, ledger on" against "hand-rolled JSON", and "otel layer +
+//! batch exporter, ledger on" against "hand-rolled JSON + otel layer".
+//!
+//! And the OpenTelemetry layer with every ledger line also exported as an
+//! OTel log record (to an in-process log exporter that drops every batch),
+//! to price the log export (issue 15).
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime};
 use cmdx_telemetry::{OtelBridge, Telemetry};
 use criterion::{Criterion, criterion_group, criterion_main};
+use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use std::hint::black_box;
 use std::time::Duration;
 use tracing::Dispatch;
+use tracing_subscriber::layer::SubscriberExt as _;
 
 #[derive(Debug, Serialize, Deserialize, Validate)]
 struct Reserve {
@@ -32,6 +41,23 @@ impl Task for Reserve {
     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
         Ok(self.quantity)
     }
+}
+
+/// The hand-rolled equivalent of `Reserve`: a span with the inputs, one
+/// JSON event with the outcome.
+#[inline(never)]
+#[tracing::instrument(name = "Reserve", skip_all, fields(sku = %sku, quantity))]
+async fn hand_rolled(sku: &str, quantity: i64) -> i64 {
+    let reserved = black_box(quantity);
+    tracing::info!(status = "success", reserved, "reserve finished");
+    reserved
+}
+
+/// `tracing-subscriber`'s JSON formatter writing to `io::sink`.
+fn json_to_sink() -> impl tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync {
+    tracing_subscriber::fmt::layer()
+        .json()
+        .with_writer(std::io::sink)
 }
 
 #[inline(never)]
@@ -100,6 +126,15 @@ fn bench(c: &mut Criterion) {
         .trace_bridge(OtelBridge::new())
         .build();
     let registry = Dispatch::new(tracing_subscriber::registry());
+    let hand_json = Dispatch::new(tracing_subscriber::registry().with(json_to_sink()));
+    let hand_provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(Discard)
+        .build();
+    let hand_otel = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(json_to_sink())
+            .with(tracing_opentelemetry::layer().with_tracer(hand_provider.tracer("hand-rolled"))),
+    );
     let mut group = c.benchmark_group("telemetry");
     group
         .sample_size(30)
@@ -135,7 +170,23 @@ fn bench(c: &mut Criterion) {
                 .iter(|| with_logs.runtime().scope(task().execute()));
         });
     });
+    tracing::dispatcher::with_default(&hand_json, || {
+        group.bench_function("hand-rolled JSON (baseline for ledger on)", |b| {
+            b.to_async(&rt)
+                .iter(|| hand_rolled(black_box("SKU-1234"), black_box(5)));
+        });
+    });
+    tracing::dispatcher::with_default(&hand_otel, || {
+        group.bench_function(
+            "hand-rolled JSON + otel layer (baseline for otel + ledger)",
+            |b| {
+                b.to_async(&rt)
+                    .iter(|| hand_rolled(black_box("SKU-1234"), black_box(5)));
+            },
+        );
+    });
     group.finish();
+    let _ = hand_provider.shutdown();
     let stats = with_logs.log_stats().expect("exporting logs");
     assert_eq!(
         stats.dropped, 0,

@@ -14,6 +14,10 @@
 //! | `current-thread` | returning from a `current_thread` runtime's `block_on` |
 //! | `drop-newest` | a 4 KiB queue with `FullQueue::DropNewest`: lines that do not fit are dropped, counted, and reported on stderr at exit |
 //!
+//! With `CMDX_LEDGER_DB=sqlite:PATH` (or `postgres://…`) the lines go to
+//! that database instead of stdout (`Ledger::database`), with the same
+//! endings: nothing is lost on a normal exit either.
+//!
 //! `examples/tests/ledger_exit.rs` runs each mode with stdout a pipe.
 
 use cmdx::ledger::{FullQueue, NonBlocking};
@@ -59,6 +63,17 @@ fn main() {
             .build()
             .expect("a tokio runtime")
     };
+    if let Ok(url) = std::env::var("CMDX_LEDGER_DB") {
+        let ledger = Ledger::database(&url).unwrap_or_else(|error| {
+            eprintln!("CMDX_LEDGER_DB: {error}");
+            std::process::exit(2);
+        });
+        Runtime::builder()
+            .ledger(ledger)
+            .build()
+            .set_global()
+            .expect("nothing else sets the global runtime");
+    }
     match mode.as_str() {
         "return" => multi_thread().block_on(steps(count)),
         "exit" => {

@@ -96,3 +96,46 @@ fn dropped_lines_are_counted_and_reported_on_stderr_at_exit() {
     assert!(dropped > 0, "{text}");
     assert_eq!(numbers.len() as u64 + dropped, count as u64, "{text}");
 }
+
+/// `CMDX_LEDGER_DB=sqlite:PATH`: the child returns from `main` (or calls
+/// `process::exit` on the main thread) without a flush, and every
+/// execution is a row of the SQLite file, numbered in order.
+#[test]
+fn every_line_reaches_sqlite_on_a_normal_exit() {
+    for mode in ["return", "exit", "current-thread"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let output = Command::new(example())
+            .args(["2000", mode])
+            .env("CMDX_LEDGER_DB", format!("sqlite:{}", path.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("the example runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{mode}: {stderr}");
+        assert!(output.stdout.is_empty(), "the ledger went to the database");
+        let numbers: Vec<u64> = stored_numbers(&path)
+            .into_iter()
+            .map(|n| n as u64)
+            .collect();
+        assert_eq!(numbers, in_order(2000), "{mode}: {stderr}");
+    }
+}
+
+/// `input.n` of every row, in insertion order.
+fn stored_numbers(path: &std::path::Path) -> Vec<i64> {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let url = format!("sqlite:{}", path.display());
+        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar("SELECT json_extract(input, '$.n') FROM cmdx_lines ORDER BY id")
+            .fetch_all(&mut db)
+            .await
+            .unwrap()
+    })
+}

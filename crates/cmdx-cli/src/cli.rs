@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::line::{Kind, State, Status};
 
-/// cmdx — answer "what happened, and why?" from cmdx ledger files.
+/// cmdx — answer "what happened, and why?" from cmdx ledger files and databases.
 #[derive(Debug, Parser)]
 #[command(name = "cmdx", version, about, long_about = None)]
 pub(crate) struct Cli {
@@ -15,7 +15,8 @@ pub(crate) struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Read ledger NDJSON files (plain or gzip; `-` or none for stdin).
+    /// Read ledger NDJSON files (plain or gzip; `-` or none for stdin) or a
+    /// ledger database (`--db`).
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
@@ -33,14 +34,23 @@ pub(crate) enum LedgerCommand {
     Tree(TreeArgs),
     /// Per-task (or per-status, per-code) counts and duration percentiles.
     Stats(StatsArgs),
+    /// Check the seal chain of sealed ledger files or of a ledger database:
+    /// reports the first broken link, exits 1 when there is one.
+    Verify(VerifyArgs),
 }
 
 /// Where the lines come from and how bad lines are treated.
 #[derive(Debug, Args)]
 pub(crate) struct InputArgs {
-    /// Ledger files, plain or gzip (detected by magic bytes); `-` or none reads stdin.
+    /// Ledger files, plain or gzip (detected by magic bytes); `-` or none reads
+    /// stdin (or the database named by `CMDX_LEDGER_DB`, when set).
     #[arg(value_name = "FILE")]
     pub(crate) files: Vec<String>,
+    /// Read a ledger database instead of files: `sqlite:PATH` or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DB`. Filters run in SQL where they
+    /// can. Default: `CMDX_LEDGER_DB` when no FILE is given.
+    #[arg(long, value_name = "URL", conflicts_with = "files")]
+    pub(crate) db: Option<String>,
     /// Exit with status 1 when any line is malformed, foreign or of an unknown
     /// version (they are still reported and skipped). Also validates every
     /// line fully instead of only the lines the pre-filter lets through.
@@ -223,4 +233,21 @@ pub(crate) struct StatsArgs {
     pub(crate) format: Option<Format>,
     #[command(flatten)]
     pub(crate) input: InputArgs,
+}
+
+/// Arguments of `cmdx ledger verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Sealed ledger files, read as one stream in the order given (plain or
+    /// gzip; `-` or none reads stdin, or the database named by `CMDX_LEDGER_DB`).
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<String>,
+    /// Verify a ledger database instead: `sqlite:PATH` or `postgres://…`.
+    #[arg(long, value_name = "URL", conflicts_with = "files")]
+    pub(crate) db: Option<String>,
+    /// Longest line read, in bytes (newline excluded). A longer line cannot
+    /// be verified and is reported as a broken link.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) max_line_bytes: u64,
 }

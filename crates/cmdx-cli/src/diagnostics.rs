@@ -42,6 +42,15 @@ impl Diagnostics {
         }
     }
 
+    /// Counts one bad database row (`location` names the database and the
+    /// row id), printing it while fewer than [`SHOWN`] bad lines were.
+    pub(crate) fn report_row(&mut self, location: &str, what: &dyn std::fmt::Display) {
+        self.total += 1;
+        if self.total <= SHOWN {
+            self.print(&format!("cmdx: warning: {location}: {what}; row skipped"));
+        }
+    }
+
     /// Prints the summary count, if any line was bad.
     pub(crate) fn finish(&self) {
         if self.total > SHOWN {

@@ -10,16 +10,19 @@ use crate::where_expr::{LineFields, WhereExpr};
 /// A compiled set of filters.
 #[derive(Debug, Default)]
 pub(crate) struct Filter {
-    cid: Option<String>,
-    xid: Option<String>,
-    task: Option<(String, GlobMatcher)>,
-    status: Vec<Status>,
-    state: Vec<State>,
-    kind: Vec<Kind>,
-    root: bool,
-    since: Option<i64>,
-    until: Option<i64>,
-    wheres: Vec<WhereExpr>,
+    pub(crate) cid: Option<String>,
+    pub(crate) xid: Option<String>,
+    /// The pattern as written, and its compiled glob.
+    pub(crate) task: Option<(String, GlobMatcher)>,
+    pub(crate) status: Vec<Status>,
+    pub(crate) state: Vec<State>,
+    pub(crate) kind: Vec<Kind>,
+    pub(crate) root: bool,
+    /// Milliseconds since the epoch, inclusive.
+    pub(crate) since: Option<i64>,
+    /// Milliseconds since the epoch, inclusive.
+    pub(crate) until: Option<i64>,
+    pub(crate) wheres: Vec<WhereExpr>,
 }
 
 impl Filter {

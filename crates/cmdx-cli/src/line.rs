@@ -205,6 +205,11 @@ pub struct LedgerLine<'a> {
     /// Tags, raw JSON array.
     #[serde(borrow, default)]
     pub tags: Option<&'a RawValue>,
+    /// The writer's seal (`{"wid","seq","hash"}`), raw: tamper-evidence
+    /// metadata a sealing writer appends as the last key, not a field of the
+    /// record. Commands print lines without it; `cmdx ledger verify` checks it.
+    #[serde(borrow, default)]
+    pub seal: Option<&'a RawValue>,
 }
 
 /// Why a line is not a usable ledger line.

@@ -19,6 +19,7 @@ use crate::error::Failure;
 use crate::filter::Filter;
 use crate::input;
 use crate::line::{LedgerLine, looks_like_v1, parse_line};
+use crate::sealed;
 
 /// Bytes asked of the reader at a time.
 const CHUNK: usize = 1 << 21;
@@ -60,12 +61,17 @@ impl<V> std::fmt::Debug for LineScanner<'_, V> {
 }
 
 /// Scans every input, calling `visit` with each line that passes `filter`
-/// (parsed, and its raw bytes without the newline). Lines longer than
-/// `--max-line-bytes` are skipped, never held whole, and reported.
+/// (parsed, and its raw bytes without the newline and without a trailing
+/// `seal` key). Lines longer than `--max-line-bytes` are skipped, never held
+/// whole, and reported. With `--db` (or `CMDX_LEDGER_DB`), the lines come
+/// from the database instead ([`crate::db::scan`]), with the same contract.
 pub(crate) fn scan<V>(input: &InputArgs, filter: &Filter, visit: V) -> Result<Summary, Failure>
 where
     V: FnMut(&LedgerLine<'_>, &[u8]) -> io::Result<Flow>,
 {
+    if let Some(url) = crate::source::database(&input.files, input.db.as_deref()) {
+        return crate::db::scan(&url, input, filter, visit);
+    }
     let strict = input.strict;
     let names = input::names(&input.files);
     let progress = input::progress_bar(&names);
@@ -210,7 +216,7 @@ where
                 match parse_line(line) {
                     Ok(parsed) => {
                         if self.filter.matches(&parsed)
-                            && (self.visit)(&parsed, line)? == Flow::Stop
+                            && (self.visit)(&parsed, &sealed::record(&parsed, line))? == Flow::Stop
                         {
                             return Ok(Flow::Stop);
                         }

@@ -171,6 +171,21 @@ impl WhereExpr {
         &self.value
     }
 
+    /// The field path, one segment per dot (`["input", "sku"]`).
+    pub fn path(&self) -> &[String] {
+        &self.segments
+    }
+
+    /// Whether the path is a bare key, matched in `input` or `metadata`.
+    pub fn is_bare(&self) -> bool {
+        self.bare
+    }
+
+    /// The value as a number, when it reads as a finite one.
+    pub fn number(&self) -> Option<f64> {
+        self.number
+    }
+
     /// The input key this expression pins to one value (`sku=…` or
     /// `input.sku=…`), if any.
     pub fn pinned_input_key(&self) -> Option<&str> {

@@ -3,6 +3,7 @@
 //! files and merge into exactly the in-memory order. Through the real
 //! binary, with real pipes and files.
 
+#[macro_use]
 mod common;
 
 use std::io::Write;
@@ -148,7 +149,7 @@ fn shuffled_ledger(count: u32) -> tempfile::NamedTempFile {
 
 fn stdout_of(args: &[&str], tmpdir: Option<&str>) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cmdx"));
-    command.args(args);
+    command.args(common::backend::rewrite(args));
     if let Some(dir) = tmpdir {
         command.env("TMPDIR", dir);
     }
@@ -159,95 +160,6 @@ fn stdout_of(args: &[&str], tmpdir: Option<&str>) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-#[test]
-fn sorts_spilled_to_disk_print_exactly_what_the_in_memory_sort_prints() {
-    let file = shuffled_ledger(3_000);
-    let path = file.path().to_str().unwrap();
-    let cases: [&[&str]; 6] = [
-        &["ledger", "query", "--format", "ndjson", "--sort", "ts"],
-        &["ledger", "query", "--format", "json", "--sort", "duration"],
-        &[
-            "ledger", "query", "--format", "ndjson", "--sort", "ts", "--limit", "777",
-        ],
-        &["ledger", "timeline", "--format", "ndjson"],
-        &["ledger", "timeline", "--format", "json", "--limit", "1500"],
-        &[
-            "ledger",
-            "timeline",
-            "--format",
-            "ndjson",
-            "--where",
-            "quantity>=100",
-        ],
-    ];
-    for case in cases {
-        let in_memory = stdout_of(&[case, &[path]].concat(), None);
-        // About 4 lines per run: hundreds of runs, merged in two passes.
-        let spilled = stdout_of(&[case, &["--sort-memory", "2048", path]].concat(), None);
-        assert!(!in_memory.is_empty());
-        assert_eq!(spilled, in_memory, "{case:?}");
-    }
-    // The in-memory order is the stable sort by time.
-    let rows: Vec<serde_json::Value> = common::ndjson(&stdout_of(
-        &["ledger", "timeline", "--format", "ndjson", path],
-        None,
-    ));
-    assert_eq!(rows.len(), 3_000);
-    let keys: Vec<(String, u64)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r["ts"].as_str().unwrap().to_owned(),
-                r["index"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    let mut expected = keys.clone();
-    expected.sort();
-    assert_eq!(keys, expected, "by time, then file order");
-}
-
-#[test]
-fn a_sort_beyond_its_memory_uses_tmpdir_and_says_so_when_it_cannot() {
-    let file = shuffled_ledger(50);
-    let path = file.path().to_str().unwrap();
-    let missing = tempfile::tempdir().unwrap();
-    let nowhere = missing.path().join("gone");
-    let nowhere = nowhere.to_str().unwrap();
-    // Within its memory the sort never touches TMPDIR…
-    stdout_of(
-        &["ledger", "timeline", "--format", "ndjson", path],
-        Some(nowhere),
-    );
-    // …beyond it, it writes runs there.
-    let out = Command::new(env!("CARGO_BIN_EXE_cmdx"))
-        .args([
-            "ledger",
-            "query",
-            "--sort",
-            "ts",
-            "--sort-memory",
-            "1",
-            path,
-        ])
-        .env("TMPDIR", nowhere)
-        .output()
-        .expect("cmdx runs");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
-            "cmdx: error: cannot sort: cannot create a temporary file for sorting in {nowhere}"
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("set TMPDIR to a writable directory"),
-        "{stderr}"
-    );
-    assert_eq!(out.stdout, b"");
 }
 
 /// A valid ledger line of exactly `len` bytes (its input padded).
@@ -320,27 +232,121 @@ fn lines_after_a_skipped_one_keep_their_numbers_and_bytes() {
     assert!(stderr.contains("skipped 2 bad lines in total"), "{stderr}");
 }
 
-#[test]
-fn the_sort_memory_budget_counts_the_lines_bytes() {
-    let file = shuffled_ledger(50);
-    let size = std::fs::metadata(file.path()).unwrap().len();
-    let path = file.path().to_str().unwrap();
-    let missing = tempfile::tempdir().unwrap();
-    let nowhere = missing.path().join("gone");
-    let sort = |budget: u64| {
-        Command::new(env!("CARGO_BIN_EXE_cmdx"))
-            .args(["ledger", "timeline", "--format", "ndjson", "--sort-memory"])
-            .arg(budget.to_string())
-            .arg(path)
-            .env("TMPDIR", &nowhere)
+on_every_backend! {
+    fn sorts_spilled_to_disk_print_exactly_what_the_in_memory_sort_prints() {
+        let file = shuffled_ledger(3_000);
+        let path = file.path().to_str().unwrap();
+        let cases: [&[&str]; 6] = [
+            &["ledger", "query", "--format", "ndjson", "--sort", "ts"],
+            &["ledger", "query", "--format", "json", "--sort", "duration"],
+            &[
+                "ledger", "query", "--format", "ndjson", "--sort", "ts", "--limit", "777",
+            ],
+            &["ledger", "timeline", "--format", "ndjson"],
+            &["ledger", "timeline", "--format", "json", "--limit", "1500"],
+            &[
+                "ledger",
+                "timeline",
+                "--format",
+                "ndjson",
+                "--where",
+                "quantity>=100",
+            ],
+        ];
+        for case in cases {
+            let in_memory = stdout_of(&[case, &[path]].concat(), None);
+            // About 4 lines per run: hundreds of runs, merged in two passes.
+            let spilled = stdout_of(&[case, &["--sort-memory", "2048", path]].concat(), None);
+            assert!(!in_memory.is_empty());
+            assert_eq!(spilled, in_memory, "{case:?}");
+        }
+        // The in-memory order is the stable sort by time.
+        let rows: Vec<serde_json::Value> = common::ndjson(&stdout_of(
+            &["ledger", "timeline", "--format", "ndjson", path],
+            None,
+        ));
+        assert_eq!(rows.len(), 3_000);
+        let keys: Vec<(String, u64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r["ts"].as_str().unwrap().to_owned(),
+                    r["index"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let mut expected = keys.clone();
+        expected.sort();
+        assert_eq!(keys, expected, "by time, then file order");
+    }
+
+    fn a_sort_beyond_its_memory_uses_tmpdir_and_says_so_when_it_cannot() {
+        let file = shuffled_ledger(50);
+        let path = file.path().to_str().unwrap();
+        let missing = tempfile::tempdir().unwrap();
+        let nowhere = missing.path().join("gone");
+        let nowhere = nowhere.to_str().unwrap();
+        // Within its memory the sort never touches TMPDIR…
+        stdout_of(
+            &["ledger", "timeline", "--format", "ndjson", path],
+            Some(nowhere),
+        );
+        // …beyond it, it writes runs there.
+        let out = Command::new(env!("CARGO_BIN_EXE_cmdx"))
+            .args(common::backend::rewrite(&[
+                "ledger",
+                "query",
+                "--sort",
+                "ts",
+                "--sort-memory",
+                "1",
+                path,
+            ]))
+            .env("TMPDIR", nowhere)
             .output()
-            .expect("cmdx runs")
-            .status
-            .code()
-    };
-    // Twice the input holds it all (the bookkeeping is tens of bytes a
-    // line): TMPDIR, unwritable, is never touched…
-    assert_eq!(sort(2 * size), Some(0));
-    // …half of it does not: the sort spills, and cannot.
-    assert_eq!(sort(size / 2), Some(2));
+            .expect("cmdx runs");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "cmdx: error: cannot sort: cannot create a temporary file for sorting in {nowhere}"
+            )),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("set TMPDIR to a writable directory"),
+            "{stderr}"
+        );
+        assert_eq!(out.stdout, b"");
+    }
+
+    fn the_sort_memory_budget_counts_the_lines_bytes() {
+        let file = shuffled_ledger(50);
+        let size = std::fs::metadata(file.path()).unwrap().len();
+        let path = file.path().to_str().unwrap();
+        let missing = tempfile::tempdir().unwrap();
+        let nowhere = missing.path().join("gone");
+        let sort = |budget: u64| {
+            Command::new(env!("CARGO_BIN_EXE_cmdx"))
+                .args(common::backend::rewrite(&[
+                    "ledger",
+                    "timeline",
+                    "--format",
+                    "ndjson",
+                    "--sort-memory",
+                    &budget.to_string(),
+                    path,
+                ]))
+                .env("TMPDIR", &nowhere)
+                .output()
+                .expect("cmdx runs")
+                .status
+                .code()
+        };
+        // Twice the input holds it all (the bookkeeping is tens of bytes a
+        // line): TMPDIR, unwritable, is never touched…
+        assert_eq!(sort(2 * size), Some(0));
+        // …half of it does not: the sort spills, and cannot.
+        assert_eq!(sort(size / 2), Some(2));
+    }
 }

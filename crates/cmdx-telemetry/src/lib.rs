@@ -63,7 +63,7 @@ pub use bridge::OtelBridge;
 pub use builder::{DEFAULT_SHUTDOWN_TIMEOUT, TelemetryBuilder};
 pub use config::Protocol;
 pub use error::{InitError, InitErrorKind, ShutdownError};
-pub use logs::{LOGGER_NAME, LogStats};
+pub use logs::{LOGGER_NAME, LogStats, OtelLogSink};
 pub use telemetry::{TRACER_NAME, Telemetry};
 
 /// The guide chapter `docs/telemetry.md`, compiled as doctests.

@@ -227,6 +227,23 @@ impl Telemetry {
             .map(logs::Pipeline::stats)
     }
 
+    /// The [`OtelLogSink`](crate::OtelLogSink) feeding the log export (a
+    /// clone; the runtime's ledger already has one), to compose a ledger by
+    /// hand; `None` when log records are not exported.
+    ///
+    /// ```
+    /// let telemetry = cmdx_telemetry::Telemetry::builder().read_env(false).build()?;
+    /// assert!(telemetry.log_sink().is_none());
+    /// # Ok::<(), cmdx_telemetry::InitError>(())
+    /// ```
+    pub fn log_sink(&self) -> Option<crate::OtelLogSink> {
+        self.exporting
+            .as_ref()?
+            .logs
+            .as_ref()
+            .map(logs::Pipeline::sink)
+    }
+
     fn traces(&self) -> Option<&Traces> {
         self.exporting.as_ref()?.traces.as_ref()
     }

@@ -45,6 +45,8 @@ mod cargo;
 pub mod otlp;
 #[cfg(unix)]
 pub mod pipe;
+#[cfg(unix)]
+pub mod postgres;
 mod writer;
 
 pub use cargo::build_example;

@@ -51,6 +51,11 @@ pub use workflow::{
 #[doc = include_str!("../../../docs/ledger-writer.md")]
 pub struct LedgerWriterGuide;
 
+/// The guide chapter `docs/durable-ledger.md`, compiled as doctests.
+#[cfg(all(doctest, feature = "sqlite"))]
+#[doc = include_str!("../../../docs/durable-ledger.md")]
+pub struct DurableLedgerGuide;
+
 /// Re-exports for `use cmdx::prelude::*;`: the trait, the types `work`
 /// needs, the macros, and the derives tasks use.
 pub mod prelude {

@@ -1,7 +1,11 @@
 //! Helpers shared by the CLI tests: run the real `cmdx` binary, find the
-//! fixtures, read its JSON output.
+//! fixtures, read its JSON output; run a test against files, SQLite and
+//! PostgreSQL ([`backend`]).
 
 #![allow(dead_code, unreachable_pub, reason = "each test file uses a subset")]
+
+#[macro_use]
+pub mod backend;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -35,8 +39,9 @@ pub fn cmdx(args: &[&str]) -> Output {
 /// Runs `cmdx` with `args`, feeding `stdin`.
 pub fn cmdx_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cmdx"))
-        .args(args)
+        .args(backend::rewrite(args))
         .env_remove("NO_COLOR")
+        .env_remove("CMDX_LEDGER_DB")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -3,7 +3,7 @@
 mod otlp;
 
 use crate::config::{self, Overrides, Protocol};
-use crate::logs::{self, Counted, Counters, Gated, Tee};
+use crate::logs::{self, Counted, Counters, Gated};
 use crate::own_spans::Untraced;
 use crate::shutdown::Recorded;
 use crate::telemetry::{Exporting, Telemetry, Traces};
@@ -348,7 +348,7 @@ impl TelemetryBuilder {
 
         let chosen = self.ledger.unwrap_or_default();
         let ledger = match &logs {
-            Some(logs) => Ledger::custom(Tee::new(chosen.clone(), logs.sink())),
+            Some(logs) => Ledger::tee(chosen.clone(), Ledger::custom(logs.sink())),
             None => chosen.clone(),
         };
         let mut runtime = Runtime::builder().ledger(ledger);

@@ -5,18 +5,17 @@
 //! - [`OtelLogSink`] is the [`LedgerSink`]: it converts on the writing
 //!   thread and hands the record to the SDK's batch processor (its own
 //!   thread and bounded queue), never waiting.
-//! - [`Tee`] puts it next to the ledger the user chose: the runtime writes
-//!   to the tee, which writes to both.
+//! - `cmdx::Ledger::tee` puts it next to the ledger the user chose: the
+//!   runtime writes to the tee, which writes to both, each half's panic
+//!   contained on its own.
 //! - [`Pipeline`] is what [`Telemetry`](crate::Telemetry) keeps to flush,
 //!   shut down and count.
 
 mod convert;
 mod pipeline;
-mod tee;
 
 pub use pipeline::LogStats;
 pub(crate) use pipeline::{Counted, Counters, Gated};
-pub(crate) use tee::Tee;
 
 use crate::ShutdownError;
 use crate::shutdown::{self, Outcome};
@@ -55,7 +54,7 @@ impl Pipeline {
         }
     }
 
-    /// The sink that feeds this pipeline.
+    /// A sink that feeds this pipeline.
     pub(crate) fn sink(&self) -> OtelLogSink {
         OtelLogSink {
             logger: self.provider.logger(LOGGER_NAME),
@@ -92,7 +91,8 @@ impl Pipeline {
     }
 }
 
-/// A [`LedgerSink`] that exports every line as an OpenTelemetry log record.
+/// A [`LedgerSink`] that exports every line as an OpenTelemetry log record;
+/// from [`Telemetry::log_sink`](crate::Telemetry::log_sink).
 ///
 /// Ledger lines are converted from their [`Record`] (inputs already
 /// redacted), application log lines from their JSON. Conversion runs on the
@@ -100,8 +100,32 @@ impl Pipeline {
 /// queue for its thread. When the queue is full the record is dropped and
 /// counted ([`LogStats::dropped`]), so an execution never waits for the
 /// collector.
+///
+/// [`Telemetry`](crate::Telemetry) already tees it with the ledger it was
+/// given; take it to build a runtime by hand, as with
+/// [`OtelBridge`](crate::OtelBridge):
+///
+/// ```
+/// # use opentelemetry_sdk::{error::OTelSdkResult, logs::{LogBatch, LogExporter}};
+/// # #[derive(Debug)] struct Discard;
+/// # impl LogExporter for Discard {
+/// #     async fn export(&self, _: LogBatch<'_>) -> OTelSdkResult { Ok(()) }
+/// # }
+/// use cmdx::{Ledger, Runtime};
+///
+/// let telemetry = cmdx_telemetry::Telemetry::builder()
+///     .read_env(false)
+///     .log_exporter(Discard)
+///     .build()?;
+/// let sink = telemetry.log_sink().expect("exporting logs");
+/// let runtime = Runtime::builder()
+///     .ledger(Ledger::tee(Ledger::stdout(), Ledger::custom(sink)))
+///     .build();
+/// # drop(runtime);
+/// # Ok::<(), cmdx_telemetry::InitError>(())
+/// ```
 #[derive(Debug, Clone)]
-pub(crate) struct OtelLogSink {
+pub struct OtelLogSink {
     logger: SdkLogger,
     /// Kept for [`LedgerSink::flush`].
     provider: SdkLoggerProvider,

@@ -12,8 +12,10 @@
 mod line;
 mod memory;
 mod record;
+mod tee;
 mod writer;
 
+pub use cmdx_store::{ErrorKind as StoreErrorKind, StoreError};
 pub use memory::MemoryLedger;
 pub use record::{Record, SCHEMA_VERSION};
 pub use writer::{FlushError, FullQueue, NonBlocking, NonBlockingBuilder, WriterStats};
@@ -76,6 +78,7 @@ enum Sink {
     Off,
     Background(NonBlocking),
     Custom(Arc<dyn LedgerSink>),
+    Tee(Arc<tee::Tee>),
 }
 
 impl Ledger {
@@ -99,6 +102,80 @@ impl Ledger {
         NonBlocking::writer(writer).into()
     }
 
+    /// Lines go to the SQLite file at `path` (created if missing; its
+    /// directory must exist): the embedded durable ledger, nothing to
+    /// install or start. WAL mode, every line sealed, one transaction per
+    /// batch, written by a [`NonBlocking`] writer's thread with the default
+    /// settings (1 MiB queue, [`FullQueue::Block`]); for others, see
+    /// [`NonBlockingBuilder::sqlite`]. Errors at once when the file cannot
+    /// be opened and written (see `docs/durable-ledger.md`).
+    ///
+    /// ```
+    /// use cmdx::{Ledger, Runtime};
+    ///
+    /// let path = std::env::temp_dir().join(format!("cmdx-doc-ledger-{}.db", std::process::id()));
+    /// let ledger = Ledger::sqlite(&path).expect("a writable file");
+    /// let runtime = Runtime::builder().ledger(ledger.clone()).build();
+    /// // … executions …
+    /// ledger.flush().expect("stored");
+    /// assert!(Ledger::sqlite("/no/such/dir/ledger.db").is_err());
+    /// # drop((runtime, ledger)); let _ = std::fs::remove_file(path);
+    /// ```
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, StoreError> {
+        NonBlocking::builder().sqlite(path).map(Self::from)
+    }
+
+    /// Lines go to the PostgreSQL database at `url`
+    /// (`postgres://user:password@host:port/database`), for several
+    /// processes or machines writing one ledger. Same behaviour as
+    /// [`sqlite`](Self::sqlite); for other settings, see
+    /// [`NonBlockingBuilder::postgres`]. Errors at once when the server
+    /// cannot be reached or refuses the login; once open, an outage is
+    /// ridden out by retrying (nothing lost with [`FullQueue::Block`]).
+    ///
+    /// ```no_run
+    /// let ledger = cmdx::Ledger::postgres(&std::env::var("DATABASE_URL").unwrap())?;
+    /// # Ok::<(), cmdx::ledger::StoreError>(())
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub fn postgres(url: &str) -> Result<Self, StoreError> {
+        NonBlocking::builder().postgres(url).map(Self::from)
+    }
+
+    /// Lines go to the store `url` names (`sqlite:PATH` or
+    /// `postgres://…`), e.g. from an environment variable.
+    ///
+    /// ```
+    /// let error = cmdx::Ledger::database("ledger.db").unwrap_err();
+    /// assert_eq!(error.kind(), cmdx::ledger::StoreErrorKind::Url);
+    /// ```
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub fn database(url: &str) -> Result<Self, StoreError> {
+        NonBlocking::builder().database(url).map(Self::from)
+    }
+
+    /// Every line (ledger and log lines) goes to both `a` and `b`: stdout
+    /// and a database at once, say. [`flush`](Self::flush) flushes both;
+    /// [`stats`](Self::stats) adds both up. A half that fails counts its
+    /// failures in its own writer's stats (and says so on stderr); a half
+    /// that panics is contained on its own — the other half still gets the
+    /// line — counted as a failed line and reported on stderr.
+    ///
+    /// ```
+    /// use cmdx::{Ledger, MemoryLedger};
+    ///
+    /// let memory = MemoryLedger::new();
+    /// let ledger = Ledger::tee(Ledger::stdout(), memory.clone());
+    /// assert!(ledger.is_enabled());
+    /// ledger.flush().unwrap();
+    /// ```
+    pub fn tee(a: impl Into<Ledger>, b: impl Into<Ledger>) -> Self {
+        Self {
+            sink: Sink::Tee(Arc::new(tee::Tee::new(a.into(), b.into()))),
+        }
+    }
+
     /// Lines go to a sink of your own.
     pub fn custom<S: LedgerSink>(sink: S) -> Self {
         Self {
@@ -108,7 +185,11 @@ impl Ledger {
 
     /// Whether lines are written at all.
     pub fn is_enabled(&self) -> bool {
-        !matches!(self.sink, Sink::Off)
+        match &self.sink {
+            Sink::Off => false,
+            Sink::Tee(tee) => tee.halves().iter().any(Ledger::is_enabled),
+            Sink::Background(_) | Sink::Custom(_) => true,
+        }
     }
 
     /// Blocks until every line written so far has reached its destination
@@ -121,14 +202,17 @@ impl Ledger {
             Sink::Off => Ok(()),
             Sink::Background(writer) => writer.flush(),
             Sink::Custom(sink) => sink.flush(),
+            Sink::Tee(tee) => tee.flush(),
         }
     }
 
     /// The writer's counters (written, dropped, failed, queued), for a
-    /// [`NonBlocking`] ledger; `None` for other sinks.
+    /// [`NonBlocking`] ledger; for a [`tee`](Self::tee), both halves added
+    /// up (a half's panic counts as a failed line); `None` for other sinks.
     pub fn stats(&self) -> Option<WriterStats> {
         match &self.sink {
             Sink::Background(writer) => Some(writer.stats()),
+            Sink::Tee(tee) => tee.stats(),
             Sink::Off | Sink::Custom(_) => None,
         }
     }
@@ -140,6 +224,7 @@ impl Ledger {
             Sink::Off => {}
             Sink::Background(writer) => writer.push(line),
             Sink::Custom(sink) => sink.write_log(line),
+            Sink::Tee(tee) => tee.write_log(line),
         }
     }
 
@@ -148,6 +233,17 @@ impl Ledger {
             Sink::Off => {}
             Sink::Background(writer) => with_line(record, |line| writer.push(line)),
             Sink::Custom(sink) => with_line(record, |line| sink.write(line, record)),
+            Sink::Tee(tee) => with_line(record, |line| tee.write(line, record)),
+        }
+    }
+
+    /// Writes `record`, already encoded as `line` (a tee's halves).
+    fn write_line(&self, line: &[u8], record: &Record) {
+        match &self.sink {
+            Sink::Off => {}
+            Sink::Background(writer) => writer.push(line),
+            Sink::Custom(sink) => sink.write(line, record),
+            Sink::Tee(tee) => tee.write(line, record),
         }
     }
 }
@@ -169,42 +265,6 @@ thread_local! {
     static LINE: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(1024));
 }
 
-/// A `Ledger` is itself a sink: a sink that forwards lines (a tee, an
-/// exporter in front of the user's ledger) hands them on with it.
-///
-/// ```
-/// use cmdx::{Ledger, LedgerSink, MemoryLedger};
-///
-/// struct Both(Ledger, Ledger);
-/// impl LedgerSink for Both {
-///     fn write(&self, line: &[u8], record: &cmdx::Record) {
-///         LedgerSink::write(&self.0, line, record);
-///         LedgerSink::write(&self.1, line, record);
-///     }
-/// }
-///
-/// let memory = MemoryLedger::new();
-/// let both = Ledger::custom(Both(Ledger::from(memory.clone()), Ledger::off()));
-/// LedgerSink::flush(&both).expect("nothing queued");
-/// ```
-impl LedgerSink for Ledger {
-    fn write(&self, line: &[u8], record: &Record) {
-        match &self.sink {
-            Sink::Off => {}
-            Sink::Background(writer) => writer.push(line),
-            Sink::Custom(sink) => sink.write(line, record),
-        }
-    }
-
-    fn write_log(&self, line: &[u8]) {
-        Ledger::write_log(self, line);
-    }
-
-    fn flush(&self) -> Result<(), FlushError> {
-        Ledger::flush(self)
-    }
-}
-
 impl Default for Ledger {
     fn default() -> Self {
         Self::stdout()
@@ -218,6 +278,7 @@ impl fmt::Debug for Ledger {
             Sink::Off => debug.field("enabled", &false),
             Sink::Background(writer) => debug.field("writer", writer),
             Sink::Custom(_) => debug.field("sink", &"custom"),
+            Sink::Tee(tee) => debug.field("tee", tee.halves()),
         };
         debug.finish()
     }

@@ -15,6 +15,10 @@ use std::time::Duration;
 pub(crate) trait Destination: Send + 'static {
     /// Writes every line of `batch`, in order.
     fn write(&mut self, batch: &Batch<'_>) -> Result<(), Failure>;
+
+    /// The writer thread is ending normally (the queue closed and is
+    /// empty): release what needs a clean goodbye (a database connection).
+    fn close(&mut self) {}
 }
 
 /// Whole lines, each ending in `\n`, in the order they were queued.
@@ -39,13 +43,16 @@ impl<'a> Batch<'a> {
     }
 
     /// How many lines there are.
-    #[cfg_attr(not(test), expect(dead_code, reason = "for database destinations"))]
     pub(crate) fn len(&self) -> u64 {
         self.lines
     }
 
+    /// The counter of bytes accepted, for a batch derived from this one.
+    pub(super) fn progress(&self) -> &'a AtomicU64 {
+        self.progress
+    }
+
     /// Each line, without its `\n`.
-    #[cfg_attr(not(test), expect(dead_code, reason = "for database destinations"))]
     pub(crate) fn lines(&self) -> impl Iterator<Item = &'a [u8]> {
         let bytes = self.bytes.strip_suffix(b"\n").unwrap_or(self.bytes);
         bytes

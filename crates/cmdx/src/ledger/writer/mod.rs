@@ -2,22 +2,28 @@
 //! default for stdout and for any writer.
 
 mod block;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod database;
 mod destination;
 mod exit;
 mod queue;
 mod report;
+mod sealed;
 mod worker;
 
 #[cfg(test)]
 mod tests;
 
 use super::{LedgerSink, Record};
+use cmdx_store::seal::Sealer;
 use destination::{Destination, Stdout, Stream};
 use queue::Queue;
+use sealed::Sealed;
 use std::fmt;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
+use uuid::Uuid;
 
 /// Ledger lines handed to a writer thread through a bounded queue: the
 /// task that finishes only copies its line into memory, and one thread does
@@ -84,6 +90,8 @@ pub struct NonBlocking {
 /// Closes the queue when the last clone is dropped.
 struct Handle {
     queue: Arc<Queue>,
+    /// The writer id of a sealing writer.
+    wid: Option<Uuid>,
 }
 
 impl Drop for Handle {
@@ -106,6 +114,7 @@ impl NonBlocking {
             policy: FullQueue::default(),
             flush_timeout: Self::DEFAULT_FLUSH_TIMEOUT,
             spawn_fails: false,
+            sealed: false,
         }
     }
 
@@ -143,6 +152,21 @@ impl NonBlocking {
     /// What a full queue does.
     pub fn full_queue(&self) -> FullQueue {
         self.handle.queue.policy()
+    }
+
+    /// The writer id (`seal.wid` of its lines) of a sealing writer (a
+    /// database, or [`sealed`](NonBlockingBuilder::sealed) NDJSON); `None`
+    /// for plain NDJSON.
+    ///
+    /// ```
+    /// use cmdx::ledger::NonBlocking;
+    ///
+    /// assert!(NonBlocking::writer(std::io::sink()).wid().is_none());
+    /// let sealed = NonBlocking::builder().sealed(true).writer(std::io::sink());
+    /// assert_eq!(sealed.wid().unwrap().get_version_num(), 7);
+    /// ```
+    pub fn wid(&self) -> Option<Uuid> {
+        self.handle.wid
     }
 
     pub(crate) fn push(&self, line: &[u8]) {
@@ -190,6 +214,7 @@ pub struct NonBlockingBuilder {
     policy: FullQueue,
     flush_timeout: Duration,
     spawn_fails: bool,
+    sealed: bool,
 }
 
 impl NonBlockingBuilder {
@@ -222,22 +247,51 @@ impl NonBlockingBuilder {
         self
     }
 
+    /// Whether NDJSON lines ([`stdout`](Self::stdout),
+    /// [`writer`](Self::writer)) are sealed (default `false`): each line
+    /// gets a trailing `"seal"` key — this writer's id, the line's sequence
+    /// number and a SHA-256 chained to the previous line — computed on the
+    /// writer thread, so that `cmdx ledger verify` finds an edited, removed
+    /// or reordered line. Database sinks always seal.
+    ///
+    /// ```
+    /// use cmdx::ledger::NonBlocking;
+    ///
+    /// let writer = NonBlocking::builder().sealed(true).writer(std::io::sink());
+    /// assert!(writer.wid().is_some());
+    /// ```
+    pub fn sealed(mut self, sealed: bool) -> Self {
+        self.sealed = sealed;
+        self
+    }
+
     /// Lines go to the process's stdout.
     pub fn stdout(self) -> NonBlocking {
-        self.destination("stdout", Box::new(Stdout::new()))
+        self.stream("stdout", Stdout::new())
     }
 
     /// Lines go to `writer` (a file, a socket, a pipe): one `write_all` per
     /// batch, then `flush`.
     pub fn writer<W: Write + Send + 'static>(self, writer: W) -> NonBlocking {
-        self.destination("writer", Box::new(Stream::new(writer)))
+        self.stream("writer", Stream::new(writer))
+    }
+
+    fn stream(self, name: &'static str, stream: impl Destination) -> NonBlocking {
+        if self.sealed {
+            let wid = crate::id::uuid_v7_now();
+            let sealed = Sealed::new(stream, Sealer::new(wid));
+            self.destination(name, Box::new(sealed), Some(wid))
+        } else {
+            self.destination(name, Box::new(stream), None)
+        }
     }
 
     /// Lines go to any destination: the piece database sinks plug into.
-    pub(crate) fn destination(
+    fn destination(
         self,
         name: &'static str,
         destination: Box<dyn Destination>,
+        wid: Option<Uuid>,
     ) -> NonBlocking {
         let settings = queue::Settings {
             name,
@@ -249,6 +303,7 @@ impl NonBlockingBuilder {
         NonBlocking {
             handle: Arc::new(Handle {
                 queue: Arc::new(Queue::new(settings, destination)),
+                wid,
             }),
         }
     }

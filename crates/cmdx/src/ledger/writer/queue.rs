@@ -380,6 +380,13 @@ impl Queue {
         true
     }
 
+    /// The writer thread ends normally: the destination says goodbye (a
+    /// database connection is closed cleanly). A panic there is ignored.
+    pub(super) fn close_destination(&self) {
+        let mut output = lock(&self.output);
+        let _ = catch_unwind(AssertUnwindSafe(|| output.destination.close()));
+    }
+
     /// Without a writer thread: the calling thread writes what is queued
     /// (unless it is already writing for this queue: the outer call will).
     fn drain_inline(&self) {

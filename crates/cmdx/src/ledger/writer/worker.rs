@@ -17,6 +17,9 @@ pub(super) const LINGER: Duration = Duration::from_millis(1);
 /// so nothing waits for it and every later line is counted as failed.
 pub(super) fn run(queue: Arc<Queue>) {
     let outcome = catch_unwind(AssertUnwindSafe(|| serve(&queue)));
+    if outcome.is_ok() {
+        queue.close_destination();
+    }
     queue.stopped(outcome.err().map(|panic| queue::message(&*panic)));
 }
 
