@@ -10,6 +10,10 @@
 //! OpenTelemetry layer and exporter settings. cmdx's rows to compare:
 //! "tracing off, ledger on" against "hand-rolled JSON", and "otel layer +
 //! batch exporter, ledger on" against "hand-rolled JSON + otel layer".
+//!
+//! And the OpenTelemetry layer with every ledger line also exported as an
+//! OTel log record (to an in-process log exporter that drops every batch),
+//! to price the log export (issue 15).
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime};
@@ -17,6 +21,7 @@ use cmdx_telemetry::{OtelBridge, Telemetry};
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{LogBatch, LogExporter};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use std::hint::black_box;
 use std::time::Duration;
@@ -72,6 +77,18 @@ impl SpanExporter for Discard {
     }
 }
 
+/// Receives log batches from the batch log processor's thread and drops
+/// them.
+#[derive(Debug)]
+struct DiscardLogs;
+
+impl LogExporter for DiscardLogs {
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        black_box(batch.iter().count());
+        Ok(())
+    }
+}
+
 fn task() -> Reserve {
     Reserve {
         sku: black_box("SKU-1234").to_owned(),
@@ -93,6 +110,17 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("telemetry builds");
     let otel = telemetry.dispatch().expect("exporting");
+    let with_logs = Telemetry::builder()
+        .read_env(false)
+        .exporter(Discard)
+        .log_exporter(DiscardLogs)
+        // Large enough that no record is dropped: the row prices the
+        // conversion and the hand-over, not the drop path.
+        .log_queue_size(1 << 20)
+        .ledger(ledger())
+        .build()
+        .expect("telemetry builds");
+    let otel_logs = with_logs.dispatch().expect("exporting");
     let otel_quiet = Runtime::builder()
         .ledger(Ledger::off())
         .trace_bridge(OtelBridge::new())
@@ -136,6 +164,12 @@ fn bench(c: &mut Criterion) {
                 .iter(|| telemetry.runtime().scope(task().execute()));
         });
     });
+    tracing::dispatcher::with_default(&otel_logs, || {
+        group.bench_function("otel layer + batch exporter, ledger on + otel logs", |b| {
+            b.to_async(&rt)
+                .iter(|| with_logs.runtime().scope(task().execute()));
+        });
+    });
     tracing::dispatcher::with_default(&hand_json, || {
         group.bench_function("hand-rolled JSON (baseline for ledger on)", |b| {
             b.to_async(&rt)
@@ -153,8 +187,14 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
     let _ = hand_provider.shutdown();
+    let stats = with_logs.log_stats().expect("exporting logs");
+    assert_eq!(
+        stats.dropped, 0,
+        "the row measured the export path: {stats:?}"
+    );
     drop(rt);
     drop(telemetry);
+    drop(with_logs);
 }
 
 criterion_group!(benches, bench);

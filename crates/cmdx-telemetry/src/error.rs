@@ -59,8 +59,8 @@ impl fmt::Display for InitError {
 
 impl std::error::Error for InitError {}
 
-/// Pending spans could not all be exported, or pending ledger lines could
-/// not all be written, at shutdown.
+/// Pending spans or log records could not all be exported, or pending
+/// ledger lines could not all be written, at shutdown.
 #[derive(Debug)]
 pub struct ShutdownError {
     message: String,
@@ -68,19 +68,21 @@ pub struct ShutdownError {
 }
 
 impl ShutdownError {
-    pub(crate) fn timed_out(timeout: Duration) -> Self {
+    /// `what` names the signal: `"span"` or `"log"`.
+    pub(crate) fn timed_out(what: &str, timeout: Duration) -> Self {
         Self {
             message: format!(
-                "span export did not finish within {timeout:?}; pending spans were dropped \
+                "{what} export did not finish within {timeout:?}; pending {what}s were dropped \
                  (is the collector at the OTLP endpoint running?)"
             ),
             timed_out: true,
         }
     }
 
-    pub(crate) fn failed(message: String) -> Self {
+    /// `what` names the signal: `"span"` or `"log"`.
+    pub(crate) fn failed(what: &str, message: String) -> Self {
         Self {
-            message: format!("span export failed at shutdown: {message}"),
+            message: format!("{what} export failed at shutdown: {message}"),
             timed_out: false,
         }
     }

@@ -1,7 +1,9 @@
 //! One call at start-up for [`cmdx`]: the NDJSON ledger on stdout, and —
 //! when the standard `OTEL_*` variables ask for it — every execution's span
 //! exported over OTLP (to Jaeger, Tempo, an OpenTelemetry Collector…), with
-//! each ledger line carrying its span's `trace_id` and `span_id`.
+//! each ledger line carrying its span's `trace_id` and `span_id`, and every
+//! ledger line (and application log line) exported as an OpenTelemetry log
+//! record linked to its span.
 //!
 //! ```no_run
 //! use cmdx::prelude::*;
@@ -27,6 +29,8 @@
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL (`http://localhost:4318`); `/v1/traces` is appended for HTTP |
 //! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL for traces, used as given; wins over the above |
 //! | `OTEL_EXPORTER_OTLP_PROTOCOL` (or `…_TRACES_PROTOCOL`) | `http/protobuf` (default) or `grpc` |
+//! | `OTEL_LOGS_EXPORTER` | `otlp` (default: log records go to the same endpoint, `/v1/logs`) or `none` |
+//! | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, `…_LOGS_PROTOCOL` | the same for log records |
 //! | `OTEL_SERVICE_NAME` | the service name in the trace UI |
 //! | `OTEL_SDK_DISABLED=true` | no export, whatever else is set |
 //! | `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_TIMEOUT`, `…_HEADERS` | read by the OpenTelemetry SDK and exporter |
@@ -40,6 +44,8 @@
 //!   `exception` events.
 //! - [`propagation`]: `traceparent` + `baggage` across services, so a chain
 //!   stays one chain and one trace.
+//! - [`LogStats`] ([`Telemetry::log_stats`]): what the log export sent,
+//!   failed, dropped, still holds.
 //!
 //! The guide is `docs/telemetry.md` in the repository.
 
@@ -48,6 +54,7 @@ mod bridge;
 mod builder;
 mod config;
 mod error;
+mod logs;
 mod own_spans;
 pub mod propagation;
 mod shutdown;
@@ -57,6 +64,7 @@ pub use bridge::OtelBridge;
 pub use builder::{DEFAULT_SHUTDOWN_TIMEOUT, TelemetryBuilder};
 pub use config::Protocol;
 pub use error::{InitError, InitErrorKind, ShutdownError};
+pub use logs::{LOGGER_NAME, LogStats, OtelLogSink};
 pub use telemetry::{TRACER_NAME, Telemetry};
 
 /// The guide chapter `docs/telemetry.md`, compiled as doctests.

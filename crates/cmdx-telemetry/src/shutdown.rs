@@ -53,15 +53,7 @@ impl SpanProcessor for Recorded {
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
         let result = self.inner.shutdown_with_timeout(timeout);
-        let kept = match &result {
-            Ok(()) => Ok(()),
-            Err(OTelSdkError::AlreadyShutdown) => Err(OTelSdkError::AlreadyShutdown),
-            Err(OTelSdkError::Timeout(after)) => Err(OTelSdkError::Timeout(*after)),
-            Err(OTelSdkError::InternalFailure(reason)) => {
-                Err(OTelSdkError::InternalFailure(reason.clone()))
-            }
-        };
-        *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(kept);
+        keep(&self.outcome, &result);
         result
     }
 
@@ -70,24 +62,41 @@ impl SpanProcessor for Recorded {
     }
 }
 
+/// Stores a copy of a processor's shutdown result in `outcome`.
+pub(crate) fn keep(outcome: &Outcome, result: &OTelSdkResult) {
+    let kept = match result {
+        Ok(()) => Ok(()),
+        Err(OTelSdkError::AlreadyShutdown) => Err(OTelSdkError::AlreadyShutdown),
+        Err(OTelSdkError::Timeout(after)) => Err(OTelSdkError::Timeout(*after)),
+        Err(OTelSdkError::InternalFailure(reason)) => {
+            Err(OTelSdkError::InternalFailure(reason.clone()))
+        }
+    };
+    *outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(kept);
+}
+
 /// Turns the provider's shutdown result, and the processor's own (typed)
 /// one, into ours: a timeout is [`OTelSdkError::Timeout`] from either,
-/// never a guess from an error's text.
+/// never a guess from an error's text. `what` names the signal (`"span"`,
+/// `"log"`).
 pub(crate) fn classify(
+    what: &str,
     provider: OTelSdkResult,
     processor: Option<OTelSdkResult>,
     timeout: Duration,
 ) -> Result<(), ShutdownError> {
     match provider {
         Ok(()) | Err(OTelSdkError::AlreadyShutdown) => Ok(()),
-        Err(OTelSdkError::Timeout(_)) => Err(ShutdownError::timed_out(timeout)),
+        Err(OTelSdkError::Timeout(_)) => Err(ShutdownError::timed_out(what, timeout)),
         Err(OTelSdkError::InternalFailure(summary)) => match processor {
-            Some(Err(OTelSdkError::Timeout(_))) => Err(ShutdownError::timed_out(timeout)),
-            Some(Err(OTelSdkError::InternalFailure(reason))) => Err(ShutdownError::failed(reason)),
+            Some(Err(OTelSdkError::Timeout(_))) => Err(ShutdownError::timed_out(what, timeout)),
+            Some(Err(OTelSdkError::InternalFailure(reason))) => {
+                Err(ShutdownError::failed(what, reason))
+            }
             // The processor was fine (or not reached): the provider's own
             // summary is all there is.
             Some(Ok(()) | Err(OTelSdkError::AlreadyShutdown)) | None => {
-                Err(ShutdownError::failed(summary))
+                Err(ShutdownError::failed(what, summary))
             }
         },
     }
@@ -105,13 +114,14 @@ mod tests {
 
     #[test]
     fn success_and_a_second_shutdown_are_fine() {
-        assert!(classify(Ok(()), Some(Ok(())), T).is_ok());
-        assert!(classify(Err(OTelSdkError::AlreadyShutdown), None, T).is_ok());
+        assert!(classify("span", Ok(()), Some(Ok(())), T).is_ok());
+        assert!(classify("span", Err(OTelSdkError::AlreadyShutdown), None, T).is_ok());
     }
 
     #[test]
     fn a_processor_timeout_folded_into_a_provider_failure_is_a_timeout() {
         let error = classify(
+            "span",
             failure("Shutdown errors: [Timeout(300ms)]"),
             Some(Err(OTelSdkError::Timeout(T))),
             T,
@@ -119,13 +129,15 @@ mod tests {
         .expect_err("a timeout");
         assert!(error.is_timeout());
         assert!(error.to_string().contains("300ms"), "{error}");
-        let error = classify(Err(OTelSdkError::Timeout(T)), None, T).expect_err("a timeout");
+        let error =
+            classify("span", Err(OTelSdkError::Timeout(T)), None, T).expect_err("a timeout");
         assert!(error.is_timeout());
     }
 
     #[test]
     fn a_failure_is_not_a_timeout_whatever_its_text_says() {
         let error = classify(
+            "span",
             failure("Shutdown errors: [InternalFailure(\"Timeout talking to the collector\")]"),
             Some(failure("Timeout talking to the collector")),
             T,
@@ -138,10 +150,10 @@ mod tests {
                 .ends_with("span export failed at shutdown: Timeout talking to the collector"),
             "{error}"
         );
-        let error = classify(failure("summary"), None, T).expect_err("a failure");
+        let error = classify("span", failure("summary"), None, T).expect_err("a failure");
         assert!(!error.is_timeout());
         assert!(error.to_string().ends_with("summary"), "{error}");
-        let error = classify(failure("summary"), Some(Ok(())), T).expect_err("a failure");
+        let error = classify("span", failure("summary"), Some(Ok(())), T).expect_err("a failure");
         assert!(!error.is_timeout());
     }
 }

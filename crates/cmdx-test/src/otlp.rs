@@ -1,7 +1,8 @@
 //! Real OTLP receivers on `127.0.0.1` that keep every span they are sent:
 //! a tonic `TraceService` (gRPC) and an HTTP `POST /v1/traces`
 //! (http/protobuf), both decoding `opentelemetry-proto`'s
-//! `ExportTraceServiceRequest`. Feature `otlp`.
+//! `ExportTraceServiceRequest`. Feature `otlp`. The log receivers are in
+//! [`logs`].
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -36,6 +37,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+pub mod logs;
 
 type Received = Arc<Mutex<Vec<ReceivedSpan>>>;
 
@@ -250,29 +253,29 @@ fn keep(spans: &Received, request: ExportTraceServiceRequest) {
     }
 }
 
-async fn bind() -> TcpListener {
+pub(crate) async fn bind() -> TcpListener {
     TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port on 127.0.0.1")
 }
 
-fn lock(spans: &Received) -> std::sync::MutexGuard<'_, Vec<ReceivedSpan>> {
-    spans
+fn lock<T>(items: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    items
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn attributes(list: &[KeyValue]) -> BTreeMap<String, Value> {
+pub(crate) fn attributes(list: &[KeyValue]) -> BTreeMap<String, Value> {
     list.iter()
         .map(|kv| (kv.key.clone(), json(kv.value.as_ref())))
         .collect()
 }
 
-fn json(value: Option<&AnyValue>) -> Value {
+pub(crate) fn json(value: Option<&AnyValue>) -> Value {
     match value.and_then(|v| v.value.as_ref()) {
         Some(Any::StringValue(s)) => Value::from(s.clone()),
         Some(Any::BoolValue(b)) => Value::from(*b),

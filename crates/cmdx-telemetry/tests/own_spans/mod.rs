@@ -2,12 +2,14 @@
 //! the binary's *global* subscriber, as `cmdx_telemetry::init()` installs
 //! it, so the exporter's own threads (the gRPC connection's runtime, the
 //! batch processor's thread) see it too — which is how an export loop
-//! starts.
+//! starts. The log export runs too (same protocol, every 50 ms): its
+//! exports must not create spans nor log records either.
 
 use cmdx::Ledger;
 use cmdx::prelude::*;
 use cmdx_telemetry::{BatchConfigBuilder, Protocol, Telemetry};
 use cmdx_test::otlp::OtlpReceiver;
+use cmdx_test::otlp::logs::OtlpLogReceiver;
 use std::time::Duration;
 use tracing::Dispatch;
 
@@ -41,16 +43,18 @@ pub(crate) fn one_execution_then_idle_exports_exactly_one_span(protocol: Protoco
         })
         .build()
         .expect("collector runtime");
-    let receiver = collector.block_on(async {
+    let (receiver, logs) = collector.block_on(async {
         match protocol {
-            Protocol::Grpc => OtlpReceiver::grpc().await,
-            _ => OtlpReceiver::http().await,
+            Protocol::Grpc => (OtlpReceiver::grpc().await, OtlpLogReceiver::grpc().await),
+            _ => (OtlpReceiver::http().await, OtlpLogReceiver::http().await),
         }
     });
     let telemetry = Telemetry::builder()
         .read_env(false)
         .service_name("own-spans-test")
         .endpoint(receiver.endpoint())
+        .logs_endpoint(logs.endpoint())
+        .log_export_interval(Duration::from_millis(50))
         .protocol(protocol)
         .ledger(Ledger::off())
         .batch_config(
@@ -90,10 +94,18 @@ pub(crate) fn one_execution_then_idle_exports_exactly_one_span(protocol: Protoco
         Some("own-spans-test"),
         "the application's span"
     );
+    let records = logs.records();
+    assert_eq!(
+        records.len(),
+        1,
+        "one execution exports one log record, whatever the exports did: {records:#?}"
+    );
+    assert_eq!(records[0].span_id(), Some(spans[0].span_id()));
 
     // Stop everything this test started, exporter first.
     app.block_on(telemetry.shutdown()).expect("shut down");
     drop(app);
     drop(receiver);
+    drop(logs);
     drop(collector);
 }

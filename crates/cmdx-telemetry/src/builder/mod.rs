@@ -1,21 +1,28 @@
 //! [`TelemetryBuilder`]: start-up settings, and building the exporter.
 
-use crate::config::{self, Overrides, Protocol, Target};
+mod otlp;
+
+use crate::config::{self, Overrides, Protocol};
+use crate::logs::{self, Counted, Counters, Gated};
 use crate::own_spans::Untraced;
 use crate::shutdown::Recorded;
-use crate::telemetry::{Exporting, Telemetry};
+use crate::telemetry::{Exporting, Telemetry, Traces};
 use crate::{InitError, OtelBridge};
 use cmdx::{Ledger, Runtime, RuntimeBuilder};
-use opentelemetry_otlp::WithExportConfig;
-use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::logs::{BatchLogProcessor, LogExporter, SdkLoggerProvider};
 use opentelemetry_sdk::trace::{
     BatchConfig, BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanExporter,
 };
+use otlp::{grpc_runtime, otlp_log_processor, otlp_processor, resource};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing::level_filters::LevelFilter;
 
 type CustomExporter = Box<dyn FnOnce(BatchConfig) -> BatchSpanProcessor + Send>;
+type CustomLogExporter = Box<
+    dyn FnOnce(opentelemetry_sdk::logs::BatchConfig, Arc<Counters>) -> BatchLogProcessor + Send,
+>;
 type Configure = Box<dyn FnOnce(RuntimeBuilder) -> RuntimeBuilder + Send>;
 
 /// The default time [`Telemetry::shutdown`] (and dropping the guard) waits
@@ -49,6 +56,9 @@ pub struct TelemetryBuilder {
     read_env: bool,
     exporter: Option<CustomExporter>,
     batch: Option<BatchConfig>,
+    log_exporter: Option<CustomLogExporter>,
+    log_queue_size: Option<usize>,
+    log_export_interval: Option<Duration>,
     shutdown_timeout: Duration,
     extras: bool,
     activation: bool,
@@ -65,6 +75,9 @@ impl TelemetryBuilder {
             read_env: true,
             exporter: None,
             batch: None,
+            log_exporter: None,
+            log_queue_size: None,
+            log_export_interval: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             extras: false,
             activation: false,
@@ -102,9 +115,96 @@ impl TelemetryBuilder {
         self
     }
 
-    /// The OTLP transport, instead of `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    /// The OTLP transport, instead of `OTEL_EXPORTER_OTLP_PROTOCOL` (and
+    /// its `…_TRACES_…`/`…_LOGS_…` forms), for spans and log records.
     pub fn protocol(mut self, protocol: Protocol) -> Self {
         self.overrides.protocol = Some(protocol);
+        self
+    }
+
+    /// Whether ledger lines and application log lines are exported as
+    /// OpenTelemetry log records, instead of `OTEL_LOGS_EXPORTER` (`otlp`,
+    /// the default, or `none`). Exporting needs an endpoint (the
+    /// variables, or [`logs_endpoint`](Self::logs_endpoint)) or a
+    /// [`log_exporter`](Self::log_exporter).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), cmdx_telemetry::InitError> {
+    /// // Spans to the collector, but no log records:
+    /// let telemetry = cmdx_telemetry::Telemetry::builder().logs(false).init()?;
+    /// # drop(telemetry); Ok(()) }
+    /// ```
+    pub fn logs(mut self, export: bool) -> Self {
+        self.overrides.logs = Some(export);
+        self
+    }
+
+    /// Exports log records to this URL instead of the
+    /// `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// variables. Used as given: for `http/protobuf` include `/v1/logs`.
+    /// ([`endpoint`](Self::endpoint) is the traces URL and is not reused
+    /// for logs.)
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), cmdx_telemetry::InitError> {
+    /// let telemetry = cmdx_telemetry::Telemetry::builder()
+    ///     .endpoint("http://localhost:4318/v1/traces")
+    ///     .logs_endpoint("http://localhost:4318/v1/logs")
+    ///     .init()?;
+    /// # drop(telemetry); Ok(()) }
+    /// ```
+    pub fn logs_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.overrides.logs_endpoint = Some(url.into());
+        self
+    }
+
+    /// Exports log records through `exporter` (batched, counted) instead of
+    /// OTLP, whatever the variables say: for tests, or another backend. Like the OTLP one, it runs on the
+    /// batch thread, traces into no subscriber, and a panic in it is a
+    /// failed export ([`LogStats::failed`](crate::LogStats::failed)).
+    ///
+    /// ```
+    /// use opentelemetry_sdk::error::OTelSdkResult;
+    /// use opentelemetry_sdk::logs::{LogBatch, LogExporter};
+    ///
+    /// #[derive(Debug)]
+    /// struct Discard;
+    /// impl LogExporter for Discard {
+    ///     async fn export(&self, _: LogBatch<'_>) -> OTelSdkResult { Ok(()) }
+    /// }
+    ///
+    /// let telemetry = cmdx_telemetry::Telemetry::builder()
+    ///     .read_env(false)
+    ///     .ledger(cmdx::Ledger::off())
+    ///     .log_exporter(Discard)
+    ///     .build()?;
+    /// assert!(telemetry.is_exporting_logs() && !telemetry.is_exporting());
+    /// # Ok::<(), cmdx_telemetry::InitError>(())
+    /// ```
+    pub fn log_exporter<E: LogExporter + 'static>(mut self, exporter: E) -> Self {
+        self.log_exporter = Some(Box::new(move |config, counters| {
+            BatchLogProcessor::builder(Counted::new(exporter, counters))
+                .with_batch_config(config)
+                .build()
+        }));
+        self
+    }
+
+    /// How many log records may wait for export (default:
+    /// `OTEL_BLRP_MAX_QUEUE_SIZE`, else 2048). When the queue is full, new
+    /// records are dropped and counted
+    /// ([`LogStats::dropped`](crate::LogStats::dropped)): memory stays
+    /// bounded and executions never wait while a collector is down.
+    pub fn log_queue_size(mut self, records: usize) -> Self {
+        self.log_queue_size = Some(records);
+        self
+    }
+
+    /// How often queued log records are exported (default:
+    /// `OTEL_BLRP_SCHEDULE_DELAY`, else 1 s); a full batch (512) is
+    /// exported at once.
+    pub fn log_export_interval(mut self, every: Duration) -> Self {
+        self.log_export_interval = Some(every);
         self
     }
 
@@ -135,7 +235,8 @@ impl TelemetryBuilder {
         self
     }
 
-    /// How long shutdown waits for pending spans (default 5 s).
+    /// How long shutdown waits for pending spans and log records (default
+    /// 5 s, for both together: they are shut down at the same time).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
@@ -166,7 +267,7 @@ impl TelemetryBuilder {
     /// emitted inside executions, written as JSON log lines to the ledger
     /// (see [`cmdx::logs`] and `docs/application-logs.md`). Default
     /// [`LevelFilter::INFO`]; [`LevelFilter::OFF`] writes none (and, when
-    /// not exporting, installs no subscriber at all).
+    /// not exporting spans, installs no subscriber at all).
     ///
     /// ```
     /// use tracing::level_filters::LevelFilter;
@@ -195,51 +296,100 @@ impl TelemetryBuilder {
                 None
             }
         };
-        let exporting = match self.exporter {
-            Some(custom) => {
-                let (processor, outcome) =
-                    Recorded::new(custom(self.batch.unwrap_or_else(default_batch)));
-                Some(Exporting::new(
-                    provider(processor, &lookup, self.service_name.as_deref(), read_env),
-                    None,
-                    outcome,
-                    self.shutdown_timeout,
-                    "custom exporter".to_owned(),
-                ))
-            }
-            None => match config::resolve(lookup, &self.overrides)? {
-                None => None,
-                Some(target) => {
-                    let (processor, io) =
-                        otlp_processor(&target, self.batch.unwrap_or_else(default_batch))?;
-                    let (processor, outcome) = Recorded::new(processor);
-                    Some(Exporting::new(
-                        provider(processor, &lookup, self.service_name.as_deref(), read_env),
-                        io,
-                        outcome,
-                        self.shutdown_timeout,
-                        format!("{:?} {}", target.protocol, target.endpoint),
-                    ))
-                }
-            },
+        let resource = resource(&lookup, self.service_name.as_deref(), read_env);
+        let trace_target = match self.exporter {
+            Some(_) => None,
+            None => config::resolve(lookup, &self.overrides)?,
         };
-        let mut runtime = Runtime::builder().ledger(self.ledger.unwrap_or_default());
-        if exporting.is_some() {
+        let log_target = match self.log_exporter {
+            Some(_) => None,
+            None => config::resolve_logs(lookup, &self.overrides)?,
+        };
+        let custom_logs = self.log_exporter;
+        let grpc = [&trace_target, &log_target]
+            .into_iter()
+            .flatten()
+            .any(|target| target.protocol == Protocol::Grpc);
+        let io = if grpc { Some(grpc_runtime()?) } else { None };
+
+        let traces = match (self.exporter, &trace_target) {
+            (Some(custom), _) => Some((
+                custom(self.batch.unwrap_or_else(default_batch)),
+                "custom exporter".to_owned(),
+            )),
+            (None, Some(target)) => Some((
+                otlp_processor(
+                    target,
+                    self.batch.unwrap_or_else(default_batch),
+                    io.as_ref(),
+                )?,
+                format!("{:?} {}", target.protocol, target.endpoint),
+            )),
+            (None, None) => None,
+        }
+        .map(|(processor, describe)| {
+            let (processor, outcome) = Recorded::new(processor);
+            let provider = SdkTracerProvider::builder()
+                .with_span_processor(processor)
+                .with_resource(resource.clone())
+                .build();
+            Traces::new(provider, outcome, describe)
+        });
+
+        let logs = if custom_logs.is_some() || log_target.is_some() {
+            let capacity = config::log_queue_size(lookup, self.log_queue_size)?;
+            let mut batch = opentelemetry_sdk::logs::BatchConfigBuilder::default()
+                .with_max_queue_size(capacity);
+            if let Some(every) = self.log_export_interval {
+                batch = batch.with_scheduled_delay(every);
+            }
+            let batch = batch.build();
+            let describe = log_target.as_ref().map_or_else(
+                || "the custom log exporter".to_owned(),
+                |target| format!("{:?} {}", target.protocol, target.endpoint),
+            );
+            let counters = Counters::new(capacity, describe.clone());
+            let processor = match (custom_logs, &log_target) {
+                (Some(custom), _) => custom(batch, counters.clone()),
+                (None, Some(target)) => {
+                    otlp_log_processor(target, batch, counters.clone(), io.as_ref())?
+                }
+                (None, None) => unreachable!("checked above"),
+            };
+            let (processor, outcome) = Gated::new(processor, counters.clone());
+            let provider = SdkLoggerProvider::builder()
+                .with_log_processor(processor)
+                .with_resource(resource)
+                .build();
+            Some(logs::Pipeline::new(provider, counters, outcome, describe))
+        } else {
+            None
+        };
+
+        let chosen = self.ledger.unwrap_or_default();
+        let ledger = match &logs {
+            Some(logs) => Ledger::tee(chosen.clone(), Ledger::custom(logs.sink())),
+            None => chosen.clone(),
+        };
+        let mut runtime = Runtime::builder().ledger(ledger);
+        if traces.is_some() {
             runtime = runtime.trace_bridge(OtelBridge::new());
         }
         if let Some(configure) = self.configure {
             runtime = configure(runtime);
         }
+        let exporting = Exporting::new(traces, logs, io, self.shutdown_timeout);
         Ok(Telemetry::new(
             runtime.build(),
+            chosen,
             exporting,
             (self.extras, self.activation, self.app_logs),
         ))
     }
 
     /// Builds, then installs globally: the `tracing` subscriber (the
-    /// application-log layer, and the OpenTelemetry layer when exporting;
-    /// without an exporter spans stay disabled, so a program without an
+    /// application-log layer, and the OpenTelemetry layer when exporting
+    /// spans; without it spans stay disabled, so a program without an
     /// endpoint pays nothing for them),
     /// the [`cmdx::Runtime`] as the process default
     /// ([`Runtime::set_global`]), and the W3C trace-context propagator as
@@ -262,6 +412,9 @@ impl fmt::Debug for TelemetryBuilder {
             .field("overrides", &self.overrides)
             .field("read_env", &self.read_env)
             .field("custom_exporter", &self.exporter.is_some())
+            .field("custom_log_exporter", &self.log_exporter.is_some())
+            .field("log_queue_size", &self.log_queue_size)
+            .field("log_export_interval", &self.log_export_interval)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("otel_extras", &self.extras)
             .field("context_activation", &self.activation)
@@ -272,80 +425,4 @@ impl fmt::Debug for TelemetryBuilder {
 
 fn default_batch() -> BatchConfig {
     BatchConfigBuilder::default().build()
-}
-
-fn provider(
-    processor: Recorded,
-    lookup: &impl Fn(&str) -> Option<String>,
-    configured_name: Option<&str>,
-    read_env: bool,
-) -> SdkTracerProvider {
-    let resource = if read_env {
-        Resource::builder()
-    } else {
-        Resource::builder_empty()
-    };
-    let resource = resource
-        .with_service_name(config::service_name(lookup, configured_name))
-        .build();
-    SdkTracerProvider::builder()
-        .with_span_processor(processor)
-        .with_resource(resource)
-        .build()
-}
-
-/// The OTLP exporter behind a batch processor. gRPC gets its own
-/// one-thread tokio runtime for the connection, so that a blocked or
-/// finished application runtime cannot stall the export.
-fn otlp_processor(
-    target: &Target,
-    batch: BatchConfig,
-) -> Result<(BatchSpanProcessor, Option<tokio::runtime::Runtime>), InitError> {
-    let built = |error: opentelemetry_otlp::ExporterBuildError| {
-        InitError::exporter(format!(
-            "could not build the OTLP exporter for {}: {error}",
-            target.endpoint
-        ))
-    };
-    match target.protocol {
-        Protocol::Grpc => {
-            let io = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("cmdx-otlp-grpc")
-                // Its threads only run the exporter's connection: nothing
-                // traced there is exported (no export loop).
-                .on_thread_start(crate::own_spans::mark_exporter_thread)
-                .enable_all()
-                .build()
-                .map_err(|error| {
-                    InitError::exporter(format!(
-                        "could not start the gRPC exporter's runtime: {error}"
-                    ))
-                })?;
-            let exporter = {
-                let _entered = io.enter();
-                opentelemetry_otlp::SpanExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(target.endpoint.clone())
-                    .build()
-                    .map_err(built)?
-            };
-            let processor = BatchSpanProcessor::builder(Untraced(exporter))
-                .with_batch_config(batch)
-                .build();
-            Ok((processor, Some(io)))
-        }
-        Protocol::HttpProtobuf => {
-            let exporter = opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_endpoint(target.endpoint.clone())
-                .build()
-                .map_err(built)?;
-            let processor = BatchSpanProcessor::builder(Untraced(exporter))
-                .with_batch_config(batch)
-                .build();
-            Ok((processor, None))
-        }
-    }
 }
