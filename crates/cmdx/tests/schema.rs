@@ -99,3 +99,23 @@ fn the_schema_rejects_a_line_that_breaks_the_contract() {
     fixed["status"] = json!("success");
     assert!(validator.is_valid(&fixed));
 }
+
+#[test]
+fn a_sealed_line_validates_and_a_malformed_seal_does_not() {
+    let validator = schema();
+    let mut line = json!({"v": 1, "ts": "2026-11-26T10:15:00.123Z", "cid": "019ac1b0-0000-7000-8000-000000000001",
+        "xid": null, "tid": "019ac1b0-0000-7000-8000-000000000002", "index": 0, "parent": null, "root": true,
+        "task": "X", "kind": "task", "state": "complete", "status": "success", "reason": null, "metadata": {},
+        "input": {}, "duration_ms": 0.1, "retries": 0, "rolled_back": false, "cause": null, "origin": null,
+        "trace_id": null, "span_id": null, "tags": []});
+    line["seal"] =
+        json!({"wid": "019ac1b0-0000-7000-8000-000000000003", "seq": 0, "hash": "ab".repeat(32)});
+    assert!(validator.is_valid(&line), "a sealed line is a v1 line");
+    line["seal"]["hash"] = json!("not hex");
+    assert!(
+        !validator.is_valid(&line),
+        "the hash is 64 lowercase hex digits"
+    );
+    line["seal"] = json!({"wid": "019ac1b0-0000-7000-8000-000000000003", "seq": 0});
+    assert!(!validator.is_valid(&line), "a seal has wid, seq and hash");
+}
