@@ -303,3 +303,122 @@ impl fmt::Display for RowError {
 }
 
 impl std::error::Error for RowError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seal::Sealer;
+
+    const EXECUTION: &str = r#"{"v":1,"ts":"2026-11-30T10:15:00.123Z","cid":"019ac1b0-0000-7000-8000-000000000001","xid":"req-1","tid":"019ac1b0-0000-7000-8000-000000000002","index":0,"parent":null,"root":true,"task":"Inventory::ReserveStock","kind":"task","state":"interrupted","status":"failed","reason":"Insufficient stock","metadata":{"code":"out_of_stock"},"input":null,"duration_ms":0.5,"retries":1,"rolled_back":true,"cause":null,"origin":"019ac1b0-0000-7000-8000-000000000002","trace_id":null,"span_id":null,"tags":[]}"#;
+    const LOG: &str = r#"{"log":1,"ts":"2026-11-30T10:15:00.100Z","level":"INFO","cid":"019ac1b0-0000-7000-8000-000000000001","tid":"019ac1b0-0000-7000-8000-000000000002","task":"Inventory::ReserveStock","trace_id":null,"span_id":null,"target":"inventory","message":"checking","fields":{"sku":"SKU-1"}}"#;
+
+    fn sealed(line: &str) -> String {
+        Sealer::new(uuid::Uuid::nil()).seal(line).unwrap()
+    }
+
+    #[test]
+    fn kinds_are_told_apart_by_the_first_key() {
+        assert_eq!(LineKind::of(EXECUTION), Some(LineKind::Execution));
+        assert_eq!(LineKind::of(LOG), Some(LineKind::Log));
+        assert_eq!(LineKind::of(r#"{"ts":1,"v":1}"#), None);
+        assert_eq!(LineKind::Execution.as_str(), "execution");
+        assert_eq!(LineKind::Log.as_str(), "log");
+    }
+
+    #[test]
+    fn an_execution_line_becomes_its_columns() {
+        let line = sealed(EXECUTION);
+        let row = Row::from_line(&format!("{line}\n")).unwrap();
+        assert_eq!(row.line, line, "the sealed line, without its newline");
+        assert_eq!(
+            (row.wid.as_str(), row.seq),
+            ("00000000-0000-0000-0000-000000000000", 0)
+        );
+        assert_eq!(
+            row.hash,
+            crate::seal::unseal(&line).unwrap().seal().hash_hex()
+        );
+        assert_eq!(row.line_kind, LineKind::Execution);
+        assert_eq!(row.ts, "2026-11-30T10:15:00.123Z");
+        assert_eq!(row.status.as_deref(), Some("failed"));
+        assert_eq!(row.metadata.as_deref(), Some(r#"{"code":"out_of_stock"}"#));
+        assert_eq!(row.input, None, "null JSON is no value");
+        assert_eq!(row.tags.as_deref(), Some("[]"));
+        assert_eq!(
+            (row.idx, row.retries, row.root),
+            (Some(0), Some(1), Some(true))
+        );
+        assert_eq!(row.level, None);
+    }
+
+    #[test]
+    fn a_log_line_becomes_its_columns() {
+        let row = Row::from_line(&sealed(LOG)).unwrap();
+        assert_eq!(row.line_kind, LineKind::Log);
+        assert_eq!(row.v, None);
+        assert_eq!(row.level.as_deref(), Some("INFO"));
+        assert_eq!(row.target.as_deref(), Some("inventory"));
+        assert_eq!(row.message.as_deref(), Some("checking"));
+        assert_eq!(row.fields.as_deref(), Some(r#"{"sku":"SKU-1"}"#));
+        assert_eq!(row.status, None);
+    }
+
+    #[test]
+    fn timestamps_must_have_the_rfc_3339_shape() {
+        assert!(is_timestamp("2026-11-30T10:15:00.123Z"));
+        assert!(
+            is_timestamp("2026-11-30T10:15:00Z"),
+            "fractions are optional"
+        );
+        assert!(is_timestamp("2026-11-30T10:15:00.1+01:00"));
+        assert!(is_timestamp("2026-11-30T10:15:00.1-05:00"));
+        // Each wrong in exactly one place.
+        for bad in [
+            "2026-11-30T10:15:0Z",        // too short
+            "202x-11-30T10:15:00.123Z",   // year
+            "2026/11-30T10:15:00.123Z",   // first dash
+            "2026-1x-30T10:15:00.123Z",   // month
+            "2026-11/30T10:15:00.123Z",   // second dash
+            "2026-11-3xT10:15:00.123Z",   // day
+            "2026-11-30 10:15:00.123Z",   // T
+            "2026-11-30T1x:15:00.123Z",   // hour
+            "2026-11-30T10.15:00.123Z",   // first colon
+            "2026-11-30T10:1x:00.123Z",   // minute
+            "2026-11-30T10:15.00.123Z",   // second colon
+            "2026-11-30T10:15:0x.123Z",   // second
+            "2026-11-30T10:15:00.123456", // no zone
+        ] {
+            assert!(!is_timestamp(bad), "{bad}");
+            let line = EXECUTION.replace("2026-11-30T10:15:00.123Z", bad);
+            let error = Row::from_line(&sealed(&line)).unwrap_err();
+            assert_eq!(error, RowError::Invalid("ts", bad.to_owned()));
+            assert!(error.to_string().contains("RFC 3339"), "{error}");
+        }
+    }
+
+    #[test]
+    fn lines_that_cannot_be_rows_say_why() {
+        let unsealed = Row::from_line(EXECUTION).unwrap_err();
+        assert!(matches!(unsealed, RowError::Seal(_)), "{unsealed:?}");
+        assert!(unsealed.to_string().contains("unsealed"));
+        let unknown = Row::from_line(&sealed(r#"{"x":1}"#)).unwrap_err();
+        assert_eq!(unknown, RowError::UnknownKind);
+        assert!(unknown.to_string().contains("first key"));
+        let no_ts = Row::from_line(&sealed(r#"{"v":1}"#)).unwrap_err();
+        assert_eq!(no_ts, RowError::Missing("ts"));
+        assert!(no_ts.to_string().contains("ts"));
+        let bad_json = Row::from_line(&sealed(r#"{"v":"one","ts":"x"}"#)).unwrap_err();
+        assert!(matches!(bad_json, RowError::Json(_)), "{bad_json:?}");
+        assert!(bad_json.to_string().contains("not a valid"));
+        let bad_tid = EXECUTION.replace(
+            "019ac1b0-0000-7000-8000-000000000002\",\"index",
+            "nope\",\"index",
+        );
+        let error = Row::from_line(&sealed(&bad_tid)).unwrap_err();
+        assert_eq!(error, RowError::Invalid("tid", "nope".to_owned()));
+        assert!(
+            error.to_string().contains("UUID") || error.to_string().contains("uuid"),
+            "{error}"
+        );
+    }
+}

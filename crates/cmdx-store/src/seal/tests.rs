@@ -122,3 +122,32 @@ fn the_verifier_reports_each_kind_of_broken_link() {
     let error = unsealed.check(LINE).unwrap_err();
     assert_eq!(error.to_string(), "unsealed line");
 }
+
+#[test]
+fn the_sealer_reports_its_state_and_the_free_functions_agree_with_it() {
+    let wid = Uuid::now_v7();
+    let mut sealer = Sealer::new(wid);
+    assert_eq!(sealer.wid(), wid);
+    assert_eq!((sealer.next_seq(), sealer.prev_hash()), (0, [0; 32]));
+    let first = sealer.seal(LINE).unwrap();
+    let sealed = unseal(&first).unwrap();
+    assert_eq!(sealer.next_seq(), 1);
+    assert_eq!(sealer.prev_hash(), sealed.seal().hash);
+    assert_ne!(sealer.prev_hash(), [1; 32]);
+    // `seal` with the same Seal writes the same text the Sealer wrote.
+    assert_eq!(seal(LINE, sealed.seal()).unwrap(), first);
+    // `body` is the original line without its final `}`.
+    assert_eq!(sealed.body(), &LINE[..LINE.len() - 1]);
+    // Only objects: both ends are checked.
+    assert_eq!(seal(r#""x"}"#, sealed.seal()), Err(SealError::NotAnObject));
+    assert_eq!(sealer.seal("[1]"), Err(SealError::NotAnObject));
+    assert_eq!(sealer.next_seq(), 1, "a refused line takes no seq");
+    // Errors say what is wrong.
+    assert!(SealError::NotAnObject.to_string().contains("JSON object"));
+    assert!(SealError::Unsealed.to_string().contains("unsealed"));
+    assert!(
+        SealError::Malformed("seq".into())
+            .to_string()
+            .contains("seq")
+    );
+}
