@@ -269,10 +269,11 @@ pub async fn a_failing_nested_chain_exports_error_status_and_exception_events(pr
     let secret_seen = spans.iter().any(|s| {
         s.attributes()
             .values()
-            .any(|v| v.to_string().contains("4111"))
-            || s.events()
-                .iter()
-                .any(|(_, a)| a.values().any(|v| v.to_string().contains("4111")))
+            .any(|v| v.to_string().contains("4111 1111 1111 1111"))
+            || s.events().iter().any(|(_, a)| {
+                a.values()
+                    .any(|v| v.to_string().contains("4111 1111 1111 1111"))
+            })
     });
     assert!(!secret_seen, "a secret input reached a span");
 }
