@@ -29,6 +29,9 @@ struct Credit {
 
 impl Task for Credit {
     type Output = ();
+    fn name() -> &'static str {
+        "Credit"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         if self.log {
             tracing::info!(amount = self.amount, account = self.account, "credited");

@@ -42,6 +42,9 @@ enum Kind {
 
 impl Task for Order {
     type Output = usize;
+    fn name() -> &'static str {
+        "Order"
+    }
     async fn work(&self, _: &mut Cx) -> Result<usize, Halt> {
         Ok(self.items.len())
     }
@@ -62,6 +65,9 @@ struct Item {
 
 impl Task for Items {
     type Output = usize;
+    fn name() -> &'static str {
+        "Items"
+    }
     async fn work(&self, _: &mut Cx) -> Result<usize, Halt> {
         Ok(self.items.len())
     }

@@ -15,6 +15,9 @@ pub struct Add {
 
 impl Task for Add {
     type Output = i64;
+    fn name() -> &'static str {
+        "Add"
+    }
     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
         Ok(self.a + self.b)
     }

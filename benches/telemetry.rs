@@ -38,6 +38,9 @@ struct Reserve {
 
 impl Task for Reserve {
     type Output = i64;
+    fn name() -> &'static str {
+        "Reserve"
+    }
     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
         Ok(self.quantity)
     }

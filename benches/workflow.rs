@@ -34,6 +34,9 @@ macro_rules! step {
 
         impl Task for $name {
             type Output = ();
+            fn name() -> &'static str {
+                stringify!($name)
+            }
             async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
                 if self.fail && stringify!($name) == "Third" {
                     fail!("declined");
@@ -64,6 +67,9 @@ struct ByHand {
 
 impl Task for ByHand {
     type Output = ();
+    fn name() -> &'static str {
+        "ByHand"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let fail = self.fail;
         let _ = First { n: 1, fail }.execute_strict().await?;

@@ -29,6 +29,9 @@ struct ReserveLine {
 
 impl Task for ReserveLine {
     type Output = ();
+    fn name() -> &'static str {
+        "ReserveLine"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }
@@ -42,6 +45,9 @@ struct ImportBatch {
 
 impl Task for ImportBatch {
     type Output = ();
+    fn name() -> &'static str {
+        "ImportBatch"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         for line in 1..=self.children {
             let sku = format!("SKU-{:05}", line % 20_000);

@@ -32,6 +32,9 @@ struct Reserve {
 
 impl Task for Reserve {
     type Output = i64;
+    fn name() -> &'static str {
+        "Reserve"
+    }
     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
         Ok(self.quantity)
     }
@@ -47,6 +50,9 @@ struct ReserveFails {
 
 impl Task for ReserveFails {
     type Output = ();
+    fn name() -> &'static str {
+        "ReserveFails"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         fail!("Insufficient stock", code = "out_of_stock")
     }
@@ -62,6 +68,9 @@ struct ReserveSkips {
 
 impl Task for ReserveSkips {
     type Output = ();
+    fn name() -> &'static str {
+        "ReserveSkips"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         skip!("nothing to reserve")
     }
@@ -77,6 +86,9 @@ struct ReserveQuiet {
 
 impl Task for ReserveQuiet {
     type Output = i64;
+    fn name() -> &'static str {
+        "ReserveQuiet"
+    }
     fn settings() -> Settings {
         Settings::new().ledger(LedgerLevel::Off)
     }
@@ -90,6 +102,9 @@ struct Outer {}
 
 impl Task for Outer {
     type Output = ();
+    fn name() -> &'static str {
+        "Outer"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let _ = Child { depth: 1 }.execute_strict().await?;
         Ok(())
@@ -104,6 +119,9 @@ struct Child {
 
 impl Task for Child {
     type Output = ();
+    fn name() -> &'static str {
+        "Child"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let _ = Grandchild {
             depth: self.depth + 1,
@@ -122,6 +140,9 @@ struct Grandchild {
 
 impl Task for Grandchild {
     type Output = u32;
+    fn name() -> &'static str {
+        "Grandchild"
+    }
     async fn work(&self, _: &mut Cx) -> Result<u32, Halt> {
         Ok(self.depth)
     }
@@ -138,6 +159,9 @@ macro_rules! step {
 
         impl Task for $name {
             type Output = serde_json::Value;
+            fn name() -> &'static str {
+                stringify!($name)
+            }
             async fn work(&self, _: &mut Cx) -> Result<serde_json::Value, Halt> {
                 if $fails {
                     fail!("declined", code = "declined");

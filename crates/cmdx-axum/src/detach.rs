@@ -29,6 +29,9 @@ use std::future::Future;
 /// }
 /// impl Task for ChargeCard {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "ChargeCard"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 /// }
 ///

@@ -7,7 +7,7 @@ use crate::reply::Reply;
 use crate::statuses::StatusMap;
 use axum::Json;
 use axum::extract::{FromRequest, Request};
-use cmdx::Task;
+use cmdx::{Task, TaskExt};
 use http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -30,6 +30,9 @@ use std::marker::PhantomData;
 /// }
 /// impl Task for ReceiveStock {
 ///     type Output = i64;
+///     fn name() -> &'static str {
+///         "ReceiveStock"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> { Ok(self.quantity) }
 /// }
 ///
@@ -43,7 +46,7 @@ use std::marker::PhantomData;
 /// # let _ = app;
 /// ```
 ///
-/// The body goes through [`Task::execute_json`]: scalars are coerced and
+/// The body goes through [`TaskExt::execute_json`](cmdx::TaskExt::execute_json): scalars are coerced and
 /// every invalid field is reported at once (`422`, see [`Reply`]); invalid
 /// input never reaches `work`, and still writes its ledger line. A body
 /// that is not JSON at all is refused before any execution (no ledger line)

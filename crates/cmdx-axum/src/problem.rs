@@ -44,6 +44,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// struct Ping {}
 /// impl Task for Ping {
 ///     type Output = String;
+///     fn name() -> &'static str {
+///         "Ping"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<String, Halt> { Ok("pong".into()) }
 /// }
 ///

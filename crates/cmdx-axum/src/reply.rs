@@ -42,6 +42,9 @@ const JSON: &str = "application/json";
 /// }
 /// impl Task for Reserve {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "Reserve"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
 ///         fail!("Insufficient stock", code = "out_of_stock", available = 0);
 ///     }

@@ -43,6 +43,9 @@ struct WaitAtGate {
 
 impl Task for WaitAtGate {
     type Output = i64;
+    fn name() -> &'static str {
+        "WaitAtGate"
+    }
 
     async fn work(&self, cx: &mut Cx) -> Result<i64, Halt> {
         let gate = cx.resource::<Arc<Gate>>()?;
@@ -61,6 +64,9 @@ struct PlaceOrder {
 
 impl Task for PlaceOrder {
     type Output = i64;
+    fn name() -> &'static str {
+        "PlaceOrder"
+    }
 
     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
         let waited = WaitAtGate {
@@ -68,7 +74,7 @@ impl Task for PlaceOrder {
         }
         .execute_strict()
         .await?;
-        Ok(waited.into_value().unwrap_or_default())
+        Ok(waited)
     }
 
     async fn rollback(&self, cx: &mut Cx) -> Result<(), BoxError> {

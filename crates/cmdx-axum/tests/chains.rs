@@ -97,7 +97,7 @@ async fn two_tasks_awaited_by_one_handler_share_the_request_chain() {
 async fn receive_twice(task: JsonTask<ReceiveStock>) -> Reply<i64> {
     let again = task.body().clone();
     let _first = task.execute().await;
-    let outcome = <ReceiveStock as cmdx::Task>::execute_json(again).await;
+    let outcome = <ReceiveStock as cmdx::TaskExt>::execute_json(again).await;
     Reply::new(outcome)
 }
 

@@ -17,6 +17,9 @@ struct EndAs {
 
 impl Task for EndAs {
     type Output = Option<i64>;
+    fn name() -> &'static str {
+        "EndAs"
+    }
 
     async fn work(&self, _: &mut Cx) -> Result<Option<i64>, Halt> {
         match self.how.as_str() {
@@ -169,6 +172,9 @@ struct CallsWithBadInput {}
 
 impl Task for CallsWithBadInput {
     type Output = ();
+    fn name() -> &'static str {
+        "CallsWithBadInput"
+    }
 
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         EndAs::execute_json(json!({"how": ""})).await.throw()

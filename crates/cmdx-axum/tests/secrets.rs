@@ -31,6 +31,9 @@ struct Pay {
 
 impl Task for Pay {
     type Output = i64;
+    fn name() -> &'static str {
+        "Pay"
+    }
     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
         Ok(self.cents)
     }

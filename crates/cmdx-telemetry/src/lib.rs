@@ -12,6 +12,9 @@
 //! struct Ping {}
 //! impl Task for Ping {
 //!     type Output = ();
+//!     fn name() -> &'static str {
+//!         "Ping"
+//!     }
 //!     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 //! }
 //!

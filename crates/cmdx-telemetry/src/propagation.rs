@@ -75,6 +75,9 @@ pub fn inject(cx: &Cx, carrier: &mut dyn Injector) {
 ///
 /// impl Task for CallInventory {
 ///     type Output = http::HeaderMap;
+///     fn name() -> &'static str {
+///         "CallInventory"
+///     }
 ///     async fn work(&self, cx: &mut Cx) -> Result<http::HeaderMap, Halt> {
 ///         let mut headers = http::HeaderMap::new();
 ///         cmdx_telemetry::propagation::inject_headers(cx, &mut headers);

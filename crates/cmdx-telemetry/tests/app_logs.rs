@@ -17,6 +17,9 @@ struct Credit {
 
 impl Task for Credit {
     type Output = ();
+    fn name() -> &'static str {
+        "Credit"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         tracing::debug!("too verbose for the default level");
         tracing::info!(amount = self.amount, "credited");

@@ -22,6 +22,9 @@ struct Reserve {
 
 impl Task for Reserve {
     type Output = ();
+    fn name() -> &'static str {
+        "Reserve"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }

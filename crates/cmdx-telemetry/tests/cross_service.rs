@@ -21,6 +21,9 @@ struct ReserveRemotely {
 
 impl Task for ReserveRemotely {
     type Output = ();
+    fn name() -> &'static str {
+        "ReserveRemotely"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }
@@ -38,6 +41,9 @@ struct PlaceOrder {
 
 impl Task for PlaceOrder {
     type Output = ();
+    fn name() -> &'static str {
+        "PlaceOrder"
+    }
     async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
         let url = &cx.resource::<InventoryUrl>()?.0;
         let mut headers = HeaderMap::new();
@@ -147,6 +153,9 @@ struct EnqueueJob {}
 
 impl Task for EnqueueJob {
     type Output = std::collections::HashMap<String, String>;
+    fn name() -> &'static str {
+        "EnqueueJob"
+    }
     async fn work(&self, cx: &mut Cx) -> Result<Self::Output, Halt> {
         let mut payload = std::collections::HashMap::new();
         cmdx_telemetry::propagation::inject_map(cx, &mut payload);

@@ -44,6 +44,9 @@ struct PlaceOrder {
 
 impl Task for PlaceOrder {
     type Output = ();
+    fn name() -> &'static str {
+        "PlaceOrder"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let child = ReserveStock {
             sku: self.sku.clone(),

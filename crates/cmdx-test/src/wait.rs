@@ -19,6 +19,9 @@ impl Capture {
     /// struct Ping {}
     /// impl Task for Ping {
     ///     type Output = ();
+    ///     fn name() -> &'static str {
+    ///         "Ping"
+    ///     }
     ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
     /// }
     ///

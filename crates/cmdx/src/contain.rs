@@ -181,6 +181,9 @@ impl fmt::Display for Plugin {
 /// struct Ping {}
 /// impl Task for Ping {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "Ping"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 /// }
 ///

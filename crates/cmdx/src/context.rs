@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// A JSON object shared between the steps of a workflow, and the untyped
-/// input of [`Task::execute_context`](crate::Task::execute_context).
+/// input of [`TaskExt::execute_context`](crate::TaskExt::execute_context).
 ///
 /// ```
 /// use cmdx::Context;

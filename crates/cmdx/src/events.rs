@@ -41,6 +41,9 @@ impl<F: Fn(&Event<'_>) + Send + Sync + 'static> Subscriber for F {
 /// struct Ping {}
 /// impl Task for Ping {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "Ping"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 /// }
 ///

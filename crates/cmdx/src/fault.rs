@@ -1,6 +1,6 @@
 //! [`Fault`]: the error of the strict call.
 
-use crate::Chain;
+use crate::{Chain, Status};
 use crate::halt::SharedError;
 use crate::ledger::Record;
 use std::error::Error;
@@ -8,8 +8,10 @@ use std::fmt;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// A failed execution, as the `Err` of
-/// [`execute_strict`](crate::Task::execute_strict).
+/// An execution that did not give its value, as the `Err` of
+/// [`execute_strict`](crate::TaskExt::execute_strict): it failed (most
+/// often), was skipped, or was ended by `success!` without a value —
+/// [`Fault::status`] tells which.
 ///
 /// It carries the failed execution's record, the record of the execution
 /// that caused the failure (its *origin*: itself, or a nested execution
@@ -30,6 +32,9 @@ use uuid::Uuid;
 /// struct LoadStock {}
 /// impl Task for LoadStock {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "LoadStock"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
 ///         Err(std::io::Error::other("disk on fire"))?
 ///     }
@@ -37,6 +42,7 @@ use uuid::Uuid;
 ///
 /// let runtime = Runtime::builder().ledger(Ledger::off()).build();
 /// let fault: Fault = runtime.scope(LoadStock {}.execute_strict()).await.unwrap_err();
+/// assert_eq!(fault.status(), Status::Failed);
 /// let io = fault.source().and_then(|e| e.downcast_ref::<std::io::Error>());
 /// assert_eq!(io.map(ToString::to_string).as_deref(), Some("disk on fire"));
 /// # }
@@ -98,12 +104,19 @@ impl Fault {
         self.record.cid
     }
 
-    /// The failed task's name.
+    /// How the execution ended: [`Status::Failed`], or — when it gave no
+    /// value without failing — [`Status::Skipped`] or [`Status::Success`]
+    /// (ended by `success!`).
+    pub fn status(&self) -> Status {
+        self.record.status
+    }
+
+    /// The task's name.
     pub fn task(&self) -> &str {
         &self.record.task
     }
 
-    /// The reason of the failure.
+    /// The reason it failed (or skipped).
     pub fn reason(&self) -> Option<&str> {
         self.record.reason.as_deref()
     }
@@ -120,7 +133,12 @@ impl Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let reason = self.reason().unwrap_or("no reason given");
-        write!(f, "task `{}` failed: {reason}", self.record.task)?;
+        let ended = match self.record.status {
+            Status::Failed => "failed",
+            Status::Skipped => "was skipped",
+            Status::Success => "ended without a value",
+        };
+        write!(f, "task `{}` {ended}: {reason}", self.record.task)?;
         if self.origin.tid != self.record.tid {
             write!(
                 f,

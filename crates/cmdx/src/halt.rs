@@ -83,6 +83,12 @@ impl Halt {
         Self::new(Status::Success, Some(reason.into()))
     }
 
+    /// A halt with `status` and no reason (the line's `reason` is null):
+    /// what `fail!()` and `skip!()` without a reason make.
+    pub fn without_reason(status: Status) -> Self {
+        Self::new(status, None)
+    }
+
     /// Fails the task with an error: its message becomes the reason, its
     /// source chain the cause.
     pub fn error(error: impl Into<crate::BoxError>) -> Self {
@@ -97,8 +103,29 @@ impl Halt {
         halt
     }
 
+    /// A child's [`Fault`] propagated with `?`: a failure fails the caller
+    /// (keeping the origin), a skip skips it, and a child ended by
+    /// `success!` without the value the caller asked for fails it.
     fn from_fault(fault: Fault) -> Self {
         let record = fault.record();
+        match record.status {
+            Status::Failed => {}
+            Status::Skipped => {
+                let mut halt = Self::new(Status::Skipped, record.reason.clone());
+                halt.0.metadata = record.metadata.clone();
+                return halt;
+            }
+            Status::Success => {
+                let reason = format!(
+                    "`{}` ended without a value ({})",
+                    record.task,
+                    record.reason.as_deref().unwrap_or("no reason given")
+                );
+                let mut halt = Self::new(Status::Failed, Some(reason)).code("no_value");
+                halt.0.origin = Some(fault.origin_record().clone());
+                return halt;
+            }
+        }
         let mut halt = Self::new(Status::Failed, record.reason.clone());
         halt.0.metadata = record.metadata.clone();
         halt.0.cause = record.cause.clone();
@@ -192,9 +219,22 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 /// let halt = check(0, 10).unwrap_err();
 /// assert_eq!(halt.reason(), Some("Insufficient stock"));
 /// assert_eq!(halt.metadata()["code"], "out_of_stock");
+///
+/// // The reason is optional, as in CMDx: `fail!()`, `fail!(code = "gone")`.
+/// fn gone() -> Result<(), Halt> {
+///     fail!(code = "gone");
+/// }
+/// let halt = gone().unwrap_err();
+/// assert_eq!((halt.status(), halt.reason()), (Status::Failed, None));
 /// ```
 #[macro_export]
 macro_rules! fail {
+    ($($key:ident = $value:expr),* $(,)?) => {
+        return ::core::result::Result::Err(
+            $crate::Halt::without_reason($crate::Status::Failed)
+                $(.with(::core::stringify!($key), &$value))*
+        )
+    };
     ($reason:expr $(, $key:ident = $value:expr)* $(,)?) => {
         return ::core::result::Result::Err(
             $crate::Halt::fail($reason)$(.with(::core::stringify!($key), &$value))*
@@ -202,9 +242,16 @@ macro_rules! fail {
     };
 }
 
-/// Skips the task now: `skip!("Nothing to do", order_id = id)`. See [`fail!`].
+/// Skips the task now: `skip!("Nothing to do", order_id = id)`, or without a
+/// reason: `skip!()`, `skip!(order_id = id)`. See [`fail!`].
 #[macro_export]
 macro_rules! skip {
+    ($($key:ident = $value:expr),* $(,)?) => {
+        return ::core::result::Result::Err(
+            $crate::Halt::without_reason($crate::Status::Skipped)
+                $(.with(::core::stringify!($key), &$value))*
+        )
+    };
     ($reason:expr $(, $key:ident = $value:expr)* $(,)?) => {
         return ::core::result::Result::Err(
             $crate::Halt::skip($reason)$(.with(::core::stringify!($key), &$value))*

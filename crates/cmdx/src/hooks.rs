@@ -61,6 +61,9 @@ use std::sync::Arc;
 /// struct Boom {}
 /// impl Task for Boom {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "Boom"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { fail!("boom") }
 /// }
 ///

@@ -42,7 +42,7 @@ pub use retry::{Backoff, RetryPolicy};
 pub use runtime::{Runtime, RuntimeBuilder, TraceBridge, TraceIds};
 pub use settings::{Deprecation, LedgerLevel, Settings};
 pub use shutdown::{Interrupted, ShutdownReport};
-pub use task::Task;
+pub use task::{Task, TaskExt};
 pub use workflow::{
     CompensationFailure, Condition, Group, Merge, StepReport, Workflow, WorkflowOutcomeExt,
 };
@@ -61,11 +61,17 @@ pub struct DurableLedgerGuide;
 #[doc = include_str!("../../../docs/application-logs.md")]
 pub struct ApplicationLogsGuide;
 
-/// Re-exports for `use cmdx::prelude::*;`: the trait, the types `work`
-/// needs, the macros, and the derives tasks use.
+/// Re-exports for `use cmdx::prelude::*;`: the traits ([`Task`] and its
+/// entry points, [`TaskExt`]), the types `work` needs, the macros, and the
+/// derives tasks use.
+///
+/// The derives are `serde`'s and `garde`'s own, which expand to code that
+/// names the `serde` and `garde` crates: a crate defining tasks lists them
+/// in its `[dependencies]` beside `cmdx` (see the README's block).
 pub mod prelude {
     pub use crate::{
-        Context, Cx, Fault, Halt, Outcome, RetryPolicy, Secret, Settings, Status, Task,
+        BoxError, Context, Cx, Fault, Halt, LedgerLevel, Outcome, RetryPolicy, Secret, Settings,
+        Status, Task, TaskExt,
     };
     pub use crate::{Group, Workflow, WorkflowOutcomeExt};
     pub use crate::{fail, skip, success};

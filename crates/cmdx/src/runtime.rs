@@ -78,6 +78,9 @@ impl TraceIds {
 ///
 /// impl Task for Greet {
 ///     type Output = String;
+///     fn name() -> &'static str {
+///         "Greet"
+///     }
 ///     async fn work(&self, cx: &mut Cx) -> Result<String, Halt> {
 ///         let greeting = cx.resource::<Greeting>()?;
 ///         Ok(format!("{}, {}!", greeting.0, self.name))

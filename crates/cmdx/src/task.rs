@@ -61,9 +61,9 @@ use std::future::Future;
 ///
 /// [`work`]: Task::work
 /// [`rollback`]: Task::rollback
-/// [`execute`]: Task::execute
-/// [`execute_strict`]: Task::execute_strict
-/// [`execute_json`]: Task::execute_json
+/// [`execute`]: TaskExt::execute
+/// [`execute_strict`]: TaskExt::execute_strict
+/// [`execute_json`]: TaskExt::execute_json
 /// [`Secret`]: crate::Secret
 pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized + 'static {
     /// What `work` produces on success.
@@ -72,12 +72,20 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
     /// Tags written on every line and span of this task.
     const TAGS: &'static [&'static str] = &[];
 
-    /// The stable name in ledger lines and spans, e.g.
-    /// `Inventory::ReserveStock`. Defaults to the type's name without its
-    /// module path; override it to keep lines stable across refactors.
-    fn name() -> &'static str {
-        short_type_name(std::any::type_name::<Self>())
-    }
+    /// The task's name in ledger lines and spans, e.g.
+    /// `Inventory::ReserveStock`: the ledger's primary key, which every
+    /// query of the ledger (`cmdx ledger … --task`) and every dashboard
+    /// selects on.
+    ///
+    /// It is required, and written by hand, so that it is stable by
+    /// construction: renaming or moving the type does not change it, and
+    /// two types of the same name in different modules do not collide
+    /// unless they say so. (A default derived from
+    /// [`std::any::type_name`] would be neither: the compiler does not
+    /// promise that text, and it drops the module path.) Keep it unique
+    /// across the services that share a ledger; a namespace such as
+    /// `Inventory::` helps.
+    fn name() -> &'static str;
 
     /// Retry policy, timeout, ledger level, excluded inputs, deprecation,
     /// middleware and hooks of this task; unset ones fall back to the
@@ -98,17 +106,124 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
         let _ = cx;
         async { Ok(()) }
     }
+}
 
+/// How tasks are executed: `execute`, `execute_strict`, `execute_json` and
+/// `execute_context`, for every [`Task`].
+///
+/// These are the only entry points, and they live here, not on [`Task`], so
+/// that no implementation can override them and skip the ledger line, the
+/// span or the chain: the blanket implementation below is the only one
+/// there can be (like tower's `ServiceExt`). The trait is in
+/// [`cmdx::prelude`](crate::prelude), so `ReserveStock { .. }.execute()` and
+/// `ReserveStock::execute_json(body)` work with `use cmdx::prelude::*`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use cmdx::prelude::*;
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct Double {
+///     #[garde(range(min = 1))]
+///     n: i64,
+/// }
+///
+/// impl Task for Double {
+///     type Output = i64;
+///     fn name() -> &'static str {
+///         "Math::Double"
+///     }
+///     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
+///         Ok(self.n * 2)
+///     }
+/// }
+///
+/// # cmdx::Runtime::builder().ledger(cmdx::Ledger::off()).build().scope(async {
+/// // The outcome: status, reason, metadata, value.
+/// let outcome = Double { n: 21 }.execute().await;
+/// assert_eq!(outcome.value(), Some(&42));
+///
+/// // The value, or the failure as an error for `?`.
+/// let doubled: Result<i64, Fault> = Double { n: 2 }.execute_strict().await;
+/// assert_eq!(doubled.unwrap(), 4);
+///
+/// // Untyped input, coerced and validated field by field.
+/// let outcome = Double::execute_json(serde_json::json!({"n": "5"})).await;
+/// assert_eq!(outcome.into_value(), Some(10));
+/// let invalid = Double::execute_json(serde_json::json!({"n": 0})).await;
+/// assert!(invalid.field_errors().unwrap().contains_key("n"));
+///
+/// // Inputs read from a context.
+/// let mut context = Context::new();
+/// context.insert("n", 4);
+/// assert_eq!(Double::execute_context(&context).await.into_value(), Some(8));
+/// # }).await;
+/// # }
+/// ```
+///
+/// A task cannot replace them: `execute` is not a method of [`Task`]…
+///
+/// ```compile_fail,E0407
+/// use cmdx::prelude::*;
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct Sneaky {}
+///
+/// impl Task for Sneaky {
+///     type Output = ();
+///     fn name() -> &'static str {
+///         "Sneaky"
+///     }
+///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+///         Ok(())
+///     }
+///     async fn execute(self) -> Outcome<()> {
+///         unimplemented!("no ledger line")
+///     }
+/// }
+/// ```
+///
+/// …and `TaskExt` has its one implementation already:
+///
+/// ```compile_fail,E0119
+/// use cmdx::prelude::*;
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct Sneaky {}
+///
+/// impl Task for Sneaky {
+///     type Output = ();
+///     fn name() -> &'static str {
+///         "Sneaky"
+///     }
+///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+///         Ok(())
+///     }
+/// }
+///
+/// impl TaskExt for Sneaky {}
+/// ```
+pub trait TaskExt: Task {
     /// Executes the task in the current chain (or a new one).
     fn execute(self) -> impl Future<Output = Outcome<Self::Output>> + Send {
         exec::execute(TaskUnit(Some(self)), Start::default())
     }
 
-    /// Executes the task; a failure is `Err(Fault)`, which keeps the
-    /// failure's origin and chain and propagates with `?` from another
-    /// task's `work`.
-    fn execute_strict(self) -> impl Future<Output = Result<Outcome<Self::Output>, Fault>> + Send {
-        async move { self.execute().await.into_strict() }
+    /// Executes the task and returns its value; anything else is an
+    /// `Err(Fault)`, which keeps the execution's record, origin and chain
+    /// and propagates with `?` from another task's `work`:
+    ///
+    /// | the execution | `execute_strict` | `?` in a caller's `work` |
+    /// |---|---|---|
+    /// | succeeded with its value | `Ok(value)` | — |
+    /// | failed | `Err(fault)`, [`Fault::status`] failed | the caller fails, same reason and origin |
+    /// | skipped | `Err(fault)`, status skipped | the caller is skipped, same reason |
+    /// | ended by [`success!`](crate::success) (no value) | `Err(fault)`, status success | the caller fails: it asked for a value there is none of |
+    ///
+    /// Use [`execute`](TaskExt::execute) to look at the [`Outcome`]
+    /// instead.
+    fn execute_strict(self) -> impl Future<Output = Result<Self::Output, Fault>> + Send {
+        async move { self.execute().await.into_result() }
     }
 
     /// Executes the task from untyped JSON (an HTTP body, a CLI argument, a
@@ -134,7 +249,7 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
     }
 
     /// Executes the task with its inputs read from a [`Context`], like
-    /// [`execute_json`](Task::execute_json).
+    /// [`execute_json`](TaskExt::execute_json).
     fn execute_context(context: &Context) -> impl Future<Output = Outcome<Self::Output>> + Send
     where
         Self: DeserializeOwned,
@@ -142,6 +257,8 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
         Self::execute_json(context.to_value())
     }
 }
+
+impl<T: Task> TaskExt for T {}
 
 /// `my_crate::inventory::ReserveStock<my_crate::Sku>` → `ReserveStock<my_crate::Sku>`.
 fn short_type_name(full: &'static str) -> &'static str {

@@ -103,6 +103,9 @@ struct Child {}
 
 impl Task for Child {
     type Output = ();
+    fn name() -> &'static str {
+        "Child"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         tracing::info!("child");
         Ok(())
@@ -114,6 +117,9 @@ struct Parent {}
 
 impl Task for Parent {
     type Output = ();
+    fn name() -> &'static str {
+        "Parent"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         tracing::info!("parent before");
         let _ = Child {}.execute().await;
@@ -257,6 +263,9 @@ async fn a_standard_level_filter_decides_which_events_become_lines() {
     struct Noisy {}
     impl Task for Noisy {
         type Output = ();
+        fn name() -> &'static str {
+            "Noisy"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             tracing::trace!("t");
             tracing::debug!("d");
@@ -290,6 +299,9 @@ struct Failing {}
 
 impl Task for Failing {
     type Output = ();
+    fn name() -> &'static str {
+        "Failing"
+    }
     fn settings() -> Settings {
         Settings::new().hooks(Logging)
     }
@@ -354,6 +366,9 @@ async fn real_log_lines_of_every_level_validate_against_the_schema() {
     struct Everything {}
     impl Task for Everything {
         type Output = ();
+        fn name() -> &'static str {
+            "Everything"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             tracing::trace!(n = 1, "t");
             tracing::debug!(f = 1.5, nan = f64::NAN);

@@ -271,6 +271,9 @@ async fn events_emitted_by_a_sink_never_recurse_into_the_ledger() {
     struct Outer {}
     impl Task for Outer {
         type Output = ();
+        fn name() -> &'static str {
+            "Outer"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             tracing::info!("outer");
             // The child's line is written while `Outer` is current.
@@ -282,6 +285,9 @@ async fn events_emitted_by_a_sink_never_recurse_into_the_ledger() {
     struct Inner {}
     impl Task for Inner {
         type Output = ();
+        fn name() -> &'static str {
+            "Inner"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             Ok(())
         }

@@ -40,6 +40,9 @@ struct Count {}
 
 impl Task for Count {
     type Output = ();
+    fn name() -> &'static str {
+        "Count"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         tracing::info!(units = 1, "counted");
         Ok(())

@@ -38,6 +38,9 @@ struct ReserveLine {
 
 impl Task for ReserveLine {
     type Output = ();
+    fn name() -> &'static str {
+        "ReserveLine"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }
@@ -58,6 +61,9 @@ struct ImportBatch {
 
 impl Task for ImportBatch {
     type Output = Vec<(u32, Sample)>;
+    fn name() -> &'static str {
+        "ImportBatch"
+    }
     async fn work(&self, _: &mut Cx) -> Result<Self::Output, Halt> {
         let quarter = self.children / 4;
         let mut samples = Vec::with_capacity(5);

@@ -16,6 +16,9 @@ struct Leaf {
 
 impl Task for Leaf {
     type Output = (Uuid, u32);
+    fn name() -> &'static str {
+        "Leaf"
+    }
     async fn work(&self, cx: &mut Cx) -> Result<(Uuid, u32), Halt> {
         tokio::task::yield_now().await;
         Ok((cx.chain_id(), cx.index()))
@@ -27,6 +30,9 @@ struct Sequential {}
 
 impl Task for Sequential {
     type Output = ();
+    fn name() -> &'static str {
+        "Sequential"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let _ = Leaf { n: 1 }.execute_strict().await?;
         let _ = Nested {}.execute_strict().await?;
@@ -39,6 +45,9 @@ struct Nested {}
 
 impl Task for Nested {
     type Output = ();
+    fn name() -> &'static str {
+        "Nested"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let _ = Leaf { n: 2 }.execute_strict().await?;
         Ok(())
@@ -53,6 +62,9 @@ struct FanOut {
 
 impl Task for FanOut {
     type Output = Vec<u32>;
+    fn name() -> &'static str {
+        "FanOut"
+    }
     async fn work(&self, _: &mut Cx) -> Result<Vec<u32>, Halt> {
         let outcomes = join_all((0..self.width).map(|n| Leaf { n }.execute())).await;
         Ok(outcomes.iter().map(|o| o.index()).collect())
@@ -67,6 +79,9 @@ struct Spawner {
 
 impl Task for Spawner {
     type Output = Uuid;
+    fn name() -> &'static str {
+        "Spawner"
+    }
     async fn work(&self, _: &mut Cx) -> Result<Uuid, Halt> {
         let child = if self.cmdx_spawn {
             cmdx::spawn(Leaf { n: 9 }.execute()).await?
@@ -212,6 +227,9 @@ struct Many {
 
 impl Task for Many {
     type Output = ();
+    fn name() -> &'static str {
+        "Many"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         for n in 0..self.children {
             let _ = Leaf { n }.execute_strict().await?;
@@ -260,6 +278,9 @@ struct Deep {}
 
 impl Task for Deep {
     type Output = ();
+    fn name() -> &'static str {
+        "Deep"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         fail!("out of stock", code = "out_of_stock")
     }
@@ -270,6 +291,9 @@ struct Middle {}
 
 impl Task for Middle {
     type Output = ();
+    fn name() -> &'static str {
+        "Middle"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let _ = Many { children: 3 }.execute_strict().await?;
         let _ = Deep {}.execute_strict().await?;
@@ -317,6 +341,9 @@ async fn work_reads_its_chain_id_from_the_task_local() {
     struct WhereAmI {}
     impl Task for WhereAmI {
         type Output = Option<Uuid>;
+        fn name() -> &'static str {
+            "WhereAmI"
+        }
         async fn work(&self, _: &mut Cx) -> Result<Option<Uuid>, Halt> {
             Ok(cmdx::current_chain_id())
         }

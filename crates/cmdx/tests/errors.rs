@@ -44,6 +44,9 @@ struct Checkout {}
 
 impl Task for Checkout {
     type Output = ();
+    fn name() -> &'static str {
+        "Checkout"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let _ = Charge {}.execute_strict().await?;
         Ok(())
@@ -125,6 +128,9 @@ async fn throw_keeps_the_child_s_error_too() {
     struct Thrower {}
     impl Task for Thrower {
         type Output = ();
+        fn name() -> &'static str {
+            "Thrower"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             Charge {}.execute().await.throw()
         }
@@ -155,6 +161,9 @@ async fn failures_without_a_typed_error_and_successes_have_none() {
     struct Refuse {}
     impl Task for Refuse {
         type Output = ();
+        fn name() -> &'static str {
+            "Refuse"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             fail!("refused", code = "refused")
         }
@@ -163,6 +172,9 @@ async fn failures_without_a_typed_error_and_successes_have_none() {
     struct Explode {}
     impl Task for Explode {
         type Output = ();
+        fn name() -> &'static str {
+            "Explode"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             panic!("boom")
         }
@@ -171,6 +183,9 @@ async fn failures_without_a_typed_error_and_successes_have_none() {
     struct Fine {}
     impl Task for Fine {
         type Output = ();
+        fn name() -> &'static str {
+            "Fine"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             Ok(())
         }

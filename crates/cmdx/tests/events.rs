@@ -20,6 +20,9 @@ struct Unreachable {}
 
 impl Task for Unreachable {
     type Output = ();
+    fn name() -> &'static str {
+        "Unreachable"
+    }
     fn settings() -> Settings {
         Settings::new().retry(
             RetryPolicy::any_failure()
@@ -57,6 +60,9 @@ struct Fine {}
 
 impl Task for Fine {
     type Output = ();
+    fn name() -> &'static str {
+        "Fine"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }
@@ -88,6 +94,9 @@ async fn a_deprecated_task_that_warns_emits_a_deprecated_event_and_runs() {
     struct Old {}
     impl Task for Old {
         type Output = ();
+        fn name() -> &'static str {
+            "Old"
+        }
         fn settings() -> Settings {
             Settings::new().deprecated(Deprecation::warn("use New"))
         }

@@ -61,6 +61,9 @@ struct Act {
 
 impl Task for Act {
     type Output = ();
+    fn name() -> &'static str {
+        "Act"
+    }
     async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
         if let Ok(journal) = cx.resource::<Journal>() {
             journal.push("work");
@@ -268,6 +271,9 @@ static AUDIT: std::sync::OnceLock<Journal> = std::sync::OnceLock::new();
 
 impl Task for Audited {
     type Output = ();
+    fn name() -> &'static str {
+        "Audited"
+    }
     fn settings() -> Settings {
         Settings::new().hooks(AuditOrder(AUDIT.get_or_init(Journal::new).clone()))
     }

@@ -31,6 +31,9 @@ struct Worked(AtomicU32);
 
 impl Task for Order {
     type Output = Value;
+    fn name() -> &'static str {
+        "Order"
+    }
     async fn work(&self, cx: &mut Cx) -> Result<Value, Halt> {
         cx.resource::<Arc<Worked>>()?
             .0
@@ -64,6 +67,9 @@ async fn typed_calls_report_every_invalid_field_at_once() {
     }
     impl Task for Reserve {
         type Output = ();
+        fn name() -> &'static str {
+            "Reserve"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             panic!("invalid input must never reach work")
         }
@@ -199,6 +205,9 @@ struct Fragile {
 
 impl Task for Fragile {
     type Output = ();
+    fn name() -> &'static str {
+        "Fragile"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         panic!("invalid input must never reach work")
     }
@@ -216,6 +225,9 @@ struct Touchy {
 
 impl Task for Touchy {
     type Output = ();
+    fn name() -> &'static str {
+        "Touchy"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         panic!("invalid input must never reach work")
     }
@@ -262,6 +274,9 @@ async fn a_body_of_twenty_thousand_elements_each_lacking_a_field_is_checked_whol
     }
     impl Task for Bulk {
         type Output = ();
+        fn name() -> &'static str {
+            "Bulk"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             Ok(())
         }

@@ -17,6 +17,9 @@ struct Sleepy {
 
 impl Task for Sleepy {
     type Output = ();
+    fn name() -> &'static str {
+        "Sleepy"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         tokio::time::sleep(Duration::from_millis(self.millis)).await;
         Ok(())
@@ -34,6 +37,9 @@ struct RolledBack(AtomicBool);
 
 impl Task for Outer {
     type Output = ();
+    fn name() -> &'static str {
+        "Outer"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let _ = Sleepy { millis: 1 }.execute().await;
         let _ = Sleepy {
@@ -63,6 +69,9 @@ struct Pay {
 
 impl Task for Pay {
     type Output = ();
+    fn name() -> &'static str {
+        "Pay"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         if self.card.expose().starts_with("0000") {
             fail!("Card declined");
@@ -117,6 +126,9 @@ async fn a_panicking_task_writes_exactly_one_failed_line() {
     struct Boom {}
     impl Task for Boom {
         type Output = ();
+        fn name() -> &'static str {
+            "Boom"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             panic!("kaboom")
         }

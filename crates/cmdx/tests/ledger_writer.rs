@@ -42,6 +42,9 @@ impl Numbered {
 
 impl Task for Numbered {
     type Output = ();
+    fn name() -> &'static str {
+        "Numbered"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }
@@ -56,6 +59,9 @@ struct Parent {
 
 impl Task for Parent {
     type Output = ();
+    fn name() -> &'static str {
+        "Parent"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let (a, b) = tokio::join!(Numbered::new(0).execute(), Numbered::new(1).execute());
         assert!(a.is_success() && b.is_success());
@@ -69,6 +75,9 @@ struct Quiet {}
 
 impl Task for Quiet {
     type Output = ();
+    fn name() -> &'static str {
+        "Quiet"
+    }
     fn settings() -> Settings {
         Settings::new().ledger(LedgerLevel::Off)
     }

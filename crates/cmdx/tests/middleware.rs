@@ -34,6 +34,9 @@ fn ping() -> Ping {
 
 impl Task for Ping {
     type Output = ();
+    fn name() -> &'static str {
+        "Ping"
+    }
     const TAGS: &'static [&'static str] = &["ping"];
     fn settings() -> Settings {
         Settings::new().layer(middleware::from_fn(|call, next| {
@@ -146,6 +149,9 @@ struct Parent {}
 
 impl Task for Parent {
     type Output = Outcome<()>;
+    fn name() -> &'static str {
+        "Parent"
+    }
     async fn work(&self, _: &mut Cx) -> Result<Outcome<()>, Halt> {
         Ok(ping().execute().await)
     }
@@ -206,6 +212,9 @@ struct Write {
 
 impl Task for Write {
     type Output = ();
+    fn name() -> &'static str {
+        "Write"
+    }
     async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
         cx.context_mut().insert("pending_write", "row 1");
         if self.fail {

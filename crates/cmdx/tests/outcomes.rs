@@ -27,6 +27,9 @@ struct Reached(AtomicBool);
 
 impl Task for Act {
     type Output = &'static str;
+    fn name() -> &'static str {
+        "Act"
+    }
 
     async fn work(&self, cx: &mut Cx) -> Result<&'static str, Halt> {
         match self.mode {
@@ -146,6 +149,9 @@ async fn a_missing_resource_fails_with_a_reason_that_says_how_to_add_it() {
     struct Pool;
     impl Task for NeedsPool {
         type Output = ();
+        fn name() -> &'static str {
+            "NeedsPool"
+        }
         async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
             cx.resource::<Pool>()?;
             Ok(())
@@ -180,6 +186,9 @@ struct Rollbacks(AtomicU32);
 
 impl Task for Undoable {
     type Output = ();
+    fn name() -> &'static str {
+        "Undoable"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         if self.fail {
             fail!("Card declined", code = "declined");

@@ -23,6 +23,9 @@ struct Ping {}
 
 impl Task for Ping {
     type Output = ();
+    fn name() -> &'static str {
+        "Ping"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }
@@ -33,6 +36,9 @@ struct Pong {}
 
 impl Task for Pong {
     type Output = ();
+    fn name() -> &'static str {
+        "Pong"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }
@@ -44,6 +50,9 @@ struct Stuck {}
 
 impl Task for Stuck {
     type Output = ();
+    fn name() -> &'static str {
+        "Stuck"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         std::future::pending().await
     }

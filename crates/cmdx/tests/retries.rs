@@ -17,6 +17,9 @@ struct AlwaysDown {}
 
 impl Task for AlwaysDown {
     type Output = ();
+    fn name() -> &'static str {
+        "AlwaysDown"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Err(std::io::Error::other("service unavailable"))?
     }
@@ -158,6 +161,9 @@ struct Breaks {
 
 impl Task for Breaks {
     type Output = ();
+    fn name() -> &'static str {
+        "Breaks"
+    }
     fn settings() -> Settings {
         Settings::new().retry(
             RetryPolicy::on::<std::io::Error>()
@@ -214,6 +220,9 @@ fn count_validation(_: &i64, _: &()) -> garde::Result {
 
 impl Task for Charge {
     type Output = u32;
+    fn name() -> &'static str {
+        "Charge"
+    }
     fn settings() -> Settings {
         Settings::new().retry(RetryPolicy::any_failure().limit(3).delay(ms(10)))
     }
@@ -311,6 +320,9 @@ async fn skips_are_never_retried() {
     struct NothingToDo {}
     impl Task for NothingToDo {
         type Output = ();
+        fn name() -> &'static str {
+            "NothingToDo"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             skip!("nothing to do")
         }
@@ -327,6 +339,9 @@ async fn a_task_can_turn_off_the_runtime_default_retry_policy() {
     struct NoRetry {}
     impl Task for NoRetry {
         type Output = ();
+        fn name() -> &'static str {
+            "NoRetry"
+        }
         fn settings() -> Settings {
             Settings::new().retry(RetryPolicy::none())
         }

@@ -16,6 +16,9 @@ struct Reserve {}
 
 impl Task for Reserve {
     type Output = ();
+    fn name() -> &'static str {
+        "Reserve"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         fail!("Insufficient stock", code = "out_of_stock")
     }
@@ -31,6 +34,9 @@ struct ReserveQuickly {}
 
 impl Task for ReserveQuickly {
     type Output = ();
+    fn name() -> &'static str {
+        "ReserveQuickly"
+    }
     fn settings() -> Settings {
         Settings::new().rollback_timeout(Duration::from_secs(2))
     }
@@ -110,6 +116,9 @@ async fn a_rollback_that_finishes_within_its_limit_is_not_cut_short() {
     struct SlowUndo {}
     impl Task for SlowUndo {
         type Output = ();
+        fn name() -> &'static str {
+            "SlowUndo"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             fail!("declined")
         }
@@ -174,6 +183,9 @@ struct Hold {}
 
 impl Task for Hold {
     type Output = ();
+    fn name() -> &'static str {
+        "Hold"
+    }
     fn settings() -> Settings {
         Settings::new().rollback_timeout(Duration::from_secs(3))
     }
@@ -234,6 +246,9 @@ struct SlowRelease {}
 
 impl Task for SlowRelease {
     type Output = ();
+    fn name() -> &'static str {
+        "SlowRelease"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }

@@ -16,6 +16,9 @@ struct Step {
 
 impl Task for Step {
     type Output = ();
+    fn name() -> &'static str {
+        "Step"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         match self.quantity {
             1 => Ok(()),
@@ -37,6 +40,9 @@ struct Parent {}
 
 impl Task for Parent {
     type Output = ();
+    fn name() -> &'static str {
+        "Parent"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         for quantity in 1..=5 {
             let _ = Step {

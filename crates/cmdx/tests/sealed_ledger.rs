@@ -16,6 +16,9 @@ struct Numbered {
 
 impl Task for Numbered {
     type Output = ();
+    fn name() -> &'static str {
+        "Numbered"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }

@@ -226,6 +226,9 @@ struct Reserve {
 
 impl Task for Reserve {
     type Output = ();
+    fn name() -> &'static str {
+        "Reserve"
+    }
     fn settings() -> Settings {
         Settings::new().exclude_input(["payload"])
     }
@@ -242,6 +245,9 @@ struct Ship {
 
 impl Task for Ship {
     type Output = ();
+    fn name() -> &'static str {
+        "Ship"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         fail!("carrier down", code = "carrier_down")
     }

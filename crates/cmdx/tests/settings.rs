@@ -16,6 +16,9 @@ struct Import {
 
 impl Task for Import {
     type Output = ();
+    fn name() -> &'static str {
+        "Import"
+    }
     const TAGS: &'static [&'static str] = &["catalog"];
     fn settings() -> Settings {
         Settings::new().exclude_input(["payload"])
@@ -65,6 +68,9 @@ struct Noisy {
 
 impl Task for Noisy {
     type Output = ();
+    fn name() -> &'static str {
+        "Noisy"
+    }
     fn settings() -> Settings {
         Settings::new().ledger(LedgerLevel::Failed)
     }
@@ -100,6 +106,9 @@ struct Retired {}
 
 impl Task for Retired {
     type Output = ();
+    fn name() -> &'static str {
+        "Retired"
+    }
     fn settings() -> Settings {
         Settings::new().deprecated(Deprecation::fail("use ImportV2"))
     }

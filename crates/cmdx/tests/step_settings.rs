@@ -50,6 +50,9 @@ struct Sleepy {}
 
 impl Task for Sleepy {
     type Output = ();
+    fn name() -> &'static str {
+        "Sleepy"
+    }
     fn settings() -> Settings {
         Settings::new().timeout(Duration::from_millis(200))
     }
@@ -82,6 +85,9 @@ struct Upload {
 
 impl Task for Upload {
     type Output = ();
+    fn name() -> &'static str {
+        "Upload"
+    }
     fn settings() -> Settings {
         Settings::new().exclude_input(["payload"])
     }
@@ -106,6 +112,9 @@ struct Quiet {}
 
 impl Task for Quiet {
     type Output = ();
+    fn name() -> &'static str {
+        "Quiet"
+    }
     fn settings() -> Settings {
         Settings::new().ledger(LedgerLevel::Failed)
     }
@@ -138,6 +147,9 @@ struct Guarded {}
 
 impl Task for Guarded {
     type Output = ();
+    fn name() -> &'static str {
+        "Guarded"
+    }
     fn settings() -> Settings {
         Settings::new().layer(Gate)
     }
@@ -171,6 +183,9 @@ struct Hooked {}
 
 impl Task for Hooked {
     type Output = ();
+    fn name() -> &'static str {
+        "Hooked"
+    }
     fn settings() -> Settings {
         Settings::new().hooks(NoteStart)
     }
@@ -192,6 +207,9 @@ struct Retired {}
 
 impl Task for Retired {
     type Output = ();
+    fn name() -> &'static str {
+        "Retired"
+    }
     fn settings() -> Settings {
         Settings::new().deprecated(Deprecation::fail("use Current"))
     }
@@ -218,6 +236,9 @@ struct Flaky {}
 
 impl Task for Flaky {
     type Output = ();
+    fn name() -> &'static str {
+        "Flaky"
+    }
     fn settings() -> Settings {
         Settings::new().retry(RetryPolicy::any_failure().limit(2))
     }
@@ -245,6 +266,9 @@ struct Once {}
 
 impl Task for Once {
     type Output = ();
+    fn name() -> &'static str {
+        "Once"
+    }
     async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
         cx.resource::<Journal>()?.push("once");
         Ok(())
@@ -256,6 +280,9 @@ struct Broken {}
 
 impl Task for Broken {
     type Output = ();
+    fn name() -> &'static str {
+        "Broken"
+    }
     async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
         cx.resource::<Journal>()?.push("broken");
         fail!("broken")
@@ -295,6 +322,9 @@ struct Nap {}
 
 impl Task for Nap {
     type Output = ();
+    fn name() -> &'static str {
+        "Nap"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         tokio::time::sleep(Duration::from_millis(600)).await;
         Ok(())

@@ -15,6 +15,9 @@ struct Misconfigured {}
 
 impl Task for Misconfigured {
     type Output = ();
+    fn name() -> &'static str {
+        "Misconfigured"
+    }
     fn settings() -> Settings {
         panic!("settings bug")
     }
@@ -87,6 +90,9 @@ struct Opaque {
 
 impl Task for Opaque {
     type Output = ();
+    fn name() -> &'static str {
+        "Opaque"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }
@@ -129,6 +135,9 @@ struct Flaky<const BACKOFF: bool> {}
 
 impl<const BACKOFF: bool> Task for Flaky<BACKOFF> {
     type Output = ();
+    fn name() -> &'static str {
+        "Flaky"
+    }
     fn settings() -> Settings {
         let policy = if BACKOFF {
             let backoff = cmdx::Backoff::custom(|_, _, _| panic!("backoff bug"));

@@ -16,6 +16,9 @@ struct Slow {
 
 impl Task for Slow {
     type Output = ();
+    fn name() -> &'static str {
+        "Slow"
+    }
     fn settings() -> Settings {
         Settings::new().timeout(Duration::from_millis(250))
     }
@@ -73,6 +76,9 @@ async fn the_runtime_default_timeout_applies_to_tasks_without_their_own() {
     struct Sleepy {}
     impl Task for Sleepy {
         type Output = ();
+        fn name() -> &'static str {
+            "Sleepy"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             tokio::time::sleep(Duration::from_secs(60)).await;
             Ok(())
@@ -89,6 +95,9 @@ async fn the_timeout_covers_retries_and_their_waits() {
     struct Flapping {}
     impl Task for Flapping {
         type Output = ();
+        fn name() -> &'static str {
+            "Flapping"
+        }
         fn settings() -> Settings {
             Settings::new().timeout(Duration::from_millis(250)).retry(
                 RetryPolicy::any_failure()

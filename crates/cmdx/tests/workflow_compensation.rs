@@ -256,6 +256,9 @@ async fn a_rollback_knows_it_is_compensating_and_sees_the_context_its_step_read(
     }
     impl Task for Hold {
         type Output = ();
+        fn name() -> &'static str {
+            "Hold"
+        }
         async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
             Ok(())
         }

@@ -240,6 +240,9 @@ struct Charge {
 
 impl Task for Charge {
     type Output = ();
+    fn name() -> &'static str {
+        "Charge"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }

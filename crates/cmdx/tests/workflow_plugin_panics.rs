@@ -12,6 +12,9 @@ struct Ping {}
 
 impl Task for Ping {
     type Output = ();
+    fn name() -> &'static str {
+        "Ping"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Ok(())
     }
@@ -23,6 +26,9 @@ struct Producer {}
 
 impl Task for Producer {
     type Output = PanicsWhenSerialized;
+    fn name() -> &'static str {
+        "Producer"
+    }
     async fn work(&self, _: &mut Cx) -> Result<PanicsWhenSerialized, Halt> {
         Ok(PanicsWhenSerialized)
     }

@@ -41,6 +41,9 @@ async fn a_step_reads_what_an_earlier_step_output() {
     }
     impl Task for Ship {
         type Output = String;
+        fn name() -> &'static str {
+            "Ship"
+        }
         async fn work(&self, _: &mut Cx) -> Result<String, Halt> {
             Ok(format!("shipped {}", self.reservation_id))
         }
@@ -122,6 +125,9 @@ struct PlaceOrder {
 
 impl Task for PlaceOrder {
     type Output = i64;
+    fn name() -> &'static str {
+        "PlaceOrder"
+    }
     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
         let workflow = Workflow::new("Inner").step::<A>().step::<B>();
         let plan = match self.fail_in {

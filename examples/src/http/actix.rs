@@ -22,7 +22,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, Error, HttpRequest, HttpResponse, HttpServer, web};
-use cmdx::{ChainScope, Interrupted, Runtime, Task};
+use cmdx::{ChainScope, Interrupted, Runtime, TaskExt};
 use cmdx_axum::{Problem, Rendered, Reply};
 use serde_json::Value;
 use std::net::SocketAddr;

@@ -21,6 +21,9 @@ struct Ping {
 
 impl Task for Ping {
     type Output = i64;
+    fn name() -> &'static str {
+        "Ping"
+    }
     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
         Ok(self.n)
     }

@@ -199,6 +199,9 @@ struct ChargeCard {
 
 impl Task for ChargeCard {
     type Output = ();
+    fn name() -> &'static str {
+        "ChargeCard"
+    }
 
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         Err(Halt::error(Box::new(GatewayDown) as BoxError)
@@ -217,6 +220,9 @@ pub struct Checkout {
 
 impl Task for Checkout {
     type Output = ();
+    fn name() -> &'static str {
+        "Checkout"
+    }
 
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let _charged = ChargeCard {
@@ -283,6 +289,9 @@ struct Boom {}
 
 impl Task for Boom {
     type Output = ();
+    fn name() -> &'static str {
+        "Boom"
+    }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         panic!("boom")
     }

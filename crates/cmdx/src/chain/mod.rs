@@ -140,6 +140,9 @@ impl std::fmt::Debug for Chain {
 /// struct Ping {}
 /// impl Task for Ping {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "Ping"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 /// }
 ///

@@ -24,6 +24,9 @@ use tracing::Instrument;
 /// struct Child {}
 /// impl Task for Child {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "Child"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 /// }
 ///
@@ -31,6 +34,9 @@ use tracing::Instrument;
 /// struct Parent {}
 /// impl Task for Parent {
 ///     type Output = uuid::Uuid;
+///     fn name() -> &'static str {
+///         "Parent"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<uuid::Uuid, Halt> {
 ///         let child = cmdx::spawn(Child {}.execute()).await?;
 ///         Ok(child.chain_id())

@@ -22,6 +22,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// struct Ping {}
 /// impl Task for Ping {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "Ping"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 /// }
 ///

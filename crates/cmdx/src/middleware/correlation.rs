@@ -20,6 +20,9 @@ use std::fmt;
 /// struct Ping {}
 /// impl Task for Ping {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "Ping"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 /// }
 ///

@@ -56,6 +56,9 @@
 //! struct Legacy {}
 //! impl Task for Legacy {
 //!     type Output = ();
+//!     fn name() -> &'static str {
+//!         "Legacy"
+//!     }
 //!     const TAGS: &'static [&'static str] = &["disabled"];
 //!     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { unreachable!("skipped") }
 //! }

@@ -29,6 +29,9 @@ use uuid::Uuid;
 ///
 /// impl Task for Divide {
 ///     type Output = i64;
+///     fn name() -> &'static str {
+///         "Divide"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
 ///         if self.b == 0 {
 ///             fail!("Division by zero", code = "div_by_zero");
@@ -127,6 +130,9 @@ impl<T> Outcome<T> {
     /// }
     /// impl Task for ParseQuantity {
     ///     type Output = i64;
+    ///     fn name() -> &'static str {
+    ///         "ParseQuantity"
+    ///     }
     ///     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
     ///         Ok(self.text.parse::<i64>()?)
     ///     }
@@ -251,6 +257,26 @@ impl<T> Outcome<T> {
         match self.fault() {
             Some(fault) => Err(fault),
             None => Ok(self),
+        }
+    }
+
+    /// The value, or the execution as an `Err(Fault)` when there is no
+    /// value: it failed, it was skipped, or [`success!`](crate::success)
+    /// ended it without one ([`Fault::status`] tells which). This is what
+    /// [`execute_strict`](crate::TaskExt::execute_strict) returns.
+    pub fn into_result(self) -> Result<T, Fault> {
+        if let Some(fault) = self.fault() {
+            return Err(fault);
+        }
+        let chain = self.chain();
+        match self.value {
+            Some(value) => Ok(value),
+            None => Err(Fault::new(
+                self.record.clone(),
+                self.record,
+                chain,
+                None,
+            )),
         }
     }
 

@@ -38,6 +38,9 @@ use std::time::Duration;
 ///
 /// impl Task for ImportCatalog {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "ImportCatalog"
+///     }
 ///     const TAGS: &'static [&'static str] = &["catalog", "batch"];
 ///
 ///     fn settings() -> Settings {

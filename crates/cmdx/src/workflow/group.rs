@@ -61,6 +61,9 @@ type MergeFn = Arc<dyn Fn(&mut Context, &str, &Map<String, Value>) + Send + Sync
 /// struct SendEmail {}
 /// impl Task for SendEmail {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "SendEmail"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 /// }
 ///
@@ -68,6 +71,9 @@ type MergeFn = Arc<dyn Fn(&mut Context, &str, &Map<String, Value>) + Send + Sync
 /// struct SendSms {}
 /// impl Task for SendSms {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "SendSms"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 /// }
 ///

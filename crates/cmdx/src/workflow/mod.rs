@@ -42,7 +42,7 @@ use std::fmt;
 /// inside a plain task's `work` (await [`Workflow::execute`] there).
 ///
 /// Each step reads its inputs from the context, with the coercion and
-/// all-fields validation of [`Task::execute_json`]; a successful step's
+/// all-fields validation of [`TaskExt::execute_json`](crate::TaskExt::execute_json); a successful step's
 /// output is merged back: an output that serializes to an object has its
 /// keys merged, `()` (null) adds nothing, any other value is stored under
 /// the step's task name.
@@ -67,6 +67,9 @@ use std::fmt;
 ///
 /// impl Task for Reserve {
 ///     type Output = Reservation;
+///     fn name() -> &'static str {
+///         "Reserve"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<Reservation, Halt> {
 ///         Ok(Reservation { reservation_id: 7 })
 ///     }
@@ -80,6 +83,9 @@ use std::fmt;
 ///
 /// impl Task for Ship {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "Ship"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
 ///         Ok(())
 ///     }

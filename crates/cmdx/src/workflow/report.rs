@@ -87,6 +87,9 @@ impl CompensationFailure {
 /// struct CollectMetrics {}
 /// impl Task for CollectMetrics {
 ///     type Output = ();
+///     fn name() -> &'static str {
+///         "CollectMetrics"
+///     }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
 ///         fail!("metrics service unreachable");
 ///     }
