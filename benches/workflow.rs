@@ -72,8 +72,8 @@ impl Task for ByHand {
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let fail = self.fail;
-        let _ = First { n: 1, fail }.execute_strict().await?;
-        let _ = Second { n: 1, fail }.execute_strict().await?;
+        First { n: 1, fail }.execute_strict().await?;
+        Second { n: 1, fail }.execute_strict().await?;
         if let Err(fault) = (Third { n: 1, fail }).execute_strict().await {
             undo(1);
             undo(1);

@@ -51,7 +51,7 @@ impl Task for ImportBatch {
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         for line in 1..=self.children {
             let sku = format!("SKU-{:05}", line % 20_000);
-            let _ = ReserveLine {
+            ReserveLine {
                 sku,
                 quantity: 3,
                 line,

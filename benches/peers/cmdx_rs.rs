@@ -106,7 +106,7 @@ impl Task for Outer {
         "Outer"
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        let _ = Child { depth: 1 }.execute_strict().await?;
+        Child { depth: 1 }.execute_strict().await?;
         Ok(())
     }
 }

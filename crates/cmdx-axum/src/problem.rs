@@ -51,8 +51,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// }
 ///
 /// async fn ping() -> Result<Json<String>, Problem> {
-///     let outcome = Ping {}.execute_strict().await?;
-///     Ok(Json(outcome.into_value().unwrap_or_default()))
+///     Ok(Json(Ping {}.execute_strict().await?))
 /// }
 /// # let _ = axum::Router::<()>::new().route("/ping", axum::routing::get(ping));
 /// ```

@@ -27,8 +27,15 @@ impl Task for Credit {
     }
 }
 
+/// `tracing` caches each callsite's interest across every live subscriber
+/// of the process: while another test of this binary has an exporting
+/// subscriber alive, the `is_disabled` check below could see its interest.
+/// The tests take turns.
+static ONE_SUBSCRIBER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test]
 async fn without_an_exporter_info_events_become_log_lines_and_spans_stay_disabled() {
+    let _turn = ONE_SUBSCRIBER_AT_A_TIME.lock().await;
     let ledger = MemoryLedger::new();
     let telemetry = Telemetry::builder()
         .read_env(false)
@@ -53,6 +60,7 @@ async fn without_an_exporter_info_events_become_log_lines_and_spans_stay_disable
 
 #[tokio::test]
 async fn the_level_is_configurable_and_off_installs_no_subscriber() {
+    let _turn = ONE_SUBSCRIBER_AT_A_TIME.lock().await;
     let ledger = MemoryLedger::new();
     let telemetry = Telemetry::builder()
         .read_env(false)
@@ -73,6 +81,7 @@ async fn the_level_is_configurable_and_off_installs_no_subscriber() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exported_log_lines_carry_their_executions_trace_and_span_ids() {
+    let _turn = ONE_SUBSCRIBER_AT_A_TIME.lock().await;
     let receiver = OtlpReceiver::http().await;
     let ledger = MemoryLedger::new();
     let telemetry = Telemetry::builder()

@@ -1,8 +1,8 @@
 //! [`Fault`]: the error of the strict call.
 
-use crate::{Chain, Status};
 use crate::halt::SharedError;
 use crate::ledger::Record;
+use crate::{Chain, Status};
 use std::error::Error;
 use std::fmt;
 use std::sync::Arc;

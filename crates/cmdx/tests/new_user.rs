@@ -47,7 +47,10 @@ impl Task for Note {
 #[tokio::test]
 async fn an_empty_task_runs_typed_and_untyped() {
     let capture = Capture::new();
-    assert_eq!(capture.run(Ping {}.execute()).await.into_value(), Some("pong"));
+    assert_eq!(
+        capture.run(Ping {}.execute()).await.into_value(),
+        Some("pong")
+    );
     let outcome = capture.run(Ping::execute_json(serde_json::json!({}))).await;
     assert!(outcome.is_success(), "{outcome:?}");
     // Input is an object, even an empty one: `null` is a clear error.
@@ -68,11 +71,15 @@ async fn an_empty_task_runs_typed_and_untyped() {
 async fn allow_unvalidated_fields_and_reasonless_halts() {
     let capture = Capture::new();
     let ok = capture
-        .run(Note::execute_json(serde_json::json!({"author": "ada", "text": "hi"})))
+        .run(Note::execute_json(
+            serde_json::json!({"author": "ada", "text": "hi"}),
+        ))
         .await;
     assert!(ok.is_success(), "{ok:?}");
     let invalid = capture
-        .run(Note::execute_json(serde_json::json!({"author": "ada", "text": ""})))
+        .run(Note::execute_json(
+            serde_json::json!({"author": "ada", "text": ""}),
+        ))
         .await;
     assert_eq!(
         invalid.field_errors().unwrap().keys().collect::<Vec<_>>(),
@@ -80,11 +87,23 @@ async fn allow_unvalidated_fields_and_reasonless_halts() {
         "the validated field is still validated, the other is not"
     );
     let skipped = capture
-        .run(Note { author: "a".into(), text: "skip".into() }.execute())
+        .run(
+            Note {
+                author: "a".into(),
+                text: "skip".into(),
+            }
+            .execute(),
+        )
         .await;
     assert!(skipped.is_skipped() && skipped.reason().is_none());
     let failed = capture
-        .run(Note { author: "a".into(), text: "fail".into() }.execute())
+        .run(
+            Note {
+                author: "a".into(),
+                text: "fail".into(),
+            }
+            .execute(),
+        )
         .await;
     assert!(failed.is_failed() && failed.reason().is_none());
     assert_eq!(failed.metadata()["code"], "rejected");

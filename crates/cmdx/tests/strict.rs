@@ -100,7 +100,10 @@ async fn a_strict_success_is_its_value() {
         .run(Reserve { available: 10 }.execute_strict())
         .await
         .unwrap();
-    let doubled: i64 = capture.run(Double { n: 21 }.execute_strict()).await.unwrap();
+    let doubled: i64 = capture
+        .run(Double { n: 21 }.execute_strict())
+        .await
+        .unwrap();
     assert_eq!(doubled, 42);
     let line = &capture.values()[1];
     assert_eq!(line["status"], "success");
@@ -152,7 +155,9 @@ async fn a_skip_is_a_fault_with_status_skipped_and_skips_the_strict_caller() {
     assert_eq!(fault.status(), Status::Skipped);
     assert_eq!(fault.reason(), Some("nothing to do"));
     assert!(
-        fault.to_string().contains("`Skipper` was skipped: nothing to do"),
+        fault
+            .to_string()
+            .contains("`Skipper` was skipped: nothing to do"),
         "{fault}"
     );
 
@@ -167,16 +172,24 @@ async fn a_skip_is_a_fault_with_status_skipped_and_skips_the_strict_caller() {
     );
     assert_eq!(lines[1]["reason"], serde_json::Value::Null);
     assert_eq!(lines[2]["status"], "skipped");
-    assert_eq!(capture.run(PlusOne { n: 4 }.execute()).await.into_value(), Some(9));
+    assert_eq!(
+        capture.run(PlusOne { n: 4 }.execute()).await.into_value(),
+        Some(9)
+    );
 }
 
 #[tokio::test]
 async fn an_early_success_without_a_value_fails_the_strict_caller() {
     let capture = Capture::new();
-    let fault = capture.run(Double { n: 0 }.execute_strict()).await.unwrap_err();
+    let fault = capture
+        .run(Double { n: 0 }.execute_strict())
+        .await
+        .unwrap_err();
     assert_eq!(fault.status(), Status::Success);
     assert!(
-        fault.to_string().contains("ended without a value: nothing to double"),
+        fault
+            .to_string()
+            .contains("ended without a value: nothing to double"),
         "{fault}"
     );
     let outcome = capture.run(PlusOne { n: 0 }.execute()).await;
@@ -187,7 +200,10 @@ async fn an_early_success_without_a_value_fails_the_strict_caller() {
     );
     assert_eq!(outcome.metadata()["code"], "no_value");
     let lines = capture.values();
-    assert_eq!(lines[2]["origin"], lines[1]["tid"], "the child is the origin");
+    assert_eq!(
+        lines[2]["origin"], lines[1]["tid"],
+        "the child is the origin"
+    );
 }
 
 #[tokio::test]

@@ -60,7 +60,7 @@ impl Task for Sleep {
 
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         for _ in 0..2 {
-            let _ = Nap { ms: self.ms / 2 }.execute_strict().await?;
+            Nap { ms: self.ms / 2 }.execute_strict().await?;
         }
         Ok(())
     }

@@ -207,7 +207,7 @@ impl Task for ProcessOrder {
             quantity: self.quantity,
             order_id: self.order_id,
         };
-        let _ = reserve.execute_strict().await?;
+        reserve.execute_strict().await?;
         cx.context_mut().insert("reserved", true);
         let fulfill = FulfillStock {
             sku: self.sku.clone(),
@@ -215,7 +215,7 @@ impl Task for ProcessOrder {
             order_id: self.order_id,
             warehouse_id: self.warehouse_id,
         };
-        let _ = fulfill.execute_strict().await?;
+        fulfill.execute_strict().await?;
         Ok(())
     }
 

@@ -271,12 +271,7 @@ impl<T> Outcome<T> {
         let chain = self.chain();
         match self.value {
             Some(value) => Ok(value),
-            None => Err(Fault::new(
-                self.record.clone(),
-                self.record,
-                chain,
-                None,
-            )),
+            None => Err(Fault::new(self.record.clone(), self.record, chain, None)),
         }
     }
 
