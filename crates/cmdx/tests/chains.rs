@@ -35,7 +35,7 @@ impl Task for Sequential {
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
         let _ = Leaf { n: 1 }.execute_strict().await?;
-        let _ = Nested {}.execute_strict().await?;
+        Nested {}.execute_strict().await?;
         Ok(())
     }
 }
@@ -295,8 +295,8 @@ impl Task for Middle {
         "Middle"
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        let _ = Many { children: 3 }.execute_strict().await?;
-        let _ = Deep {}.execute_strict().await?;
+        Many { children: 3 }.execute_strict().await?;
+        Deep {}.execute_strict().await?;
         Ok(())
     }
 }

@@ -48,7 +48,7 @@ impl Task for Checkout {
         "Checkout"
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        let _ = Charge {}.execute_strict().await?;
+        Charge {}.execute_strict().await?;
         Ok(())
     }
 }

@@ -38,7 +38,7 @@ impl Task for Process {
         "Inventory::ProcessOrder"
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        let _ = Reserve {
+        Reserve {
             available: self.available,
         }
         .execute_strict()
@@ -56,7 +56,7 @@ impl Task for Checkout {
         "Checkout"
     }
     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        let _ = Process { available: 0 }.execute_strict().await?;
+        Process { available: 0 }.execute_strict().await?;
         Ok(())
     }
 }
