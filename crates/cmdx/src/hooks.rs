@@ -1,7 +1,7 @@
 //! Lifecycle hooks: [`Hooks`] run at fixed points of every execution.
 
 use crate::contain::Plugin;
-use crate::exec::Ending;
+use crate::ending::Ending;
 use crate::halt::error_chain;
 use crate::{BoxError, Cx, Status};
 use serde_json::{Map, Value};

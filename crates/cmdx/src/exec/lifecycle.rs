@@ -2,12 +2,13 @@
 //! deprecation, `before_*` hooks, validation, `work` with retries and a
 //! deadline, rollback, `after_execution` and the outcome hooks.
 
-use super::{Ending, Executable, Execution, ending, within};
+use super::work::{attempt, run_work, settle};
+use super::{Ending, Executable, Execution, within};
+use crate::contain::panic_message;
 use crate::events::EventKind;
 use crate::hooks::{Hook, HookSet};
 use crate::input::FieldErrors;
 use crate::middleware::{Call, Core, Deadline};
-use crate::retry::{attempt, run_work, settle};
 use crate::settings::Settings;
 use crate::{Cx, Halt, Status};
 use futures::FutureExt;
@@ -172,15 +173,13 @@ async fn rollback<E: Executable>(
     match rolled {
         Some(Ok(Ok(()))) => {}
         Some(Ok(Err(error))) => ending.rollback_failed(&*error),
-        Some(Err(payload)) => {
-            ending.rollback_failed(&PanickedRollback(ending::panic_message(&*payload)))
-        }
+        Some(Err(payload)) => ending.rollback_failed(&PanickedRollback(panic_message(&*payload))),
         None => ending.rollback_failed(&RollbackTimedOut(limit)),
     }
 }
 
 fn panicked_validation(payload: &(dyn Any + Send)) -> FieldErrors {
-    let message = format!("validation panicked: {}", ending::panic_message(payload));
+    let message = format!("validation panicked: {}", panic_message(payload));
     FieldErrors::from([("input".to_owned(), vec![message])])
 }
 
