@@ -32,7 +32,7 @@ pub use cx::Cx;
 pub use events::{Event, EventKind, Subscriber};
 pub use fault::Fault;
 pub use halt::{BoxError, Halt};
-pub use hooks::{Hook, HookCx, Hooks};
+pub use hooks::{Around, Hook, HookCx, Hooks, Proceed, Proceeded, When};
 pub use input::{REDACTED, Secret, redacted_input};
 pub use ledger::{Ledger, LedgerSink, MemoryLedger, Record};
 pub use middleware::{Call, Done, Middleware, Next};

@@ -5,7 +5,7 @@
 
 use super::{Inner, Runtime, TraceBridge};
 use crate::chain::Retention;
-use crate::hooks::Hooks;
+use crate::hooks::{Around, Hooks};
 use crate::ledger::Ledger;
 use crate::settings::{Global, LedgerLevel};
 use crate::{Middleware, RetryPolicy, Subscriber};
@@ -75,9 +75,18 @@ impl RuntimeBuilder {
     }
 
     /// Runs `hooks` at every execution's lifecycle points, before the
-    /// task's own hooks. See [`Hooks`].
+    /// task's own hooks. See [`Hooks`]; for hooks that apply only to some
+    /// executions, register `hooks.when(|cx| …)` (see [`When`](crate::When)).
     pub fn hooks(mut self, hooks: impl Hooks) -> Self {
         self.config_mut().hooks.push(Arc::new(hooks));
+        self
+    }
+
+    /// Wraps every execution's `work` and rollback in `around`, outside
+    /// the task's own around hooks; the first registered is the outermost.
+    /// See [`Around`].
+    pub fn around(mut self, around: impl Around) -> Self {
+        self.config_mut().arounds.push(Arc::new(around));
         self
     }
 

@@ -6,7 +6,7 @@ use crate::RetryPolicy;
 use crate::chain::Retention;
 use crate::contain::{self, Counters, Panicked, Plugin};
 use crate::events::{Event, EventKind, Subscriber};
-use crate::hooks::Hooks;
+use crate::hooks::{DynAround, Hooks};
 use crate::middleware::DynMiddleware;
 use std::borrow::Cow;
 use std::fmt;
@@ -20,6 +20,7 @@ use uuid::Uuid;
 pub(crate) struct Global {
     pub(crate) middleware: Vec<Arc<dyn DynMiddleware>>,
     pub(crate) hooks: Vec<Arc<dyn Hooks>>,
+    pub(crate) arounds: Vec<Arc<dyn DynAround>>,
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) timeout: Option<Duration>,
     /// `None`: [`DEFAULT_ROLLBACK_TIMEOUT`].
@@ -101,6 +102,7 @@ impl fmt::Debug for Global {
         f.debug_struct("Global")
             .field("middleware", &self.middleware.len())
             .field("hooks", &self.hooks.len())
+            .field("arounds", &self.arounds.len())
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
             .field("rollback_timeout", &self.rollback_timeout())
