@@ -57,6 +57,10 @@ pub struct LedgerWriterGuide;
 #[cfg(all(doctest, feature = "sqlite"))]
 #[doc = include_str!("../../../docs/durable-ledger.md")]
 pub struct DurableLedgerGuide;
+/// The guide chapter `docs/hooks.md`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/hooks.md")]
+pub struct HooksGuide;
 /// The guide chapter `docs/application-logs.md`, compiled as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/application-logs.md")]
