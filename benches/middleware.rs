@@ -3,7 +3,7 @@
 
 use cmdx::middleware::{Call, Done, Middleware, Next};
 use cmdx::prelude::*;
-use cmdx::{BoxError, HookCx, Hooks, Ledger, Runtime};
+use cmdx::{HookCx, Hooks, Ledger, Runtime};
 use cmdx_benches::Add;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -22,43 +22,43 @@ impl Middleware for Pass {
 struct AllHooks;
 
 impl Hooks for AllHooks {
-    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         black_box(cx);
         Ok(())
     }
-    fn before_validation(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn before_validation(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         black_box(cx);
         Ok(())
     }
-    fn after_execution(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn after_execution(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         black_box(cx);
         Ok(())
     }
-    fn on_complete(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_complete(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         black_box(cx);
         Ok(())
     }
-    fn on_interrupted(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_interrupted(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         black_box(cx);
         Ok(())
     }
-    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         black_box(cx);
         Ok(())
     }
-    fn on_skipped(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_skipped(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         black_box(cx);
         Ok(())
     }
-    fn on_failed(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_failed(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         black_box(cx);
         Ok(())
     }
-    fn on_ok(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_ok(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         black_box(cx);
         Ok(())
     }
-    fn on_ko(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_ko(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         black_box(cx);
         Ok(())
     }

@@ -187,7 +187,7 @@ impl Middleware for SkipDisabled {
 struct CountFailures(Arc<AtomicU32>);
 
 impl Hooks for CountFailures {
-    fn on_failed(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_failed(&self, _: &HookCx<'_>) -> Result<(), Halt> {
         self.0.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

@@ -1,7 +1,6 @@
 //! [`Cx`]: what `work` can reach besides its inputs.
 
 use crate::chain::scope::ChainState;
-use crate::exec::Execution;
 use crate::resources::MissingResource;
 use crate::{Context, Runtime};
 use std::borrow::Cow;
@@ -25,15 +24,22 @@ pub struct Cx {
 }
 
 impl Cx {
-    /// The context of `execution`'s `work` or `rollback`.
-    pub(crate) fn new(execution: &Execution, context: Context) -> Self {
+    /// The context of one execution's `work` or `rollback`: execution
+    /// `tid` of `task`, at `index` in `chain` (the engine passes what it
+    /// knows; this module knows nothing of the engine).
+    pub(crate) fn new(
+        chain: Arc<ChainState>,
+        task: Cow<'static, str>,
+        (tid, index): (Uuid, u32),
+        context: Context,
+    ) -> Self {
         Self {
-            chain: execution.chain.clone(),
-            task: execution.spec.task.clone(),
-            cid: execution.chain.cid,
-            tid: execution.tid,
-            index: execution.index,
-            xid: execution.chain.xid().cloned(),
+            cid: chain.cid,
+            xid: chain.xid().cloned(),
+            chain,
+            task,
+            tid,
+            index,
             attempt: 0,
             compensating: false,
             context,

@@ -30,7 +30,7 @@ pub(crate) type SharedError = Arc<dyn std::error::Error + Send + Sync + 'static>
 /// `Result<T, Halt>` stays small as it travels up from `work`.
 pub struct Halt(pub(crate) Box<Stop>);
 
-/// What a [`Halt`] carries; an [`Ending`](crate::exec::Ending) takes it over
+/// What a [`Halt`] carries; an [`Ending`](crate::ending::Ending) takes it over
 /// (and keeps its own status: `status` is the halt's).
 #[derive(Debug)]
 pub(crate) struct Stop {

@@ -4,6 +4,7 @@ mod chain;
 mod contain;
 mod context;
 mod cx;
+mod ending;
 mod events;
 mod exec;
 mod fault;
@@ -31,7 +32,7 @@ pub use cx::Cx;
 pub use events::{Event, EventKind, Subscriber};
 pub use fault::Fault;
 pub use halt::{BoxError, Halt};
-pub use hooks::{Hook, HookCx, Hooks};
+pub use hooks::{Around, Hook, HookCx, Hooks, Proceed, Proceeded, When};
 pub use input::{REDACTED, Secret, redacted_input};
 pub use ledger::{Ledger, LedgerSink, MemoryLedger, Record};
 pub use middleware::{Call, Done, Middleware, Next};
@@ -56,6 +57,10 @@ pub struct LedgerWriterGuide;
 #[cfg(all(doctest, feature = "sqlite"))]
 #[doc = include_str!("../../../docs/durable-ledger.md")]
 pub struct DurableLedgerGuide;
+/// The guide chapter `docs/hooks.md`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/hooks.md")]
+pub struct HooksGuide;
 /// The guide chapter `docs/application-logs.md`, compiled as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/application-logs.md")]

@@ -288,7 +288,7 @@ async fn a_standard_level_filter_decides_which_events_become_lines() {
 struct Logging;
 
 impl Hooks for Logging {
-    fn before_execution(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+    fn before_execution(&self, _: &HookCx<'_>) -> Result<(), Halt> {
         tracing::info!("hook");
         Ok(())
     }

@@ -8,40 +8,40 @@ use cmdx_test::{Capture, Journal};
 /// Notes every hook it sees, with the task's `mode` when it is an `Act`.
 struct Every(Journal);
 
-fn note(journal: &Journal, cx: &HookCx<'_>) -> Result<(), BoxError> {
+fn note(journal: &Journal, cx: &HookCx<'_>) -> Result<(), Halt> {
     journal.push(cx.hook().as_str());
     Ok(())
 }
 
 impl Hooks for Every {
-    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(&self.0, cx)
     }
-    fn before_validation(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn before_validation(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(&self.0, cx)
     }
-    fn after_execution(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn after_execution(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(&self.0, cx)
     }
-    fn on_complete(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_complete(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(&self.0, cx)
     }
-    fn on_interrupted(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_interrupted(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(&self.0, cx)
     }
-    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(&self.0, cx)
     }
-    fn on_skipped(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_skipped(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(&self.0, cx)
     }
-    fn on_failed(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_failed(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(&self.0, cx)
     }
-    fn on_ok(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_ok(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(&self.0, cx)
     }
-    fn on_ko(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_ko(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(&self.0, cx)
     }
 }
@@ -159,20 +159,20 @@ fn the_outcome_hooks_match_the_status_table() {
 struct FailAt(Hook, bool);
 
 impl FailAt {
-    fn check(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn check(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         match (cx.hook() == self.0, self.1) {
             (false, _) => Ok(()),
-            (true, false) => Err("audit log unavailable".into()),
+            (true, false) => Err(Halt::fail("audit log unavailable")),
             (true, true) => panic!("hook bug"),
         }
     }
 }
 
 impl Hooks for FailAt {
-    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         self.check(cx)
     }
-    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         self.check(cx)
     }
 }
@@ -251,8 +251,10 @@ struct Audited {
 struct AuditOrder(Journal);
 
 impl Hooks for AuditOrder {
-    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
-        let task = cx.task::<Audited>().ok_or("not an Audited")?;
+    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
+        let task = cx
+            .task::<Audited>()
+            .ok_or_else(|| Halt::fail("not an Audited"))?;
         self.0.push(format!("task hook: order {}", task.order_id));
         Ok(())
     }
@@ -261,7 +263,7 @@ impl Hooks for AuditOrder {
 struct Global(Journal);
 
 impl Hooks for Global {
-    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         self.0.push(format!("global hook: {}", cx.task_name()));
         Ok(())
     }

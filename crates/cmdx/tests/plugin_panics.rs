@@ -8,7 +8,7 @@
 
 use cmdx::middleware::{self, Call, Done, Middleware, Next};
 use cmdx::prelude::*;
-use cmdx::{BoxError, HookCx, Hooks, Plugin, Record, Runtime};
+use cmdx::{HookCx, Hooks, Plugin, Record, Runtime};
 use cmdx_test::{
     BridgeCall, Capture, Journal, PanicEvents, PanickingBridge, PanickingSink, Probe, context,
 };
@@ -248,7 +248,7 @@ async fn an_execution_dropped_while_its_caller_unwinds_writes_its_line_despite_a
 struct BrokenHook;
 
 impl Hooks for BrokenHook {
-    fn on_success(&self, _: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_success(&self, _: &HookCx<'_>) -> Result<(), Halt> {
         panic!("hook bug")
     }
 }

@@ -5,7 +5,7 @@
 
 use cmdx::middleware::{Call, Done, Middleware, Next};
 use cmdx::prelude::*;
-use cmdx::{BoxError, Deprecation, Group, HookCx, Hooks, LedgerLevel, RetryPolicy, Workflow};
+use cmdx::{Deprecation, Group, HookCx, Hooks, LedgerLevel, RetryPolicy, Workflow};
 use cmdx_test::{Capture, Journal, context};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -172,7 +172,7 @@ async fn a_refusing_middleware_refuses_alone_and_as_a_step() {
 struct NoteStart;
 
 impl Hooks for NoteStart {
-    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         cx.cx().resource::<Journal>()?.push("before");
         Ok(())
     }

@@ -141,6 +141,12 @@ impl Execution {
         self.parent.is_none() && self.index == 0
     }
 
+    /// The [`Cx`](crate::Cx) of this execution's `work` or `rollback`.
+    pub(crate) fn cx(&self, context: crate::Context) -> crate::Cx {
+        let ids = (self.tid, self.index);
+        crate::Cx::new(self.chain.clone(), self.spec.task.clone(), ids, context)
+    }
+
     /// The runtime this execution runs under (its chain's).
     pub(crate) fn runtime(&self) -> &Runtime {
         &self.chain.runtime

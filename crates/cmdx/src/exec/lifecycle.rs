@@ -1,13 +1,15 @@
 //! The task's own lifecycle, the innermost layer of the middleware onion:
-//! deprecation, `before_*` hooks, validation, `work` with retries and a
-//! deadline, rollback, `after_execution` and the outcome hooks.
+//! deprecation, `before_*` hooks, validation, the around hooks wrapping
+//! `work` (with retries and a deadline) and its rollback,
+//! `after_execution` and the outcome hooks.
 
-use super::{Ending, Executable, Execution, ending, within};
+use super::work::{attempt, run_work, settle};
+use super::{Ending, Executable, Execution, within};
+use crate::contain::panic_message;
 use crate::events::EventKind;
-use crate::hooks::{Hook, HookSet};
+use crate::hooks::{AroundSet, Continuation, Hook, HookSet};
 use crate::input::FieldErrors;
 use crate::middleware::{Call, Core, Deadline};
-use crate::retry::{attempt, run_work, settle};
 use crate::settings::Settings;
 use crate::{Cx, Halt, Status};
 use futures::FutureExt;
@@ -23,6 +25,8 @@ pub(crate) struct Lifecycle<'u, E: Executable> {
     pub(crate) value: Option<E::Output>,
     /// `(retries, rolled_back)` once the lifecycle ran.
     ran: Option<(u32, bool)>,
+    /// Whether `work` started (so a later failure rolls it back).
+    worked: bool,
 }
 
 impl<'u, E: Executable> Lifecycle<'u, E> {
@@ -33,6 +37,7 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
             invalid,
             value: None,
             ran: None,
+            worked: false,
         }
     }
 
@@ -45,34 +50,34 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
             ..
         } = call;
         let global = execution.runtime().config();
+        let settings = self.settings;
         let hooks = HookSet {
             global: &global.hooks,
-            local: &self.settings.hooks,
+            local: &settings.hooks,
         };
-        let (mut ending, worked) = match self.prepare(cx, execution, task, hooks) {
-            Err(ending) => (ending, false),
+        let mut ending = match self.prepare(cx, execution, task, hooks) {
+            Err(ending) => ending,
             Ok(()) => {
-                let policy = self.settings.retry.as_ref().or(global.retry.as_ref());
-                let timeout = self.settings.timeout.unwrap_or(global.timeout);
-                let deadline = Deadline::min(deadline, timeout.map(Deadline::after));
-                // Retries and deadlines are boxed, and so is the rollback:
-                // the plain path (one attempt) keeps this future small.
-                let (value, mut ending) = if policy.is_none() && deadline.is_none() {
-                    settle(attempt(self.unit, cx, execution).await)
-                } else {
-                    Box::pin(run_work(self.unit, cx, execution, policy, deadline)).await
+                let arounds = AroundSet {
+                    global: &global.arounds,
+                    local: &settings.arounds,
                 };
-                self.value = value;
-                if ending.status == Status::Failed {
-                    let limit = self.rollback_limit(execution);
-                    Box::pin(rollback(self.unit, cx, execution, &mut ending, limit)).await;
-                }
+                let mut ending = if arounds.is_empty() {
+                    self.work(cx, execution, deadline).await
+                } else {
+                    let mut work = Work {
+                        lifecycle: &mut *self,
+                        execution,
+                        deadline,
+                    };
+                    Box::pin(arounds.run(cx, task, &mut work)).await
+                };
                 if !hooks.is_empty()
                     && let Err(failed) = hooks.run(Hook::AfterExecution, cx, task, Some(&ending))
                 {
                     ending = failed;
                 }
-                (ending, true)
+                ending
             }
         };
         if !hooks.is_empty() {
@@ -82,15 +87,45 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
                     break;
                 }
             }
-            if worked && ending.status == Status::Failed && !ending.rolled_back {
-                let limit = self.rollback_limit(execution);
-                Box::pin(rollback(self.unit, cx, execution, &mut ending, limit)).await;
-            }
+        }
+        // A hook (or an around hook) that failed a success, or stopped
+        // the work half-way, leaves a rollback to run.
+        if self.worked && ending.status == Status::Failed && !ending.rolled_back {
+            let limit = self.rollback_limit(execution);
+            Box::pin(rollback(self.unit, cx, execution, &mut ending, limit)).await;
         }
         if ending.status != Status::Success {
             self.value = None;
         }
         self.ran = Some((ending.retries, ending.rolled_back));
+        ending
+    }
+
+    /// `work`, with its retries and deadline, and the rollback after a
+    /// failure: what around hooks wrap.
+    async fn work(
+        &mut self,
+        cx: &mut Cx,
+        execution: &Execution,
+        outer: Option<Deadline>,
+    ) -> Ending {
+        self.worked = true;
+        let global = execution.runtime().config();
+        let policy = self.settings.retry.as_ref().or(global.retry.as_ref());
+        let timeout = self.settings.timeout.unwrap_or(global.timeout);
+        let deadline = Deadline::min(outer, timeout.map(Deadline::after));
+        // Retries and deadlines are boxed, and so is the rollback:
+        // the plain path (one attempt) keeps this future small.
+        let (value, mut ending) = if policy.is_none() && deadline.is_none() {
+            settle(attempt(self.unit, cx, execution).await)
+        } else {
+            Box::pin(run_work(self.unit, cx, execution, policy, deadline)).await
+        };
+        self.value = value;
+        if ending.status == Status::Failed {
+            let limit = self.rollback_limit(execution);
+            Box::pin(rollback(self.unit, cx, execution, &mut ending, limit)).await;
+        }
         ending
     }
 
@@ -137,6 +172,19 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
     }
 }
 
+/// The lifecycle's `work` as the continuation of the around hooks.
+struct Work<'l, 'u, E: Executable> {
+    lifecycle: &'l mut Lifecycle<'u, E>,
+    execution: &'l Execution,
+    deadline: Option<Deadline>,
+}
+
+impl<E: Executable> Continuation for Work<'_, '_, E> {
+    fn run<'s>(&'s mut self, cx: &'s mut Cx) -> BoxFuture<'s, Ending> {
+        Box::pin(self.lifecycle.work(cx, self.execution, self.deadline))
+    }
+}
+
 impl<E: Executable> Core for Lifecycle<'_, E> {
     fn run<'s>(&'s mut self, call: Call<'s>) -> BoxFuture<'s, Ending> {
         Box::pin(self.run_call(call))
@@ -172,15 +220,13 @@ async fn rollback<E: Executable>(
     match rolled {
         Some(Ok(Ok(()))) => {}
         Some(Ok(Err(error))) => ending.rollback_failed(&*error),
-        Some(Err(payload)) => {
-            ending.rollback_failed(&PanickedRollback(ending::panic_message(&*payload)))
-        }
+        Some(Err(payload)) => ending.rollback_failed(&PanickedRollback(panic_message(&*payload))),
         None => ending.rollback_failed(&RollbackTimedOut(limit)),
     }
 }
 
 fn panicked_validation(payload: &(dyn Any + Send)) -> FieldErrors {
-    let message = format!("validation panicked: {}", ending::panic_message(payload));
+    let message = format!("validation panicked: {}", panic_message(payload));
     FieldErrors::from([("input".to_owned(), vec![message])])
 }
 

@@ -11,12 +11,12 @@
 //!    writes it as `cancelled` — children first, since their futures are
 //!    dropped before the parent's guard.
 
-pub(crate) mod ending;
 mod execution;
 mod lifecycle;
 mod span;
+mod work;
 
-pub(crate) use ending::Ending;
+pub(crate) use crate::ending::Ending;
 pub(crate) use execution::{Clock, Execution, Finished, Pending, Spec};
 
 use crate::chain::scope::{self, ChainState, Frame, Scope};
@@ -210,7 +210,7 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
         None => unit.input_json(),
     });
     let execution = pending.get();
-    let mut cx = Cx::new(execution, context);
+    let mut cx = execution.cx(context);
     // What middleware reads with `Call::input`: a panicking `Serialize`
     // is the task's plug-in, not the middleware's.
     let input = || {

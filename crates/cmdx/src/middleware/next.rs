@@ -1,7 +1,7 @@
 //! [`Next`]: the rest of the onion; [`Done`]: how it ended.
 
 use super::{Call, DynMiddleware};
-use crate::exec::Ending;
+use crate::ending::Ending;
 use crate::{Halt, Status};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};

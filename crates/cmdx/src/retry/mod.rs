@@ -1,12 +1,9 @@
 //! Retries: [`RetryPolicy`] decides which failures of `work` run it again,
 //! how often, and how long to wait ([`Backoff`]).
 
-mod attempts;
 mod backoff;
 
 pub use backoff::Backoff;
-
-pub(crate) use attempts::{attempt, run_work, settle};
 
 use crate::{Halt, Status};
 use std::fmt;

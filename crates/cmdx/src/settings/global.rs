@@ -1,12 +1,13 @@
-//! The runtime-wide defaults, set on [`RuntimeBuilder`] once at start-up.
+//! The runtime-wide defaults, set on [`RuntimeBuilder`](crate::RuntimeBuilder)
+//! once at start-up.
 
 use super::LedgerLevel;
+use crate::RetryPolicy;
 use crate::chain::Retention;
 use crate::contain::{self, Counters, Panicked, Plugin};
 use crate::events::{Event, EventKind, Subscriber};
-use crate::hooks::Hooks;
-use crate::middleware::{DynMiddleware, Middleware};
-use crate::{RetryPolicy, RuntimeBuilder};
+use crate::hooks::{DynAround, Hooks};
+use crate::middleware::DynMiddleware;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use uuid::Uuid;
 pub(crate) struct Global {
     pub(crate) middleware: Vec<Arc<dyn DynMiddleware>>,
     pub(crate) hooks: Vec<Arc<dyn Hooks>>,
+    pub(crate) arounds: Vec<Arc<dyn DynAround>>,
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) timeout: Option<Duration>,
     /// `None`: [`DEFAULT_ROLLBACK_TIMEOUT`].
@@ -35,7 +37,7 @@ pub(crate) struct Global {
 
 /// How long a rollback or a compensation may run when neither the task
 /// ([`Settings::rollback_timeout`](crate::Settings::rollback_timeout)) nor
-/// the runtime ([`RuntimeBuilder::rollback_timeout`]) sets a limit.
+/// the runtime ([`RuntimeBuilder::rollback_timeout`](crate::RuntimeBuilder::rollback_timeout)) sets a limit.
 pub(crate) const DEFAULT_ROLLBACK_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Global {
@@ -100,6 +102,7 @@ impl fmt::Debug for Global {
         f.debug_struct("Global")
             .field("middleware", &self.middleware.len())
             .field("hooks", &self.hooks.len())
+            .field("arounds", &self.arounds.len())
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
             .field("rollback_timeout", &self.rollback_timeout())
@@ -110,99 +113,5 @@ impl fmt::Debug for Global {
             .field("contained_panics", &self.panics.snapshot().total())
             .field("chain_retention", &self.chain_retention)
             .finish()
-    }
-}
-
-/// Runtime-wide middleware, hooks, defaults and event subscribers.
-impl RuntimeBuilder {
-    /// Wraps every execution in `middleware`. The first layer added is the
-    /// outermost; a task's own layers ([`Settings::layer`]) sit inside all
-    /// of the runtime's. See [`middleware`](crate::middleware).
-    ///
-    /// [`Settings::layer`]: crate::Settings::layer
-    pub fn layer(mut self, middleware: impl Middleware) -> Self {
-        self.config_mut().middleware.push(Arc::new(middleware));
-        self
-    }
-
-    /// Runs `hooks` at every execution's lifecycle points, before the
-    /// task's own hooks. See [`Hooks`].
-    pub fn hooks(mut self, hooks: impl Hooks) -> Self {
-        self.config_mut().hooks.push(Arc::new(hooks));
-        self
-    }
-
-    /// The retry policy of tasks whose settings set none.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.config_mut().retry = Some(policy);
-        self
-    }
-
-    /// The time limit of `work` for tasks whose settings set none.
-    pub fn timeout(mut self, limit: Duration) -> Self {
-        self.config_mut().timeout = Some(limit);
-        self
-    }
-
-    /// The time limit of rollbacks — a task's own after its failure, and
-    /// a workflow step's compensation — for tasks whose settings set none
-    /// (default: 30 s). A rollback still
-    /// running then is dropped; the outcome keeps its reason, and
-    /// `metadata.rollback_error` (or the compensation's `rollback` line)
-    /// says it timed out. See [`Settings::rollback_timeout`].
-    ///
-    /// [`Settings::rollback_timeout`]: crate::Settings::rollback_timeout
-    pub fn rollback_timeout(mut self, limit: Duration) -> Self {
-        self.config_mut().rollback_timeout = Some(limit);
-        self
-    }
-
-    /// Delivers runtime events (started, retried, rolled back, executed…)
-    /// to `subscriber`. See [`Event`].
-    pub fn subscribe(mut self, subscriber: impl Subscriber) -> Self {
-        self.config_mut().subscribers.push(Arc::new(subscriber));
-        self
-    }
-
-    /// Tags written on every line and span, before the task's own tags.
-    pub fn tags<I, S>(mut self, tags: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<Cow<'static, str>>,
-    {
-        self.config_mut()
-            .tags
-            .extend(tags.into_iter().map(Into::into));
-        self
-    }
-
-    /// Input fields left out of every line's `input`.
-    pub fn exclude_input<I, S>(mut self, fields: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<Cow<'static, str>>,
-    {
-        self.config_mut()
-            .exclude
-            .extend(fields.into_iter().map(Into::into));
-        self
-    }
-
-    /// Which executions write a line, for tasks whose settings set no level.
-    pub fn ledger_level(mut self, level: LedgerLevel) -> Self {
-        self.config_mut().ledger = level;
-        self
-    }
-
-    /// How many records of each chain are kept in memory for
-    /// [`Outcome::chain`](crate::Outcome::chain): the first `first` and the
-    /// last `last` to finish, besides the root's. Default: 500 and 500, so
-    /// a chain's memory is bounded whatever its length (each record holds
-    /// its input). Records left out are counted
-    /// ([`Chain::omitted`](crate::Chain::omitted)) and are in the ledger.
-    /// `chain_retention(0, 0)` keeps none: only roots' records remain.
-    pub fn chain_retention(mut self, first: usize, last: usize) -> Self {
-        self.config_mut().chain_retention = Retention { first, last };
-        self
     }
 }

@@ -8,7 +8,7 @@ pub use deprecation::Deprecation;
 pub(crate) use global::Global;
 
 use crate::RetryPolicy;
-use crate::hooks::Hooks;
+use crate::hooks::{Around, DynAround, Hooks};
 use crate::middleware::{DynMiddleware, Middleware};
 use crate::{Status, input};
 use serde_json::Value;
@@ -71,6 +71,7 @@ pub struct Settings {
     pub(crate) deprecation: Option<Deprecation>,
     pub(crate) middleware: Vec<Arc<dyn DynMiddleware>>,
     pub(crate) hooks: Vec<Arc<dyn Hooks>>,
+    pub(crate) arounds: Vec<Arc<dyn DynAround>>,
 }
 
 /// No settings, for tasks that set none.
@@ -88,6 +89,7 @@ impl Settings {
             deprecation: None,
             middleware: Vec::new(),
             hooks: Vec::new(),
+            arounds: Vec::new(),
         }
     }
 
@@ -101,6 +103,7 @@ impl Settings {
             && self.deprecation.is_none()
             && self.middleware.is_empty()
             && self.hooks.is_empty()
+            && self.arounds.is_empty()
     }
 
     /// Retries `work` under `policy` (instead of the runtime's default
@@ -170,8 +173,17 @@ impl Settings {
     }
 
     /// Runs `hooks` at this task's lifecycle points, after the runtime's.
+    /// For hooks that apply only sometimes, register
+    /// `hooks.when(|cx| …)` (see [`When`](crate::When)).
     pub fn hooks(mut self, hooks: impl Hooks) -> Self {
         self.hooks.push(Arc::new(hooks));
+        self
+    }
+
+    /// Wraps this task's `work` and rollback in `around`, inside the
+    /// runtime's around hooks (see [`Around`]).
+    pub fn around(mut self, around: impl Around) -> Self {
+        self.arounds.push(Arc::new(around));
         self
     }
 }
@@ -187,6 +199,7 @@ impl fmt::Debug for Settings {
             .field("deprecation", &self.deprecation)
             .field("middleware", &self.middleware.len())
             .field("hooks", &self.hooks.len())
+            .field("arounds", &self.arounds.len())
             .finish()
     }
 }

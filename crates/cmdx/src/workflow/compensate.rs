@@ -12,7 +12,7 @@ use crate::contain::Plugin;
 use crate::exec::{self, Ending, Execution, Spec};
 use crate::halt::error_chain;
 use crate::ledger::Record;
-use crate::{Cx, Kind, Runtime, Status, TraceIds};
+use crate::{Kind, Runtime, Status, TraceIds};
 use futures::FutureExt;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
@@ -85,7 +85,7 @@ async fn one(step: Completed) -> (Arc<Record>, Vec<CompensationFailure>) {
     let spec = spec(&undone, tags);
     let pending = exec::begin(spec, || undone.input.clone());
     let execution = pending.get();
-    let mut cx = Cx::new(execution, context);
+    let mut cx = execution.cx(context);
     cx.compensating = true;
     let limit = limit(execution, &*undo);
     let undoing = exec::logged(

@@ -1,4 +1,11 @@
-//! [`Runtime`]: the configuration every execution runs under.
+//! [`Runtime`]: the configuration every execution runs under, built with
+//! [`RuntimeBuilder`] (`builder.rs`, the one place it is defined).
+
+mod builder;
+mod trace;
+
+pub use builder::RuntimeBuilder;
+pub use trace::{TraceBridge, TraceIds};
 
 use crate::chain::scope::{self, Scope};
 use crate::ledger::Ledger;
@@ -10,51 +17,6 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-
-/// Connects executions' spans to a tracer (OpenTelemetry): reads ids for
-/// the ledger line, adds links and attributes `tracing` fields cannot carry.
-/// `cmdx-telemetry` installs one; you rarely write your own. Every method
-/// has a no-op default. A panicking method is contained: the execution
-/// keeps its outcome (without the link, attributes or trace ids), and the
-/// panic is reported — see [`Plugin::TraceBridge`](crate::Plugin::TraceBridge).
-pub trait TraceBridge: Send + Sync + 'static {
-    /// The trace and span ids of `span`, for the line's `trace_id`/`span_id`.
-    fn trace_ids(&self, span: &tracing::Span) -> Option<TraceIds> {
-        let _ = span;
-        None
-    }
-
-    /// A compensation's span was opened: link it to the span of the
-    /// execution it undoes.
-    fn link(&self, span: &tracing::Span, undone: &TraceIds) {
-        let _ = (span, undone);
-    }
-
-    /// The execution ended with `record`; its span is about to close.
-    /// Add attributes or events (metadata, exceptions) here. Called before
-    /// [`trace_ids`](Self::trace_ids), so `record.trace_id` and
-    /// `record.span_id` are still `None`.
-    fn finish(&self, span: &tracing::Span, record: &crate::Record) {
-        let _ = (span, record);
-    }
-}
-
-/// The hex trace and span ids of one span.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TraceIds {
-    /// 32 lowercase hex digits.
-    pub trace_id: String,
-    /// 16 lowercase hex digits.
-    pub span_id: String,
-}
-
-impl TraceIds {
-    /// Ids from their hex forms.
-    pub fn new(trace_id: String, span_id: String) -> Self {
-        Self { trace_id, span_id }
-    }
-}
 
 /// Where lines go, which resources tasks can reach, how trace ids are read.
 ///
@@ -101,14 +63,14 @@ pub struct Runtime {
 }
 
 #[derive(Clone)]
-struct Inner {
-    ledger: Ledger,
-    resources: Resources,
-    trace: Option<Arc<dyn TraceBridge>>,
-    global: Global,
+pub(super) struct Inner {
+    pub(super) ledger: Ledger,
+    pub(super) resources: Resources,
+    pub(super) trace: Option<Arc<dyn TraceBridge>>,
+    pub(super) global: Global,
     /// Work detached on purpose, drained by `shutdown_timeout`; shared by
     /// clones and by runtimes made with `with_resource`.
-    tracker: Arc<Tracker>,
+    pub(super) tracker: Arc<Tracker>,
 }
 
 static GLOBAL: OnceLock<Runtime> = OnceLock::new();
@@ -116,15 +78,13 @@ static GLOBAL: OnceLock<Runtime> = OnceLock::new();
 impl Runtime {
     /// Starts building a runtime.
     pub fn builder() -> RuntimeBuilder {
-        RuntimeBuilder {
-            inner: Inner {
-                ledger: Ledger::stdout(),
-                resources: Resources::default(),
-                trace: None,
-                global: Global::default(),
-                tracker: Arc::default(),
-            },
-        }
+        RuntimeBuilder::new(Inner {
+            ledger: Ledger::stdout(),
+            resources: Resources::default(),
+            trace: None,
+            global: Global::default(),
+            tracker: Arc::default(),
+        })
     }
 
     /// The runtime in effect here: the innermost [`scope`](Self::scope), else
@@ -314,49 +274,5 @@ impl fmt::Debug for Runtime {
             .field("global", &self.inner.global)
             .field("tracked", &self.tracked())
             .finish()
-    }
-}
-
-/// Builds a [`Runtime`]; see [`Runtime::builder`].
-#[must_use]
-pub struct RuntimeBuilder {
-    inner: Inner,
-}
-
-impl RuntimeBuilder {
-    /// Where ledger lines go (default: stdout).
-    pub fn ledger(mut self, ledger: impl Into<Ledger>) -> Self {
-        self.inner.ledger = ledger.into();
-        self
-    }
-
-    /// Adds a resource tasks read with [`Cx::resource`](crate::Cx::resource).
-    /// One value per type; a second value of the same type replaces the first.
-    pub fn resource<T: Send + Sync + 'static>(mut self, value: T) -> Self {
-        self.inner.resources.insert(value);
-        self
-    }
-
-    /// Connects spans to a tracer (see [`TraceBridge`]).
-    pub fn trace_bridge(mut self, bridge: impl TraceBridge) -> Self {
-        self.inner.trace = Some(Arc::new(bridge));
-        self
-    }
-
-    pub(crate) fn config_mut(&mut self) -> &mut Global {
-        &mut self.inner.global
-    }
-
-    /// Finishes the runtime.
-    pub fn build(self) -> Runtime {
-        Runtime {
-            inner: Arc::new(self.inner),
-        }
-    }
-}
-
-impl fmt::Debug for RuntimeBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RuntimeBuilder").finish_non_exhaustive()
     }
 }

@@ -1,4 +1,7 @@
 //! [`Ending`]: how an execution ended, before it becomes a record.
+//!
+//! A leaf data type shared by the engine (`exec`) and the policies (hooks,
+//! middleware, retries) that shape an ending: it depends on neither.
 
 use crate::halt::{Stop, error_chain};
 use crate::input::FieldErrors;
@@ -7,7 +10,7 @@ use serde_json::{Map, Value};
 use std::any::Any;
 use std::sync::LazyLock;
 
-pub(crate) use crate::contain::panic_message;
+use crate::contain::panic_message;
 
 /// Everything about the end of an execution that is not its identity.
 ///

@@ -1,12 +1,11 @@
-//! Runs `work`: attempt after attempt under a [`RetryPolicy`], all within
-//! an optional deadline.
+//! Runs `work`: attempt after attempt under a [`RetryPolicy`] (which
+//! decides, the engine runs), all within an optional deadline.
 
-use super::RetryPolicy;
+use super::{Ending, Executable, Execution, within};
 use crate::contain::Plugin;
 use crate::events::EventKind;
-use crate::exec::{Ending, Executable, Execution, within};
 use crate::middleware::Deadline;
-use crate::{Cx, Halt};
+use crate::{Cx, Halt, RetryPolicy};
 use futures::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
