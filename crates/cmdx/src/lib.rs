@@ -4,6 +4,7 @@ mod chain;
 mod contain;
 mod context;
 mod cx;
+mod ending;
 mod events;
 mod exec;
 mod fault;

@@ -9,7 +9,7 @@ use cmdx_test::{Capture, Journal};
 struct Mark(&'static str, Journal);
 
 impl Middleware for Mark {
-    async fn call(&self, call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, call: Call, next: Next) -> Result<Done, Halt> {
         self.1.push(format!("{}:in", self.0));
         let done = next.run(call).await;
         self.1.push(format!("{}:out", self.0));
@@ -37,12 +37,12 @@ impl Task for Ping {
     const TAGS: &'static [&'static str] = &["ping"];
     fn settings() -> Settings {
         Settings::new().layer(middleware::from_fn(|call, next| {
-            Box::pin(async move {
+            async move {
                 if let Ok(journal) = call.cx().resource::<Journal>() {
                     journal.push("task layer:in");
                 }
                 Ok(next.run(call).await)
-            })
+            }
         }))
     }
     async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
@@ -73,7 +73,7 @@ async fn runtime_layers_wrap_task_layers_and_the_first_added_is_outermost() {
 struct SkipPings;
 
 impl Middleware for SkipPings {
-    async fn call(&self, call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, call: Call, next: Next) -> Result<Done, Halt> {
         if call.tags().any(|tag| tag == "ping") {
             return Err(Halt::skip("pings are paused").code("paused"));
         }
@@ -100,13 +100,13 @@ async fn a_middleware_that_halts_skips_the_task_and_the_line_says_why() {
 async fn a_halt_after_next_replaces_the_outcome() {
     let capture = Capture::with(|b| {
         b.layer(middleware::from_fn(|call, next| {
-            Box::pin(async move {
+            async move {
                 let done = next.run(call).await;
                 if done.is_success() {
                     return Err(Halt::fail("commit failed").code("commit_failed"));
                 }
                 Ok(done)
-            })
+            }
         }))
     });
     let outcome = capture.run(ping().execute()).await;
@@ -122,7 +122,7 @@ async fn a_middleware_reads_the_task_name_redacted_input_and_chain_position() {
     let capture = Capture::with(|b| {
         b.layer(middleware::from_fn(move |call, next| {
             let seen = seen.clone();
-            Box::pin(async move {
+            async move {
                 seen.push(format!(
                     "{} {} index={} root={}",
                     call.task_name(),
@@ -131,7 +131,7 @@ async fn a_middleware_reads_the_task_name_redacted_input_and_chain_position() {
                     call.parent().is_none()
                 ));
                 Ok(next.run(call).await)
-            })
+            }
         }))
     });
     let _ = capture.run(ping().execute()).await;
@@ -182,7 +182,7 @@ async fn correlation_keeps_an_xid_the_chain_already_has() {
 async fn a_panicking_middleware_fails_the_task_with_one_line() {
     let capture = Capture::with(|b| {
         b.layer(middleware::from_fn(|_call, _next| {
-            Box::pin(async move { panic!("middleware bug") })
+            async move { panic!("middleware bug") }
         }))
     });
     let outcome = capture.run(ping().execute()).await;
@@ -225,7 +225,7 @@ async fn a_transaction_middleware_commits_only_successful_work() {
     let capture = Capture::with(|b| {
         b.layer(middleware::from_fn(move |call, next| {
             let log = log.clone();
-            Box::pin(async move {
+            async move {
                 let done = next.run(call).await;
                 log.push(if done.is_success() {
                     "commit"
@@ -233,7 +233,7 @@ async fn a_transaction_middleware_commits_only_successful_work() {
                     "rollback"
                 });
                 Ok(done)
-            })
+            }
         }))
     });
     let _ = capture.run(Write { fail: false }.execute()).await;

@@ -6,12 +6,11 @@ use super::{Ending, Executable, Execution, ending, within};
 use crate::events::EventKind;
 use crate::hooks::{Hook, HookSet};
 use crate::input::FieldErrors;
-use crate::middleware::{Call, Core, Deadline};
+use crate::middleware::Deadline;
 use crate::retry::{attempt, run_work, settle};
 use crate::settings::Settings;
-use crate::{Cx, Halt, Status};
+use crate::{Cx, Status};
 use futures::FutureExt;
-use futures::future::BoxFuture;
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -21,8 +20,6 @@ pub(crate) struct Lifecycle<'u, E: Executable> {
     settings: &'u Settings,
     invalid: Option<FieldErrors>,
     pub(crate) value: Option<E::Output>,
-    /// `(retries, rolled_back)` once the lifecycle ran.
-    ran: Option<(u32, bool)>,
 }
 
 impl<'u, E: Executable> Lifecycle<'u, E> {
@@ -32,18 +29,17 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
             settings,
             invalid,
             value: None,
-            ran: None,
         }
     }
 
-    pub(crate) async fn run_call(&mut self, call: Call<'_>) -> Ending {
-        let Call {
-            cx,
-            execution,
-            task,
-            deadline,
-            ..
-        } = call;
+    /// Runs the lifecycle; `deadline` is the limit middleware set on `work`.
+    pub(crate) async fn run(
+        &mut self,
+        cx: &mut Cx,
+        execution: &Execution,
+        deadline: Option<Deadline>,
+    ) -> Ending {
+        let task = self.unit.task_any();
         let global = execution.runtime().config();
         let hooks = HookSet {
             global: &global.hooks,
@@ -90,7 +86,6 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
         if ending.status != Status::Success {
             self.value = None;
         }
-        self.ran = Some((ending.retries, ending.rolled_back));
         ending
     }
 
@@ -134,21 +129,6 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
                 .unwrap_or_else(|payload| Err(panicked_validation(&*payload))),
         };
         validated.map_err(Ending::invalid)
-    }
-}
-
-impl<E: Executable> Core for Lifecycle<'_, E> {
-    fn run<'s>(&'s mut self, call: Call<'s>) -> BoxFuture<'s, Ending> {
-        Box::pin(self.run_call(call))
-    }
-
-    fn halted(&self, halt: Halt) -> Ending {
-        let mut ending = Ending::from_halt(halt);
-        if let Some((retries, rolled_back)) = self.ran {
-            ending.retries = retries;
-            ending.rolled_back = rolled_back;
-        }
-        ending
     }
 }
 

@@ -1,4 +1,8 @@
 //! [`Ending`]: how an execution ended, before it becomes a record.
+//!
+//! A leaf module: the engine (`exec/`) and the policies around it
+//! (middleware, hooks, retry) share this vocabulary without depending on
+//! each other.
 
 use crate::halt::{Stop, error_chain};
 use crate::input::FieldErrors;
