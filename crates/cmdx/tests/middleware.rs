@@ -36,13 +36,11 @@ impl Task for Ping {
     type Output = ();
     const TAGS: &'static [&'static str] = &["ping"];
     fn settings() -> Settings {
-        Settings::new().layer(middleware::from_fn(|call, next| {
-            async move {
-                if let Ok(journal) = call.cx().resource::<Journal>() {
-                    journal.push("task layer:in");
-                }
-                Ok(next.run(call).await)
+        Settings::new().layer(middleware::from_fn(|call, next| async move {
+            if let Ok(journal) = call.cx().resource::<Journal>() {
+                journal.push("task layer:in");
             }
+            Ok(next.run(call).await)
         }))
     }
     async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
@@ -99,14 +97,12 @@ async fn a_middleware_that_halts_skips_the_task_and_the_line_says_why() {
 #[tokio::test]
 async fn a_halt_after_next_replaces_the_outcome() {
     let capture = Capture::with(|b| {
-        b.layer(middleware::from_fn(|call, next| {
-            async move {
-                let done = next.run(call).await;
-                if done.is_success() {
-                    return Err(Halt::fail("commit failed").code("commit_failed"));
-                }
-                Ok(done)
+        b.layer(middleware::from_fn(|call, next| async move {
+            let done = next.run(call).await;
+            if done.is_success() {
+                return Err(Halt::fail("commit failed").code("commit_failed"));
             }
+            Ok(done)
         }))
     });
     let outcome = capture.run(ping().execute()).await;
@@ -181,8 +177,8 @@ async fn correlation_keeps_an_xid_the_chain_already_has() {
 #[tokio::test]
 async fn a_panicking_middleware_fails_the_task_with_one_line() {
     let capture = Capture::with(|b| {
-        b.layer(middleware::from_fn(|_call, _next| {
-            async move { panic!("middleware bug") }
+        b.layer(middleware::from_fn(|_call, _next| async move {
+            panic!("middleware bug")
         }))
     });
     let outcome = capture.run(ping().execute()).await;

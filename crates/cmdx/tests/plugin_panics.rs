@@ -305,9 +305,9 @@ async fn a_panicking_middleware_fails_the_execution_naming_the_middleware_and_is
 #[tokio::test]
 async fn a_panicking_correlation_closure_is_a_panicking_middleware() {
     let capture = Capture::with(|b| {
-        b.layer(middleware::Correlation::new(
-            |_: &Call| -> Option<String> { panic!("no request id") },
-        ))
+        b.layer(middleware::Correlation::new(|_: &Call| -> Option<String> {
+            panic!("no request id")
+        }))
     });
 
     let outcome = capture.run(Ping {}.execute()).await;

@@ -116,7 +116,9 @@ impl Next {
             let Ok(done) = done.await else {
                 return Done::dropped(&onion.runtime);
             };
-            let _ = onion.ran.set((done.ending.retries, done.ending.rolled_back));
+            let _ = onion
+                .ran
+                .set((done.ending.retries, done.ending.rolled_back));
             return done;
         };
         let inner = Next {
