@@ -304,3 +304,22 @@ async fn a_halt_after_next_keeps_the_retries_the_task_made() {
     assert_eq!(seen.entries(), ["outer sees 2 retries"]);
     assert_eq!(capture.values()[0]["retries"], 2);
 }
+
+#[test]
+fn the_middleware_module_imports_nothing_from_the_engine() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/middleware");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("src/middleware exists") {
+        let path = entry.expect("a directory entry").path();
+        let source = std::fs::read_to_string(&path).expect("a readable source file");
+        for forbidden in ["crate::exec", "super::super::exec"] {
+            assert!(
+                !source.contains(forbidden),
+                "{} names `{forbidden}`: the engine depends on middleware, not the reverse",
+                path.display()
+            );
+        }
+        files += 1;
+    }
+    assert!(files >= 5, "read {files} files in {}", dir.display());
+}
