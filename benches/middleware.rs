@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 struct Pass;
 
 impl Middleware for Pass {
-    async fn call(&self, call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, call: Call, next: Next) -> Result<Done, Halt> {
         Ok(next.run(call).await)
     }
 }

@@ -175,7 +175,7 @@ impl Task for LegacyExport {
 struct SkipDisabled;
 
 impl Middleware for SkipDisabled {
-    async fn call(&self, call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, call: Call, next: Next) -> Result<Done, Halt> {
         if call.tags().any(|tag| tag == "disabled") {
             return Err(Halt::skip("task is disabled").code("disabled"));
         }

@@ -3,6 +3,7 @@
 use crate::contain::{self, Panicked, Plugin};
 use crate::exec::{self, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed};
+use crate::middleware::Subject;
 use crate::{BoxError, Context, Cx, Fault, Halt, Kind, Outcome, Settings};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -10,6 +11,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::future::Future;
+use std::sync::Arc;
 
 /// A business operation: the struct's fields are its inputs, [`work`] does
 /// it, [`rollback`] undoes it.
@@ -206,7 +208,7 @@ pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized 
 pub trait TaskExt: Task {
     /// Executes the task in the current chain (or a new one).
     fn execute(self) -> impl Future<Output = Outcome<Self::Output>> + Send {
-        exec::execute(TaskUnit(Some(self)), Start::default())
+        exec::execute(TaskUnit(Some(Held::Owned(self))), Start::default())
     }
 
     /// Executes the task and returns its value; anything else is an
@@ -286,7 +288,37 @@ pub(crate) fn name_of<T: Task>() -> (&'static str, Option<Panicked>) {
 }
 
 /// A task, or the absence of one when its input was invalid.
-pub(crate) struct TaskUnit<T>(pub(crate) Option<T>);
+pub(crate) struct TaskUnit<T>(pub(crate) Option<Held<T>>);
+
+/// What a middleware's [`Call`](crate::middleware::Call) reads of a task:
+/// the value to downcast, and its inputs as the line shows them.
+impl<T: Task> Subject for T {
+    fn task(&self) -> &(dyn std::any::Any + Send + Sync) {
+        self
+    }
+
+    fn input(&self) -> Option<Box<RawValue>> {
+        input::to_raw(self)
+    }
+}
+
+/// A task owned by its execution, or shared with its middleware's
+/// [`Call`](crate::middleware::Call) (moved behind an `Arc` only then).
+pub(crate) enum Held<T> {
+    Owned(T),
+    Shared(Arc<T>),
+}
+
+impl<T> std::ops::Deref for Held<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Held::Owned(task) => task,
+            Held::Shared(task) => task,
+        }
+    }
+}
 
 impl<T: Task> Executable for TaskUnit<T> {
     type Output = T::Output;
@@ -304,7 +336,7 @@ impl<T: Task> Executable for TaskUnit<T> {
     }
 
     fn input_json(&self) -> Option<Box<RawValue>> {
-        self.0.as_ref().and_then(input::to_raw)
+        self.0.as_deref().and_then(input::to_raw)
     }
 
     fn settings(&self) -> Settings {
@@ -312,22 +344,31 @@ impl<T: Task> Executable for TaskUnit<T> {
     }
 
     fn task_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
-        self.0.as_ref().map(|task| task as _)
+        self.0.as_deref().map(|task| task as _)
+    }
+
+    fn share(&mut self) -> Option<Arc<dyn Subject>> {
+        let task = match self.0.take()? {
+            Held::Owned(task) => Arc::new(task),
+            Held::Shared(task) => task,
+        };
+        self.0 = Some(Held::Shared(task.clone()));
+        Some(task as Arc<dyn Subject>)
     }
 
     fn validate(&self) -> Result<(), FieldErrors> {
-        self.0.as_ref().map_or(Ok(()), input::validate)
+        self.0.as_deref().map_or(Ok(()), input::validate)
     }
 
     async fn work(&self, cx: &mut Cx) -> Result<T::Output, Halt> {
-        match &self.0 {
+        match self.0.as_deref() {
             Some(task) => task.work(cx).await,
             None => Err(Halt::fail("task input was not available")),
         }
     }
 
     async fn rollback(&self, cx: &mut Cx) -> Result<(), BoxError> {
-        match &self.0 {
+        match self.0.as_deref() {
             Some(task) => task.rollback(cx).await,
             None => Ok(()),
         }

@@ -323,12 +323,12 @@ async fn events_in_hooks_middleware_and_rollback_belong_to_their_execution() {
     let memory = MemoryLedger::new();
     let runtime = Runtime::builder()
         .ledger(memory.clone())
-        .layer(cmdx::middleware::from_fn(|call, next| {
-            Box::pin(async move {
+        .layer(cmdx::middleware::from_fn(
+            |call: cmdx::Call, next: cmdx::Next| async move {
                 tracing::info!("middleware");
                 Ok(next.run(call).await)
-            })
-        }))
+            },
+        ))
         .build();
     let outcome = runtime.scope(Failing {}.execute()).await;
     let tid = outcome.record().tid.to_string();

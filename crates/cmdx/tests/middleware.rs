@@ -9,7 +9,7 @@ use cmdx_test::{Capture, Journal};
 struct Mark(&'static str, Journal);
 
 impl Middleware for Mark {
-    async fn call(&self, call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, call: Call, next: Next) -> Result<Done, Halt> {
         self.1.push(format!("{}:in", self.0));
         let done = next.run(call).await;
         self.1.push(format!("{}:out", self.0));
@@ -39,13 +39,11 @@ impl Task for Ping {
     }
     const TAGS: &'static [&'static str] = &["ping"];
     fn settings() -> Settings {
-        Settings::new().layer(middleware::from_fn(|call, next| {
-            Box::pin(async move {
-                if let Ok(journal) = call.cx().resource::<Journal>() {
-                    journal.push("task layer:in");
-                }
-                Ok(next.run(call).await)
-            })
+        Settings::new().layer(middleware::from_fn(|call, next| async move {
+            if let Ok(journal) = call.cx().resource::<Journal>() {
+                journal.push("task layer:in");
+            }
+            Ok(next.run(call).await)
         }))
     }
     async fn work(&self, cx: &mut Cx) -> Result<(), Halt> {
@@ -76,7 +74,7 @@ async fn runtime_layers_wrap_task_layers_and_the_first_added_is_outermost() {
 struct SkipPings;
 
 impl Middleware for SkipPings {
-    async fn call(&self, call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, call: Call, next: Next) -> Result<Done, Halt> {
         if call.tags().any(|tag| tag == "ping") {
             return Err(Halt::skip("pings are paused").code("paused"));
         }
@@ -102,14 +100,12 @@ async fn a_middleware_that_halts_skips_the_task_and_the_line_says_why() {
 #[tokio::test]
 async fn a_halt_after_next_replaces_the_outcome() {
     let capture = Capture::with(|b| {
-        b.layer(middleware::from_fn(|call, next| {
-            Box::pin(async move {
-                let done = next.run(call).await;
-                if done.is_success() {
-                    return Err(Halt::fail("commit failed").code("commit_failed"));
-                }
-                Ok(done)
-            })
+        b.layer(middleware::from_fn(|call, next| async move {
+            let done = next.run(call).await;
+            if done.is_success() {
+                return Err(Halt::fail("commit failed").code("commit_failed"));
+            }
+            Ok(done)
         }))
     });
     let outcome = capture.run(ping().execute()).await;
@@ -125,7 +121,7 @@ async fn a_middleware_reads_the_task_name_redacted_input_and_chain_position() {
     let capture = Capture::with(|b| {
         b.layer(middleware::from_fn(move |call, next| {
             let seen = seen.clone();
-            Box::pin(async move {
+            async move {
                 seen.push(format!(
                     "{} {} index={} root={}",
                     call.task_name(),
@@ -134,7 +130,7 @@ async fn a_middleware_reads_the_task_name_redacted_input_and_chain_position() {
                     call.parent().is_none()
                 ));
                 Ok(next.run(call).await)
-            })
+            }
         }))
     });
     let _ = capture.run(ping().execute()).await;
@@ -187,8 +183,8 @@ async fn correlation_keeps_an_xid_the_chain_already_has() {
 #[tokio::test]
 async fn a_panicking_middleware_fails_the_task_with_one_line() {
     let capture = Capture::with(|b| {
-        b.layer(middleware::from_fn(|_call, _next| {
-            Box::pin(async move { panic!("middleware bug") })
+        b.layer(middleware::from_fn(|_call, _next| async move {
+            panic!("middleware bug")
         }))
     });
     let outcome = capture.run(ping().execute()).await;
@@ -234,7 +230,7 @@ async fn a_transaction_middleware_commits_only_successful_work() {
     let capture = Capture::with(|b| {
         b.layer(middleware::from_fn(move |call, next| {
             let log = log.clone();
-            Box::pin(async move {
+            async move {
                 let done = next.run(call).await;
                 log.push(if done.is_success() {
                     "commit"
@@ -242,7 +238,7 @@ async fn a_transaction_middleware_commits_only_successful_work() {
                     "rollback"
                 });
                 Ok(done)
-            })
+            }
         }))
     });
     let _ = capture.run(Write { fail: false }.execute()).await;

@@ -279,7 +279,7 @@ async fn a_panicking_hook_fails_the_outcome_as_documented_and_is_reported() {
 struct BrokenLayer;
 
 impl Middleware for BrokenLayer {
-    async fn call(&self, _: Call<'_>, _: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, _: Call, _: Next) -> Result<Done, Halt> {
         panic!("middleware bug")
     }
 }
@@ -314,9 +314,9 @@ async fn a_panicking_middleware_fails_the_execution_naming_the_middleware_and_is
 #[tokio::test]
 async fn a_panicking_correlation_closure_is_a_panicking_middleware() {
     let capture = Capture::with(|b| {
-        b.layer(middleware::Correlation::new(
-            |_: &Call<'_>| -> Option<String> { panic!("no request id") },
-        ))
+        b.layer(middleware::Correlation::new(|_: &Call| -> Option<String> {
+            panic!("no request id")
+        }))
     });
 
     let outcome = capture.run(Ping {}.execute()).await;

@@ -137,7 +137,7 @@ async fn a_ledger_level_holds_alone_and_as_a_step() {
 struct Gate;
 
 impl Middleware for Gate {
-    async fn call(&self, _: Call<'_>, _: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, _: Call, _: Next) -> Result<Done, Halt> {
         Err(Halt::fail("not authorized").code("forbidden"))
     }
 }

@@ -4,7 +4,7 @@
 //! the caller.
 
 use cmdx::Plugin;
-use cmdx::middleware;
+use cmdx::middleware::{self, Call, Next};
 use cmdx::prelude::*;
 use cmdx_test::{Capture, Journal, PanicEvents, PanicsWhenSerialized};
 use serde_json::json;
@@ -106,9 +106,9 @@ async fn a_task_whose_input_panics_when_serialized_keeps_its_outcome_with_a_null
     let capture = Capture::with(|b| {
         panics
             .subscribed(b)
-            .layer(middleware::from_fn(move |call, next| {
+            .layer(middleware::from_fn(move |call: Call, next: Next| {
                 reader.push(call.input().to_string());
-                Box::pin(async move { Ok(next.run(call).await) })
+                async move { Ok(next.run(call).await) }
             }))
     });
 

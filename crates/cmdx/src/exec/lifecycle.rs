@@ -9,9 +9,9 @@ use crate::contain::panic_message;
 use crate::events::EventKind;
 use crate::hooks::{AroundSet, Continuation, Hook, HookSet};
 use crate::input::FieldErrors;
-use crate::middleware::{Call, Core, Deadline};
+use crate::middleware::Deadline;
 use crate::settings::Settings;
-use crate::{Cx, Halt, Status};
+use crate::{Cx, Status};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::any::Any;
@@ -23,8 +23,6 @@ pub(crate) struct Lifecycle<'u, E: Executable> {
     settings: &'u Settings,
     invalid: Option<FieldErrors>,
     pub(crate) value: Option<E::Output>,
-    /// `(retries, rolled_back)` once the lifecycle ran.
-    ran: Option<(u32, bool)>,
     /// Whether `work` started (so a later failure rolls it back).
     worked: bool,
 }
@@ -36,19 +34,18 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
             settings,
             invalid,
             value: None,
-            ran: None,
             worked: false,
         }
     }
 
-    pub(crate) async fn run_call(&mut self, call: Call<'_>) -> Ending {
-        let Call {
-            cx,
-            execution,
-            task,
-            deadline,
-            ..
-        } = call;
+    /// Runs the lifecycle; `deadline` is the limit middleware set on `work`.
+    pub(crate) async fn run(
+        &mut self,
+        cx: &mut Cx,
+        execution: &Execution,
+        deadline: Option<Deadline>,
+    ) -> Ending {
+        let task = self.unit.task_any();
         let global = execution.runtime().config();
         let settings = self.settings;
         let hooks = HookSet {
@@ -97,7 +94,6 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
         if ending.status != Status::Success {
             self.value = None;
         }
-        self.ran = Some((ending.retries, ending.rolled_back));
         ending
     }
 
@@ -182,21 +178,6 @@ struct Work<'l, 'u, E: Executable> {
 impl<E: Executable> Continuation for Work<'_, '_, E> {
     fn run<'s>(&'s mut self, cx: &'s mut Cx) -> BoxFuture<'s, Ending> {
         Box::pin(self.lifecycle.work(cx, self.execution, self.deadline))
-    }
-}
-
-impl<E: Executable> Core for Lifecycle<'_, E> {
-    fn run<'s>(&'s mut self, call: Call<'s>) -> BoxFuture<'s, Ending> {
-        Box::pin(self.run_call(call))
-    }
-
-    fn halted(&self, halt: Halt) -> Ending {
-        let mut ending = Ending::from_halt(halt);
-        if let Some((retries, rolled_back)) = self.ran {
-            ending.retries = retries;
-            ending.rolled_back = rolled_back;
-        }
-        ending
     }
 }
 

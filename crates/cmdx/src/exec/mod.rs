@@ -24,7 +24,7 @@ use crate::contain::{self, Panicked, Plugin};
 use crate::events::EventKind;
 use crate::input::{FieldErrors, ShownInput};
 use crate::logs;
-use crate::middleware::{Call, Next};
+use crate::middleware::{self, Call, Identity, Input, Subject};
 use crate::settings::{self, LedgerLevel, Settings};
 use crate::{BoxError, Context, Cx, Halt, Outcome, Runtime, Status};
 use futures::FutureExt;
@@ -34,6 +34,7 @@ use serde_json::value::RawValue;
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::Arc;
 use tracing::Instrument;
 
@@ -65,6 +66,13 @@ pub(crate) trait Executable: Send + Sync {
 
     /// The task value, for hooks and middleware that downcast it.
     fn task_any(&self) -> Option<&(dyn Any + Send + Sync)> {
+        None
+    }
+
+    /// The task value, shared with the middleware's owned [`Call`]
+    /// (`None`: the call shows the input serialized up front, and has no
+    /// task to downcast). Called only when there is middleware.
+    fn share(&mut self) -> Option<Arc<dyn Subject>> {
         None
     }
 }
@@ -191,17 +199,21 @@ pub(crate) fn within<F: Future>(execution: &Execution, fut: F) -> impl Future<Ou
     }
 }
 
-pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::Output> {
+pub(crate) async fn execute<E: Executable>(mut unit: E, start: Start) -> Outcome<E::Output> {
     let Start { invalid, context } = start;
     let (invalid, preset_input) = match invalid {
         Some(invalid) => (Some(invalid.errors), Some(invalid.input)),
         None => (None, None),
     };
     // Boxed only when something is set: the future stays small for the
-    // common task with no settings.
-    let settings = match contain::catch(Plugin::Settings, || unit.settings()) {
-        Ok(set) if set.is_empty() => None,
-        Ok(set) => Some(Box::new(set)),
+    // common task with no settings. The task's middleware moves to its
+    // onion (which owns it).
+    let (settings, local) = match contain::catch(Plugin::Settings, || unit.settings()) {
+        Ok(set) if set.is_empty() => (None, Vec::new()),
+        Ok(mut set) => {
+            let local = std::mem::take(&mut set.middleware);
+            (Some(Box::new(set)), local)
+        }
         Err(panicked) => return refused(&unit, preset_input, &panicked),
     };
     let settings = settings.as_deref().unwrap_or(&settings::NONE);
@@ -211,13 +223,19 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
     });
     let execution = pending.get();
     let mut cx = execution.cx(context);
-    // What middleware reads with `Call::input`: a panicking `Serialize`
-    // is the task's plug-in, not the middleware's.
-    let input = || {
-        execution
-            .contain(Plugin::Serialize, || unit.input_json())
-            .ok()
-            .flatten()
+    let layered = !local.is_empty() || !execution.runtime().config().middleware.is_empty();
+    // What middleware reads with `Call::input` and `Call::task`: the task,
+    // shared; else the input as the line shows it (serialized now if the
+    // ledger did not). A panicking `Serialize` is the task's plug-in.
+    let input = match layered.then(|| unit.share()) {
+        None => None,
+        Some(Some(task)) => Some(Input::Task(task)),
+        Some(None) => Some(Input::Shown(execution.input.clone().or_else(|| {
+            execution
+                .contain(Plugin::Serialize, || unit.input_json())
+                .ok()
+                .flatten()
+        }))),
     };
     // The middleware onion around the task's lifecycle; without
     // middleware, the lifecycle directly. Everything the execution runs
@@ -225,32 +243,32 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
     // log layer.
     let mut lifecycle = Lifecycle::new(&unit, settings, invalid);
     let ending = logged(execution, async {
-        let call = Call {
-            cx: &mut cx,
-            execution,
-            input: &input,
-            task: unit.task_any(),
-            deadline: None,
+        let Some(input) = input else {
+            return lifecycle.run(&mut cx, execution, None).await;
         };
-        let global = &execution.runtime().config().middleware;
-        if global.is_empty() && settings.middleware.is_empty() {
-            lifecycle.run_call(call).await
-        } else {
-            let next = Next {
-                global,
-                local: &settings.middleware,
-                core: &mut lifecycle,
-            };
-            // The lifecycle contains the task's own panics and its plug-ins':
-            // what unwinds out of the onion is a middleware's.
-            match AssertUnwindSafe(next.run(call)).catch_unwind().await {
-                Ok(done) => done.ending,
-                Err(payload) => {
-                    let panicked = Panicked::from_payload(Plugin::Middleware, &*payload);
-                    execution.report(&panicked);
-                    let reason = format!("middleware panicked: {}", panicked.message);
-                    contained_failure(reason, "middleware_panicked", &panicked)
-                }
+        let call = Call::new(cx, identity(execution), input);
+        let (next, port) = middleware::onion(execution.runtime().clone(), local);
+        // The onion is owned (`'static`): the lifecycle, which borrows the
+        // task, runs beside it and receives the call when the onion
+        // reaches it.
+        let lifecycle = &mut lifecycle;
+        let serve = pin!(port.serve(|mut call| async move {
+            lifecycle.run(&mut call.cx, execution, call.deadline).await
+        }));
+        // The lifecycle contains the task's own panics and its plug-ins':
+        // what unwinds out of the onion is a middleware's.
+        let onion = pin!(AssertUnwindSafe(next.run(call)).catch_unwind());
+        let done = match futures::future::select(onion, serve).await {
+            Either::Left((done, _)) => done,
+            Either::Right((never, _)) => match never {},
+        };
+        match done {
+            Ok(done) => done.ending,
+            Err(payload) => {
+                let panicked = Panicked::from_payload(Plugin::Middleware, &*payload);
+                execution.report(&panicked);
+                let reason = format!("middleware panicked: {}", panicked.message);
+                contained_failure(reason, "middleware_panicked", &panicked)
             }
         }
     })
@@ -260,6 +278,19 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
         _ => None,
     };
     Outcome::new(pending.finish(ending), value)
+}
+
+/// Who `execution` is, for its [`Call`].
+fn identity(execution: &Execution) -> Identity {
+    Identity {
+        chain: execution.chain.clone(),
+        task: execution.spec.task.clone(),
+        tags: execution.spec.tags,
+        tid: execution.tid,
+        index: execution.index,
+        parent: execution.parent,
+        span: execution.span.clone(),
+    }
 }
 
 /// The execution of a task whose `settings()` panicked: it begins (one

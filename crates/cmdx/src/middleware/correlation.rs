@@ -40,7 +40,7 @@ pub struct Correlation<F> {
 
 impl<F> Correlation<F>
 where
-    F: Fn(&Call<'_>) -> Option<String> + Send + Sync + 'static,
+    F: Fn(&Call) -> Option<String> + Send + Sync + 'static,
 {
     /// Takes the `xid` from `xid(call)`.
     pub fn new(xid: F) -> Self {
@@ -50,9 +50,9 @@ where
 
 impl<F> Middleware for Correlation<F>
 where
-    F: Fn(&Call<'_>) -> Option<String> + Send + Sync + 'static,
+    F: Fn(&Call) -> Option<String> + Send + Sync + 'static,
 {
-    async fn call(&self, mut call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, mut call: Call, next: Next) -> Result<Done, Halt> {
         if call.xid().is_none()
             && let Some(xid) = (self.xid)(&call)
         {

@@ -32,7 +32,12 @@
 //!
 //! # Writing one
 //!
-//! Implement the trait (an `async fn` works), or use [`from_fn`]:
+//! [`Call`] and [`Next`] are owned (`'static`), so a middleware is a plain
+//! `async fn` given to [`from_fn`], like axum's `from_fn`; or implement the
+//! trait (an `async fn` in the impl works too). On the way out, a
+//! middleware can add metadata to the outcome ([`Done::with`],
+//! [`Done::metadata_mut`]): it lands in `outcome.metadata()` and on the
+//! ledger line.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -44,12 +49,18 @@
 //! struct SkipDisabled;
 //!
 //! impl Middleware for SkipDisabled {
-//!     async fn call(&self, call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+//!     async fn call(&self, call: Call, next: Next) -> Result<Done, Halt> {
 //!         if call.tags().any(|tag| tag == "disabled") {
 //!             return Err(Halt::skip("task is disabled").code("disabled"));
 //!         }
 //!         Ok(next.run(call).await)
 //!     }
+//! }
+//!
+//! /// Notes which region served the execution, on its outcome and line.
+//! async fn region(call: Call, next: Next) -> Result<Done, Halt> {
+//!     let done = next.run(call).await;
+//!     Ok(done.with("region", "eu-west-1"))
 //! }
 //!
 //! #[derive(Debug, Serialize, Deserialize, Validate)]
@@ -60,22 +71,62 @@
 //!         "Legacy"
 //!     }
 //!     const TAGS: &'static [&'static str] = &["disabled"];
+//!     fn name() -> &'static str { "Billing::Legacy" }
 //!     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { unreachable!("skipped") }
 //! }
 //!
 //! let runtime = Runtime::builder()
 //!     .ledger(Ledger::off())
+//!     .layer(middleware::from_fn(region))
 //!     .layer(SkipDisabled)
-//!     .layer(middleware::from_fn(|call, next| Box::pin(async move {
-//!         let task = call.task_name().to_owned();
-//!         let done = next.run(call).await;
-//!         eprintln!("{task} ended {}", done.status());
-//!         Ok(done)
-//!     })))
 //!     .build();
 //! let outcome = runtime.scope(Legacy {}.execute()).await;
 //! assert!(outcome.is_skipped());
 //! assert_eq!(outcome.metadata()["code"], "disabled");
+//! assert_eq!(outcome.metadata()["region"], "eu-west-1");
+//! # }
+//! ```
+//!
+//! # Tower layers
+//!
+//! [`from_layer`] makes any tower [`Layer`](tower_layer::Layer) a
+//! middleware: `ConcurrencyLimit`, `RateLimit`, `LoadShed`, `Timeout`, a
+//! `ServiceBuilder` of them, or your own. The layer is built once and its
+//! service shared by every execution it wraps, so a concurrency limit is
+//! one semaphore for the task (or the runtime), not one per execution. A
+//! tower timeout fails the execution with code `timeout`, a load shed with
+//! code `overloaded`.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use cmdx::prelude::*;
+//! use cmdx::middleware;
+//! use cmdx::{Ledger, Runtime};
+//! use std::time::Duration;
+//! use tower::ServiceBuilder;
+//!
+//! #[derive(Debug, Serialize, Deserialize, Validate)]
+//! struct Slow {}
+//! impl Task for Slow {
+//!     type Output = ();
+//!     fn name() -> &'static str { "Reports::Slow" }
+//!     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+//!         tokio::time::sleep(Duration::from_secs(60)).await;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let runtime = Runtime::builder()
+//!     .ledger(Ledger::off())
+//!     .layer(middleware::from_layer(
+//!         ServiceBuilder::new()
+//!             .concurrency_limit(8)
+//!             .timeout(Duration::from_millis(10)),
+//!     ))
+//!     .build();
+//! let outcome = runtime.scope(Slow {}.execute()).await;
+//! assert!(outcome.is_failed());
+//! assert_eq!(outcome.metadata()["code"], "timeout");
 //! # }
 //! ```
 //!
@@ -84,22 +135,25 @@
 //! * [`Timeout`]: a time limit on `work`, enforced inside so the rollback
 //!   still runs.
 //! * [`Correlation`]: sets the chain's external id (`xid`) from a closure.
+//! * [`from_layer`]: any tower layer.
 //!
 //! A database transaction around `work` is a middleware too; see
 //! `docs/middleware.md`.
 
 mod call;
 mod correlation;
+mod from_layer;
 mod next;
 mod timeout;
 
 pub use call::Call;
 pub use correlation::Correlation;
+pub use from_layer::{FromLayer, Rest, from_layer};
 pub use next::{Done, Next};
 pub use timeout::Timeout;
 
-pub(crate) use call::Deadline;
-pub(crate) use next::Core;
+pub(crate) use call::{Deadline, Identity, Input, Subject};
+pub(crate) use next::onion;
 
 use crate::Halt;
 use futures::future::BoxFuture;
@@ -110,40 +164,41 @@ use std::future::Future;
 pub trait Middleware: Send + Sync + 'static {
     /// Handles one execution: call `next.run(call).await` to run the rest,
     /// or return `Err(halt)` to stop here.
-    fn call<'a>(
-        &'a self,
-        call: Call<'a>,
-        next: Next<'a>,
-    ) -> impl Future<Output = Result<Done, Halt>> + Send;
+    fn call(&self, call: Call, next: Next) -> impl Future<Output = Result<Done, Halt>> + Send;
 }
 
 /// [`Middleware`] behind a pointer: the future boxed.
 pub(crate) trait DynMiddleware: Send + Sync + 'static {
-    fn call_boxed<'a>(
-        &'a self,
-        call: Call<'a>,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<Done, Halt>>;
+    fn call_boxed(&self, call: Call, next: Next) -> BoxFuture<'_, Result<Done, Halt>>;
 }
 
 impl<M: Middleware> DynMiddleware for M {
-    fn call_boxed<'a>(
-        &'a self,
-        call: Call<'a>,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<Done, Halt>> {
+    fn call_boxed(&self, call: Call, next: Next) -> BoxFuture<'_, Result<Done, Halt>> {
         Box::pin(self.call(call, next))
     }
 }
 
-/// A middleware from a closure returning a boxed future:
-/// `from_fn(|call, next| Box::pin(async move { Ok(next.run(call).await) }))`.
+/// A middleware from an `async fn(call: Call, next: Next) -> Result<Done, Halt>`
+/// (or a closure returning such a future), like axum's
+/// `middleware::from_fn`:
 ///
-/// (The future borrows `call` and `next`, so it is boxed; implement
-/// [`Middleware`] to avoid the box.)
-pub fn from_fn<F>(f: F) -> FromFn<F>
+/// ```
+/// use cmdx::prelude::*;
+/// use cmdx::middleware::{self, Call, Done, Next};
+///
+/// async fn audit(call: Call, next: Next) -> Result<Done, Halt> {
+///     let task = call.task_name().to_owned();
+///     let done = next.run(call).await;
+///     Ok(done.with("audited_task", task))
+/// }
+///
+/// let settings = Settings::new().layer(middleware::from_fn(audit));
+/// # let _ = settings;
+/// ```
+pub fn from_fn<F, Fut>(f: F) -> FromFn<F>
 where
-    F: for<'a> Fn(Call<'a>, Next<'a>) -> BoxFuture<'a, Result<Done, Halt>> + Send + Sync + 'static,
+    F: Fn(Call, Next) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Done, Halt>> + Send + 'static,
 {
     FromFn(f)
 }
@@ -152,15 +207,12 @@ where
 #[derive(Clone, Copy)]
 pub struct FromFn<F>(F);
 
-impl<F> Middleware for FromFn<F>
+impl<F, Fut> Middleware for FromFn<F>
 where
-    F: for<'a> Fn(Call<'a>, Next<'a>) -> BoxFuture<'a, Result<Done, Halt>> + Send + Sync + 'static,
+    F: Fn(Call, Next) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Done, Halt>> + Send + 'static,
 {
-    fn call<'a>(
-        &'a self,
-        call: Call<'a>,
-        next: Next<'a>,
-    ) -> impl Future<Output = Result<Done, Halt>> + Send {
+    fn call(&self, call: Call, next: Next) -> impl Future<Output = Result<Done, Halt>> + Send {
         (self.0)(call, next)
     }
 }

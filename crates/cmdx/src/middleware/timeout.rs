@@ -37,7 +37,7 @@ impl Timeout {
 }
 
 impl Middleware for Timeout {
-    async fn call(&self, mut call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, mut call: Call, next: Next) -> Result<Done, Halt> {
         call.set_timeout(self.limit);
         Ok(next.run(call).await)
     }

@@ -7,6 +7,7 @@ use crate::contain::{self, Plugin};
 use crate::exec::{self, Ending, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed};
 use crate::ledger::Record;
+use crate::middleware::Subject;
 use crate::task::TaskUnit;
 use crate::{BoxError, Context, Cx, Fault, Halt, Runtime, Settings, Status, Task};
 use futures::future::BoxFuture;
@@ -111,6 +112,9 @@ where
                 context: context.clone(),
                 ..Start::default()
             };
+            // Shared (not moved) with the step's middleware: the workflow
+            // keeps the task for compensation.
+            let task = Arc::new(task);
             let outcome = exec::execute(Borrowed(&task), start).await;
             let fault = outcome.fault();
             let (record, value) = outcome.into_record_and_value();
@@ -181,7 +185,7 @@ fn output_of(record: &Record, value: impl Serialize) -> Map<String, Value> {
 }
 
 /// A task executed by reference, so the workflow keeps it for compensation.
-struct Borrowed<'t, T>(&'t T);
+struct Borrowed<'t, T>(&'t Arc<T>);
 
 impl<T: Task> Executable for Borrowed<'_, T> {
     type Output = T::Output;
@@ -191,7 +195,7 @@ impl<T: Task> Executable for Borrowed<'_, T> {
     }
 
     fn input_json(&self) -> Option<Box<RawValue>> {
-        input::to_raw(self.0)
+        input::to_raw(&**self.0)
     }
 
     /// The task's own settings: a step runs like the task alone.
@@ -200,7 +204,11 @@ impl<T: Task> Executable for Borrowed<'_, T> {
     }
 
     fn task_any(&self) -> Option<&(dyn Any + Send + Sync)> {
-        Some(self.0)
+        Some(&**self.0)
+    }
+
+    fn share(&mut self) -> Option<Arc<dyn Subject>> {
+        Some(self.0.clone() as Arc<dyn Subject>)
     }
 
     fn validate(&self) -> Result<(), FieldErrors> {
@@ -217,7 +225,7 @@ impl<T: Task> Executable for Borrowed<'_, T> {
     }
 }
 
-struct TaskUndo<T>(T);
+struct TaskUndo<T>(Arc<T>);
 
 impl<T: Task> Undo for TaskUndo<T> {
     fn undo(self: Box<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
