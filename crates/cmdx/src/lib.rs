@@ -44,7 +44,8 @@ pub use settings::{Deprecation, LedgerLevel, Settings};
 pub use shutdown::{Interrupted, ShutdownReport};
 pub use task::Task;
 pub use workflow::{
-    CompensationFailure, Condition, Group, Merge, StepReport, Workflow, WorkflowOutcomeExt,
+    CompensationFailure, Condition, Flow, FlowExt, Group, Merge, StepReport, Workflow,
+    WorkflowOutcomeExt,
 };
 
 /// The guide chapter `docs/ledger-writer.md`, compiled as doctests.
@@ -67,7 +68,7 @@ pub mod prelude {
     pub use crate::{
         Context, Cx, Fault, Halt, Outcome, RetryPolicy, Secret, Settings, Status, Task,
     };
-    pub use crate::{Group, Workflow, WorkflowOutcomeExt};
+    pub use crate::{Flow, FlowExt, Group, Workflow, WorkflowOutcomeExt};
     pub use crate::{fail, skip, success};
     pub use garde::Validate;
     pub use serde::{Deserialize, Serialize};
