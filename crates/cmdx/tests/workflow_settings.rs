@@ -94,6 +94,7 @@ async fn a_workflow_time_limit_bounds_all_of_its_steps() {
 
     assert!(outcome.is_failed());
     assert_eq!(outcome.reason(), Some("timed out after 1s"));
+    assert_eq!(outcome.metadata()["code"], "timeout");
     assert_eq!(journal.of(" work"), ["A", "B"]);
     assert_eq!(capture.lines_for_task("Probe::B")[0]["reason"], "cancelled");
     // Dropped at its limit, the workflow compensates in the background.
@@ -239,6 +240,18 @@ async fn a_deprecated_workflow_set_to_warn_still_runs() {
 
     assert!(outcome.is_success());
     assert_eq!(journal.of(" work"), ["A", "B"]);
+}
+
+#[tokio::test]
+async fn a_workflows_excluded_inputs_are_left_out_of_its_line() {
+    flow!(Private, Settings::new().exclude_input(["plan"]));
+    let (capture, _) = Capture::with_journal();
+
+    let outcome = capture.run(Private(ship(json!({}))).execute()).await;
+
+    assert!(outcome.is_success());
+    let line = &capture.lines_for_task("Ship::Private")[0];
+    assert_eq!(line["input"], json!({"parcels": 2}));
 }
 
 #[tokio::test]
