@@ -4,7 +4,8 @@
 //! ledger lines (one per execution, one per compensation); the narration
 //! goes to stderr.
 //!
-//! 1. `Inventory::ProcessOrder` as a workflow of ReserveStock + FulfillStock.
+//! 1. `Inventory::ProcessOrder` as a typed workflow (a [`Flow`] over a
+//!    validated input struct) of ReserveStock + FulfillStock.
 //! 2. `Checkout::PlaceOrder` where the confirmation bounces: ChargeCard then
 //!    ReserveInventory are compensated, and stock and balance are restored.
 //! 3. `Checkout::NotifyCustomer`: three notifications in parallel with
@@ -21,6 +22,29 @@ use cmdx_examples::inventory::{self, Inventory, ReceiveStock};
 use serde_json::json;
 
 type Error = Box<dyn std::error::Error>;
+
+/// The input of `Inventory::ProcessOrder`, validated before its first step;
+/// its fields seed the context the steps read.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct ProcessOrder {
+    #[garde(length(min = 1))]
+    sku: String,
+    #[garde(range(min = 1))]
+    quantity: i64,
+    #[garde(range(min = 1))]
+    order_id: i64,
+    #[garde(range(min = 1))]
+    warehouse_id: i64,
+}
+
+impl Flow for ProcessOrder {
+    fn name() -> &'static str {
+        "Inventory::ProcessOrder"
+    }
+    fn workflow() -> Workflow {
+        inventory::process_order_workflow()
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -49,9 +73,14 @@ async fn story(inventory: &Inventory, payments: &Payments) -> Result<(), Error> 
     report(&received);
 
     eprintln!("# (1) Inventory::ProcessOrder as a workflow: reserve 5, then fulfill");
-    let order = inventory::process_order_workflow()
-        .execute_json(json!({"sku": sku, "quantity": 5, "order_id": 301, "warehouse_id": 2}))
-        .await;
+    let order = ProcessOrder {
+        sku: sku.into(),
+        quantity: 5,
+        order_id: 301,
+        warehouse_id: 2,
+    }
+    .execute()
+    .await;
     report(&order);
     print_chain(&order);
 

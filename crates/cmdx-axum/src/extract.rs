@@ -168,7 +168,7 @@ where
 }
 
 /// The problem code of a body refused before any execution.
-fn rejection_code(status: StatusCode) -> &'static str {
+pub(crate) fn rejection_code(status: StatusCode) -> &'static str {
     match status {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",

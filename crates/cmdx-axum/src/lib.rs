@@ -8,6 +8,7 @@ mod problem;
 mod rendered;
 mod reply;
 mod statuses;
+mod workflow;
 
 pub use detach::to_completion;
 pub use extract::JsonTask;
@@ -19,3 +20,4 @@ pub use problem::{PROBLEM_JSON, Problem};
 pub use rendered::Rendered;
 pub use reply::Reply;
 pub use statuses::{INVALID_INPUT, StatusMap};
+pub use workflow::JsonFlow;

@@ -45,7 +45,8 @@ pub use settings::{Deprecation, LedgerLevel, Settings};
 pub use shutdown::{Interrupted, ShutdownReport};
 pub use task::{Task, TaskExt};
 pub use workflow::{
-    CompensationFailure, Condition, Group, Merge, StepReport, Workflow, WorkflowOutcomeExt,
+    CompensationFailure, Condition, Flow, FlowExt, Group, Merge, StepReport, Workflow,
+    WorkflowOutcomeExt,
 };
 
 /// The guide chapter `docs/ledger-writer.md`, compiled as doctests.
@@ -78,7 +79,7 @@ pub mod prelude {
         BoxError, Context, Cx, Fault, Halt, LedgerLevel, Outcome, RetryPolicy, Secret, Settings,
         Status, Task, TaskExt,
     };
-    pub use crate::{Group, Workflow, WorkflowOutcomeExt};
+    pub use crate::{Flow, FlowExt, Group, Workflow, WorkflowOutcomeExt};
     pub use crate::{fail, skip, success};
     pub use garde::Validate;
     pub use serde::{Deserialize, Serialize};

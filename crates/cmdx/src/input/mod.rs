@@ -6,6 +6,8 @@ mod secret;
 
 pub use secret::{REDACTED, Secret};
 
+pub(crate) use secret::revealed;
+
 pub(crate) use coerce::FieldErrors;
 
 use coerce::{Entry, Overlay, Step};

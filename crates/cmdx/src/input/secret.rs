@@ -71,10 +71,37 @@ impl<T> fmt::Display for Secret<T> {
     }
 }
 
-impl<T> Serialize for Secret<T> {
+/// Serializes as `"[REDACTED]"`, except where cmdx itself hands a typed
+/// workflow's input to its steps (see [`revealed`]).
+impl<T: Serialize> Serialize for Secret<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(REDACTED)
+        if REVEALING.get() {
+            self.0.serialize(serializer)
+        } else {
+            serializer.serialize_str(REDACTED)
+        }
     }
+}
+
+thread_local! {
+    /// Set only while [`revealed`] runs on this thread.
+    static REVEALING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` (a synchronous serialization) with [`Secret`] values serialized
+/// as themselves: how a typed workflow's input becomes the context its
+/// steps read, secrets included (the context never reaches a line: each
+/// step's line shows its own input, redacted). Reset on return and on
+/// unwind.
+pub(crate) fn revealed<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            REVEALING.set(self.0);
+        }
+    }
+    let _reset = Reset(REVEALING.replace(true));
+    f()
 }
 
 /// The newtype name a [`Secret`] deserializes under, so cmdx's lenient

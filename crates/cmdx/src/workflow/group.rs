@@ -2,6 +2,7 @@
 //! outputs fold back into the workflow's context.
 
 use super::Workflow;
+use super::flow::{Flow, FlowStep};
 use super::step::{Step, TaskStep, WorkflowStep};
 use crate::{Context, Status, Task};
 use serde::Serialize;
@@ -118,6 +119,12 @@ impl Group {
     /// Adds a nested workflow as one step.
     pub fn workflow(mut self, inner: Workflow) -> Self {
         self.steps.push(Arc::new(WorkflowStep::new(inner)));
+        self
+    }
+
+    /// Adds a typed workflow as one step (see [`Workflow::flow`]).
+    pub fn flow<F: Flow>(mut self) -> Self {
+        self.steps.push(Arc::new(FlowStep::<F>::new()));
         self
     }
 

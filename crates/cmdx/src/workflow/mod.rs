@@ -3,6 +3,8 @@
 //!
 //! The pieces:
 //! * this file: the builder and the ways to execute.
+//! * `flow`: [`Flow`], a workflow over a typed, validated input, and its
+//!   entry points ([`FlowExt`]).
 //! * `group`: [`Group`], the unit of declaration (one or more steps sharing
 //!   options), and [`Merge`], how parallel results fold back.
 //! * `step`: the private, type-erased steps (a task, a nested workflow).
@@ -14,6 +16,7 @@
 //!   ([`WorkflowOutcomeExt`]).
 
 mod compensate;
+mod flow;
 mod group;
 mod merge;
 mod report;
@@ -21,6 +24,7 @@ mod run;
 mod saga;
 mod step;
 
+pub use flow::{Flow, FlowExt};
 pub use group::{Condition, Group, Merge};
 pub use report::{CompensationFailure, StepReport, WorkflowOutcomeExt};
 
@@ -31,6 +35,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
 
 /// Tasks composed into one execution: steps run in declaration order over
 /// one shared [`Context`], and a failure compensates every completed step
@@ -105,9 +111,21 @@ use std::fmt;
 /// # }).await;
 /// # }
 /// ```
+///
+/// Cloning is cheap (the declaration is shared), and [`execute`] borrows
+/// nothing from the workflow: its future is `'static`, so it can be
+/// spawned or raced without keeping the workflow alive.
+///
+/// [`execute`]: Workflow::execute
 #[derive(Clone)]
 #[must_use]
 pub struct Workflow {
+    inner: Arc<Declaration>,
+}
+
+/// What a workflow is made of, shared by its clones.
+#[derive(Clone)]
+struct Declaration {
     name: Cow<'static, str>,
     tags: &'static [&'static str],
     groups: Vec<Group>,
@@ -120,12 +138,19 @@ impl Workflow {
     /// Breakpoints default to `[failed]`.
     pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
         Self {
-            name: name.into(),
-            tags: &[],
-            groups: Vec::new(),
-            breakpoints: vec![Status::Failed],
-            settings: Settings::new(),
+            inner: Arc::new(Declaration {
+                name: name.into(),
+                tags: &[],
+                groups: Vec::new(),
+                breakpoints: vec![Status::Failed],
+                settings: Settings::new(),
+            }),
         }
+    }
+
+    /// The declaration, to change it (copied first if a clone shares it).
+    fn declaration(&mut self) -> &mut Declaration {
+        Arc::make_mut(&mut self.inner)
     }
 
     /// Adds a step running task `T`, its inputs read from the context.
@@ -143,17 +168,25 @@ impl Workflow {
         self.group(Group::new().workflow(inner))
     }
 
+    /// Adds a typed workflow ([`Flow`]) as one step: its input is read
+    /// from this context (coerced and validated like a task step's; invalid
+    /// input fails the step with code `invalid_input`), and what it added
+    /// or changed is merged back.
+    pub fn flow<F: Flow>(self) -> Self {
+        self.group(Group::new().flow::<F>())
+    }
+
     /// Adds a group: one or more steps sharing a condition, breakpoints, a
     /// strategy (sequential or parallel) and a merge strategy.
     pub fn group(mut self, group: Group) -> Self {
-        self.groups.push(group);
+        self.declaration().groups.push(group);
         self
     }
 
     /// Which step statuses halt the workflow (default `[failed]`; `[]`
     /// never halts). A group may override them with [`Group::breakpoints`].
     pub fn breakpoints(mut self, statuses: impl IntoIterator<Item = Status>) -> Self {
-        self.breakpoints = statuses.into_iter().collect();
+        self.declaration().breakpoints = statuses.into_iter().collect();
         self
     }
 
@@ -167,46 +200,53 @@ impl Workflow {
     /// for here. Each step runs with its own task's settings, as it would
     /// alone.
     pub fn settings(mut self, settings: Settings) -> Self {
-        self.settings = settings;
+        self.declaration().settings = settings;
         self
     }
 
     /// Tags written on the workflow's line and span.
     pub fn tags(mut self, tags: &'static [&'static str]) -> Self {
-        self.tags = tags;
+        self.declaration().tags = tags;
         self
     }
 
     /// The workflow's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.inner.name
     }
 
     /// Executes the workflow with `context` as its input, in the current
     /// chain (or a new one). The value on success is the final context.
-    pub async fn execute(&self, context: impl Into<Context>) -> Outcome<Context> {
-        run::execute(
-            run::WorkflowUnit::new(self, context.into()),
-            Start::default(),
-        )
-        .await
+    ///
+    /// The future owns what it needs (a clone of the workflow, which is
+    /// cheap): it is `'static` and `Send`, so it can be handed to
+    /// [`cmdx::spawn`](crate::spawn) or raced in `tokio::select!` directly.
+    pub fn execute<C: Into<Context>>(
+        &self,
+        context: C,
+    ) -> impl Future<Output = Outcome<Context>> + Send + use<C> {
+        run::WorkflowUnit::new(self.clone(), context.into()).execute(Start::default())
     }
 
     /// Executes the workflow; a failure is `Err(Fault)`, keeping the
     /// failure's origin (the deepest failing step).
-    pub async fn execute_strict(
+    pub fn execute_strict<C: Into<Context>>(
         &self,
-        context: impl Into<Context>,
-    ) -> Result<Outcome<Context>, Fault> {
-        self.execute(context).await.into_strict()
+        context: C,
+    ) -> impl Future<Output = Result<Outcome<Context>, Fault>> + Send + use<C> {
+        let execution = self.execute(context);
+        async move { execution.await.into_strict() }
     }
 
     /// Executes the workflow from untyped JSON. Its input must be an
     /// object; anything else fails the workflow as invalid input, before
     /// any step runs.
-    pub async fn execute_json(&self, input: Value) -> Outcome<Context> {
-        match Context::try_from(input) {
-            Ok(context) => self.execute(context).await,
+    pub fn execute_json(
+        &self,
+        input: Value,
+    ) -> impl Future<Output = Outcome<Context>> + Send + use<> {
+        let (context, start) = match Context::try_from(input) {
+            Ok(context) => (context, Start::default()),
             Err(other) => {
                 let message = format!(
                     "a workflow's input must be a JSON object, got {}",
@@ -217,16 +257,20 @@ impl Workflow {
                     // Not an object: nothing tells which values are secret.
                     crate::input::ShownInput::ready(crate::input::to_raw(&Value::Null)),
                 );
-                run::execute(run::WorkflowUnit::new(self, Context::new()), start).await
+                (Context::new(), start)
             }
-        }
+        };
+        run::WorkflowUnit::new(self.clone(), context).execute(start)
     }
 }
 
 impl Workflow {
     /// Every step, group by group.
-    fn steps(&self) -> impl Iterator<Item = &std::sync::Arc<dyn step::Step>> {
-        self.groups.iter().flat_map(|group| group.steps.iter())
+    fn steps(&self) -> impl Iterator<Item = &Arc<dyn step::Step>> {
+        self.inner
+            .groups
+            .iter()
+            .flat_map(|group| group.steps.iter())
     }
 
     /// How this workflow's line shows `context`: each key a step reads in
@@ -235,7 +279,7 @@ impl Workflow {
     /// excludes left out; keys no step reads as given.
     fn shows(&self, context: &Value) -> step::Shown {
         let mut view = context.as_object().cloned().unwrap_or_default();
-        let mut excluded = self.settings.exclude.clone();
+        let mut excluded = self.inner.settings.exclude.clone();
         let mut read = std::collections::HashSet::new();
         for step in self.steps() {
             let shown = step.shows(context);
@@ -278,11 +322,12 @@ fn json_kind(value: &Value) -> &'static str {
 
 impl fmt::Debug for Workflow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
         f.debug_struct("Workflow")
-            .field("name", &self.name)
-            .field("groups", &self.groups)
-            .field("breakpoints", &self.breakpoints)
-            .field("settings", &self.settings)
+            .field("name", &inner.name)
+            .field("groups", &inner.groups)
+            .field("breakpoints", &inner.breakpoints)
+            .field("settings", &inner.settings)
             .finish()
     }
 }

@@ -14,52 +14,50 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 /// The reason on the line of a step whose group's condition was false.
 pub(super) const CONDITION_FALSE: &str = "condition was false";
 
 /// One execution of a workflow.
-pub(super) struct WorkflowUnit<'w> {
-    workflow: &'w Workflow,
+pub(super) struct WorkflowUnit {
+    workflow: Workflow,
     input: Context,
+    engine: Engine,
+}
+
+/// What every workflow execution (untyped or typed) needs around its
+/// groups.
+#[derive(Default)]
+pub(super) struct Engine {
     /// Where a nested workflow hands its completed steps on success, so the
     /// enclosing workflow can compensate them later.
     completed_sink: Option<Arc<Mutex<Vec<Completed>>>>,
     /// Where the saga leaves its steps when the workflow is dropped.
-    leftover: Leftover,
+    pub(super) leftover: Leftover,
 }
 
-/// Executes a workflow; if this future is dropped mid-run, the completed
-/// steps are compensated in the background *after* the workflow's own
-/// `cancelled` line (the [`AfterLine`] guard outlives the execution).
-pub(super) async fn execute(unit: WorkflowUnit<'_>, start: Start) -> Outcome<Context> {
-    let after = AfterLine(unit.leftover.clone());
-    let outcome = exec::execute(unit, start).await;
-    drop(after);
-    outcome
-}
-
-impl<'w> WorkflowUnit<'w> {
-    pub(super) fn new(workflow: &'w Workflow, input: Context) -> Self {
+impl Engine {
+    pub(super) fn handing_completed_to(sink: Arc<Mutex<Vec<Completed>>>) -> Self {
         Self {
-            workflow,
-            input,
-            completed_sink: None,
+            completed_sink: Some(sink),
             leftover: Leftover::default(),
         }
     }
 
-    pub(super) fn handing_completed_to(mut self, sink: Arc<Mutex<Vec<Completed>>>) -> Self {
-        self.completed_sink = Some(sink);
-        self
-    }
-
-    async fn run(&self, cx: &Cx) -> Result<Context, Halt> {
-        let mut context = self.input.clone();
+    /// Runs `workflow`'s groups in order over a copy of `input`.
+    pub(super) async fn run(
+        &self,
+        workflow: &Workflow,
+        input: &Context,
+        cx: &Cx,
+    ) -> Result<Context, Halt> {
+        let mut context = input.clone();
         let mut saga = Saga::new(self.leftover.clone());
         let completed = &mut saga.completed;
-        for group in &self.workflow.groups {
+        for group in &workflow.inner.groups {
             // A condition is a plug-in: if it panics, whether the group
             // should run is unknown, and the workflow fails.
             match contain(cx, Plugin::Condition, || group.condition_holds(&context)) {
@@ -83,7 +81,7 @@ impl<'w> WorkflowUnit<'w> {
             let breakpoints = group
                 .breakpoints
                 .as_deref()
-                .unwrap_or(&self.workflow.breakpoints);
+                .unwrap_or(&workflow.inner.breakpoints);
             let halted = match group.concurrency {
                 None => sequential(cx, group, breakpoints, &mut context, completed).await,
                 Some(limit) => {
@@ -106,18 +104,67 @@ impl<'w> WorkflowUnit<'w> {
     }
 }
 
-impl Executable for WorkflowUnit<'_> {
+/// Executes a workflow (`unit` runs it with `engine`); if this future is
+/// dropped mid-run, the completed steps are compensated in the background
+/// *after* the workflow's own `cancelled` line (the [`AfterLine`] guard
+/// outlives the execution).
+pub(super) async fn execute<E>(unit: E, leftover: Leftover, start: Start) -> Outcome<Context>
+where
+    E: Executable<Output = Context>,
+{
+    let after = AfterLine(leftover);
+    let outcome = exec::execute(unit, start).await;
+    drop(after);
+    outcome
+}
+
+impl WorkflowUnit {
+    pub(super) fn new(workflow: Workflow, input: Context) -> Self {
+        Self::with_engine(workflow, input, Engine::default())
+    }
+
+    pub(super) fn with_engine(workflow: Workflow, input: Context, engine: Engine) -> Self {
+        Self {
+            workflow,
+            input,
+            engine,
+        }
+    }
+
+    /// Executes this workflow.
+    pub(super) fn execute(self, start: Start) -> impl Future<Output = Outcome<Context>> + Send {
+        let leftover = self.engine.leftover.clone();
+        execute(self, leftover, start)
+    }
+}
+
+/// The spec of a workflow's line.
+pub(super) fn spec(name: Cow<'static, str>, tags: &'static [&'static str]) -> Spec {
+    Spec {
+        task: name,
+        kind: Kind::Workflow,
+        tags,
+        compensates: None,
+        link: None,
+        panicked: None,
+    }
+}
+
+/// A workflow's settings, with no retry and no time limit unless it set
+/// them (never the runtime's task defaults).
+pub(super) fn own_settings(settings: &Settings) -> Settings {
+    let mut settings = settings.clone();
+    settings.retry.get_or_insert_with(RetryPolicy::none);
+    settings.timeout.get_or_insert(None);
+    settings
+}
+
+impl Executable for WorkflowUnit {
     type Output = Context;
 
     fn spec(&self) -> Spec {
-        Spec {
-            task: self.workflow.name.clone(),
-            kind: Kind::Workflow,
-            tags: self.workflow.tags,
-            compensates: None,
-            link: None,
-            panicked: None,
-        }
+        let inner = &self.workflow.inner;
+        spec(inner.name.clone(), inner.tags)
     }
 
     /// The input context as the steps' lines show it: secrets redacted,
@@ -126,13 +173,8 @@ impl Executable for WorkflowUnit<'_> {
         input::to_raw(&self.workflow.shows(&self.input.to_value()).view)
     }
 
-    /// The workflow's settings, with no retry and no time limit unless it
-    /// set them (never the runtime's task defaults).
     fn settings(&self) -> Settings {
-        let mut settings = self.workflow.settings.clone();
-        settings.retry.get_or_insert_with(RetryPolicy::none);
-        settings.timeout.get_or_insert(None);
-        settings
+        own_settings(&self.workflow.inner.settings)
     }
 
     fn validate(&self) -> Result<(), FieldErrors> {
@@ -140,7 +182,7 @@ impl Executable for WorkflowUnit<'_> {
     }
 
     async fn work(&self, cx: &mut Cx) -> Result<Context, Halt> {
-        self.run(cx).await
+        self.engine.run(&self.workflow, &self.input, cx).await
     }
 
     /// Compensation happens in `work`, before the failure is returned, so

@@ -1,7 +1,7 @@
 //! The steps of a workflow, type-erased: a task read from the context, or a
 //! nested workflow. A completed step keeps what it needs to be undone.
 
-use super::run::WorkflowUnit;
+use super::run::{Engine, WorkflowUnit};
 use super::{Workflow, compensate, merge};
 use crate::contain::{self, Plugin};
 use crate::exec::{self, Ending, Executable, Spec, Start};
@@ -254,37 +254,22 @@ impl Step for WorkflowStep {
     fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun> {
         Box::pin(async move {
             let inner_completed = Arc::new(Mutex::new(Vec::new()));
-            let unit = WorkflowUnit::new(&self.0, context.clone())
-                .handing_completed_to(inner_completed.clone());
-            let outcome = super::run::execute(unit, Start::default()).await;
-            let fault = outcome.fault();
-            let (record, value) = outcome.into_record_and_value();
-            let output = value.map_or_else(Map::new, |after| merge::changes(context, after));
-            let completed = (record.status == Status::Success).then(|| {
-                let steps = std::mem::take(
-                    &mut *inner_completed
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner()),
-                );
-                Completed {
-                    record: record.clone(),
-                    tags: self.0.tags,
-                    context: context.clone(),
-                    undo: Box::new(NestedUndo(steps)),
-                }
-            });
-            StepRun {
-                record,
-                output,
-                fault,
-                completed,
-            }
+            let engine = Engine::handing_completed_to(inner_completed.clone());
+            let unit = WorkflowUnit::with_engine(self.0.clone(), context.clone(), engine);
+            let outcome = unit.execute(Start::default()).await;
+            nested_run(
+                outcome,
+                context,
+                context,
+                self.0.inner.tags,
+                &inner_completed,
+            )
         })
     }
 
     fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
-        let unit = WorkflowUnit::new(&self.0, Context::new());
-        let pending = exec::begin_with(unit.spec(), &self.0.settings, || {
+        let unit = WorkflowUnit::new(self.0.clone(), Context::new());
+        let pending = exec::begin_with(unit.spec(), &self.0.inner.settings, || {
             input::to_raw(&self.0.shows(&context.to_value()).view)
         });
         pending
@@ -297,6 +282,41 @@ impl Step for WorkflowStep {
 
     fn shows(&self, context: &Value) -> Shown {
         self.0.shows(context)
+    }
+}
+
+/// What a nested workflow's execution leaves as a step: what it changed
+/// since `before` (the context it started from), and on success its own
+/// completed steps (taken from `inner_completed`) to undo later, undone
+/// with `read` (the enclosing context it was run from).
+pub(super) fn nested_run(
+    outcome: crate::Outcome<Context>,
+    before: &Context,
+    read: &Context,
+    tags: &'static [&'static str],
+    inner_completed: &Mutex<Vec<Completed>>,
+) -> StepRun {
+    let fault = outcome.fault();
+    let (record, value) = outcome.into_record_and_value();
+    let output = value.map_or_else(Map::new, |after| merge::changes(before, after));
+    let completed = (record.status == Status::Success).then(|| {
+        let steps = std::mem::take(
+            &mut *inner_completed
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        Completed {
+            record: record.clone(),
+            tags,
+            context: read.clone(),
+            undo: Box::new(NestedUndo(steps)),
+        }
+    });
+    StepRun {
+        record,
+        output,
+        fault,
+        completed,
     }
 }
 

@@ -1,0 +1,349 @@
+//! [`Flow`]: a workflow declared over a typed, validated input — a workflow
+//! that is a task — with its entry points in [`FlowExt`], and the step that
+//! nests one in another workflow.
+
+use super::Workflow;
+use super::run::{self, Engine};
+use super::step::{Shown, Step, StepRun, nested_run};
+use crate::contain::{self, Panicked, Plugin};
+use crate::exec::{self, Ending, Executable, Spec, Start};
+use crate::input::{self, FieldErrors, Parsed, ShownInput};
+use crate::ledger::Record;
+use crate::{BoxError, Context, Cx, Fault, Halt, Outcome, Settings, Status};
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::any::Any;
+use std::borrow::Cow;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A workflow declared over a typed input: the struct's fields are the
+/// workflow's input, validated with [`garde`] before the first step (like a
+/// [`Task`](crate::Task)'s), and they seed the [`Context`] its steps read.
+///
+/// Implement it on the input struct, giving the workflow's stable
+/// [`name`](Flow::name) and its [`workflow`](Flow::workflow) (steps,
+/// groups, breakpoints, [settings](Workflow::settings), tags); execute it
+/// with [`FlowExt`] (in the [prelude](crate::prelude)) like a task:
+/// `ProcessOrder { .. }.execute().await`, or
+/// `ProcessOrder::execute_json(body).await`. Nest it in another workflow
+/// with [`Workflow::flow`].
+///
+/// Invalid input fails the workflow's line with code `invalid_input` and
+/// every field's errors ([`Outcome::field_errors`]); no step runs. The
+/// line's `input` is the struct as it serializes ([`Secret`](crate::Secret)
+/// fields redacted); the steps read the values themselves.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use cmdx::prelude::*;
+/// use cmdx::{Flow, FlowExt, Ledger, Runtime, Workflow};
+///
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct Reserve {
+///     #[garde(length(min = 1))]
+///     sku: String,
+///     #[garde(range(min = 1))]
+///     quantity: i64,
+/// }
+///
+/// #[derive(Serialize)]
+/// struct Reservation {
+///     reservation_id: i64,
+/// }
+///
+/// impl Task for Reserve {
+///     type Output = Reservation;
+///     fn name() -> &'static str {
+///         "Inventory::Reserve"
+///     }
+///     async fn work(&self, _: &mut Cx) -> Result<Reservation, Halt> {
+///         Ok(Reservation { reservation_id: 7 })
+///     }
+/// }
+///
+/// /// The workflow's input.
+/// #[derive(Debug, Serialize, Deserialize, Validate)]
+/// struct ProcessOrder {
+///     #[garde(length(min = 1))]
+///     sku: String,
+///     #[garde(range(min = 1, max = 100))]
+///     quantity: i64,
+/// }
+///
+/// impl Flow for ProcessOrder {
+///     fn name() -> &'static str {
+///         "Inventory::ProcessOrder"
+///     }
+///     fn workflow() -> Workflow {
+///         Workflow::new(Self::name()).step::<Reserve>()
+///     }
+/// }
+///
+/// # Runtime::builder().ledger(Ledger::off()).build().scope(async {
+/// let outcome = ProcessOrder { sku: "SKU-1".into(), quantity: 5 }.execute().await;
+/// assert!(outcome.is_success());
+/// assert_eq!(outcome.value().unwrap().get::<i64>("reservation_id"), Some(7));
+///
+/// let invalid = ProcessOrder { sku: "".into(), quantity: 500 }.execute().await;
+/// let errors = invalid.field_errors().unwrap();
+/// assert!(errors.contains_key("sku") && errors.contains_key("quantity"));
+/// # }).await;
+/// # }
+/// ```
+pub trait Flow:
+    Serialize + DeserializeOwned + garde::Validate<Context = ()> + Send + Sync + Sized + 'static
+{
+    /// The stable name on the workflow's ledger line and span, e.g.
+    /// `Inventory::ProcessOrder`: it replaces the name given to
+    /// [`Workflow::new`] in [`workflow`](Flow::workflow).
+    fn name() -> &'static str;
+
+    /// The steps, groups, breakpoints, [settings](Workflow::settings)
+    /// (retry, timeout, middleware, hooks, ledger level, deprecation…) and
+    /// tags. Called once per execution (a workflow whose construction is
+    /// costly can be built once in a `static LazyLock<Workflow>` and
+    /// cloned: clones are cheap). If it panics, the execution fails like a
+    /// task whose settings panic (code `settings_panicked`), before any
+    /// step.
+    fn workflow() -> Workflow;
+}
+
+/// The entry points of a [`Flow`]: blanket-implemented for every flow, so
+/// they cannot be overridden and every execution writes its ledger line.
+/// Each future owns its input: it is `'static` and `Send` (hand it to
+/// [`cmdx::spawn`](crate::spawn), race it in `tokio::select!`).
+pub trait FlowExt: Flow {
+    /// Executes the workflow with `self` as its input, in the current
+    /// chain (or a new one). The value on success is the final context.
+    fn execute(self) -> impl Future<Output = Outcome<Context>> + Send + 'static;
+
+    /// Executes the workflow; a failure is `Err(Fault)`, keeping the
+    /// failure's origin (the deepest failing step).
+    fn execute_strict(
+        self,
+    ) -> impl Future<Output = Result<Outcome<Context>, Fault>> + Send + 'static;
+
+    /// Executes the workflow from untyped JSON, coerced and validated like
+    /// [`Task::execute_json`](crate::Task::execute_json): every invalid or
+    /// missing field is reported at once, and no step runs.
+    fn execute_json(input: Value) -> impl Future<Output = Outcome<Context>> + Send + 'static;
+}
+
+impl<F: Flow> FlowExt for F {
+    fn execute(self) -> impl Future<Output = Outcome<Context>> + Send + 'static {
+        let (unit, start) = FlowUnit::prepared(self, Engine::default());
+        unit.execute(start)
+    }
+
+    fn execute_strict(
+        self,
+    ) -> impl Future<Output = Result<Outcome<Context>, Fault>> + Send + 'static {
+        let execution = self.execute();
+        async move { execution.await.into_strict() }
+    }
+
+    async fn execute_json(input: Value) -> Outcome<Context> {
+        match input::parse::<F>(input) {
+            Parsed::Valid(flow) => flow.execute().await,
+            Parsed::Invalid { errors, input } => {
+                FlowUnit::<F>::absent(Engine::default())
+                    .execute(Start::invalid(errors, input))
+                    .await
+            }
+        }
+    }
+}
+
+/// `F::name()`; if it panics, the type's name and the panic, for the
+/// execution to report.
+fn name_of<F: Flow>() -> (&'static str, Option<Panicked>) {
+    match contain::catch(Plugin::TaskName, F::name) {
+        Ok(name) => (name, None),
+        Err(panicked) => (std::any::type_name::<F>(), Some(panicked)),
+    }
+}
+
+/// The context a flow's steps read: its input serialized with
+/// [`Secret`](crate::Secret)s as themselves. `Err`: the input is not an
+/// object (a newtype or an enum) or its `Serialize` failed or panicked.
+fn seed<F: Flow>(flow: &F) -> Result<Context, FieldErrors> {
+    let serialized = contain::catch(Plugin::Serialize, || {
+        input::revealed(|| serde_json::to_value(flow))
+    });
+    let message = match serialized {
+        Ok(Ok(Value::Object(map))) => return Ok(Context::from(map)),
+        Ok(Ok(other)) => format!(
+            "a workflow's input must serialize to a JSON object, got {}",
+            super::json_kind(&other)
+        ),
+        Ok(Err(error)) => format!("could not be serialized: {error}"),
+        Err(panicked) => format!("could not be serialized: it panicked: {}", panicked.message),
+    };
+    Err(FieldErrors::from([("input".to_owned(), vec![message])]))
+}
+
+/// One execution of a typed workflow.
+pub(super) struct FlowUnit<F> {
+    /// The input; `None` when it could not be built from untyped JSON.
+    flow: Option<F>,
+    /// The context seeded from the input.
+    input: Context,
+    /// `F::workflow()`, built when the engine first asks for the settings
+    /// (so a panic there is contained like a task's `settings()`).
+    declared: Arc<OnceLock<Workflow>>,
+    engine: Engine,
+}
+
+impl<F: Flow> FlowUnit<F> {
+    /// The unit for `flow` and how it starts: normally, or invalid when its
+    /// input does not make a context.
+    fn prepared(flow: F, engine: Engine) -> (Self, Start) {
+        let (input, start) = match seed(&flow) {
+            Ok(context) => (context, Start::default()),
+            Err(errors) => {
+                let shown = contain::catch(Plugin::Serialize, || input::to_raw(&flow));
+                let start = Start::invalid(errors, ShownInput::ready(shown.ok().flatten()));
+                (Context::new(), start)
+            }
+        };
+        let unit = Self {
+            flow: Some(flow),
+            input,
+            declared: Arc::default(),
+            engine,
+        };
+        (unit, start)
+    }
+
+    /// The unit of an input that could not be built.
+    fn absent(engine: Engine) -> Self {
+        Self {
+            flow: None,
+            input: Context::new(),
+            declared: Arc::default(),
+            engine,
+        }
+    }
+
+    fn execute(self, start: Start) -> impl Future<Output = Outcome<Context>> + Send + 'static {
+        let leftover = self.engine.leftover.clone();
+        run::execute(self, leftover, start)
+    }
+
+    fn declared(&self) -> &Workflow {
+        self.declared.get_or_init(F::workflow)
+    }
+}
+
+impl<F: Flow> Executable for FlowUnit<F> {
+    type Output = Context;
+
+    fn spec(&self) -> Spec {
+        let (name, panicked) = name_of::<F>();
+        let tags = self.declared.get().map_or(&[][..], |w| w.inner.tags);
+        let mut spec = run::spec(Cow::Borrowed(name), tags);
+        spec.panicked = panicked.map(Box::new);
+        spec
+    }
+
+    fn input_json(&self) -> Option<Box<RawValue>> {
+        self.flow.as_ref().and_then(input::to_raw)
+    }
+
+    fn settings(&self) -> Settings {
+        run::own_settings(&self.declared().inner.settings)
+    }
+
+    fn task_any(&self) -> Option<&(dyn Any + Send + Sync)> {
+        self.flow.as_ref().map(|flow| flow as _)
+    }
+
+    fn validate(&self) -> Result<(), FieldErrors> {
+        self.flow.as_ref().map_or(Ok(()), input::validate)
+    }
+
+    async fn work(&self, cx: &mut Cx) -> Result<Context, Halt> {
+        match &self.flow {
+            Some(_) => self.engine.run(self.declared(), &self.input, cx).await,
+            None => Err(Halt::fail("workflow input was not available")),
+        }
+    }
+
+    /// Compensation happens in `work` (see the untyped workflow's).
+    async fn rollback(&self, _: &mut Cx) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+/// A typed workflow as a step: its input read from the context (coerced
+/// and validated like a task step's), its changes merged back.
+pub(super) struct FlowStep<F>(PhantomData<fn() -> F>);
+
+impl<F> FlowStep<F> {
+    pub(super) fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<F: Flow> Step for FlowStep<F> {
+    fn name(&self) -> &str {
+        name_of::<F>().0
+    }
+
+    fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun> {
+        Box::pin(async move {
+            let inner_completed = Arc::new(Mutex::new(Vec::new()));
+            let engine = Engine::handing_completed_to(inner_completed.clone());
+            let (unit, start) = match input::parse::<F>(context.to_value()) {
+                Parsed::Valid(flow) => FlowUnit::prepared(flow, engine),
+                Parsed::Invalid { errors, input } => {
+                    (FlowUnit::absent(engine), Start::invalid(errors, input))
+                }
+            };
+            let seeded = unit.input.clone();
+            let declared = unit.declared.clone();
+            let outcome = unit.execute(start).await;
+            let tags = declared.get().map_or(&[][..], |w| w.inner.tags);
+            nested_run(outcome, &seeded, context, tags, &inner_completed)
+        })
+    }
+
+    fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
+        let declared = contain::catch(Plugin::Settings, F::workflow);
+        let (settings, tags) = match &declared {
+            Ok(workflow) => (&workflow.inner.settings, workflow.inner.tags),
+            Err(_) => (&crate::settings::NONE, &[][..]),
+        };
+        let (name, panicked) = name_of::<F>();
+        let mut spec = run::spec(Cow::Borrowed(name), tags);
+        spec.panicked = panicked.map(Box::new);
+        let pending = exec::begin_with(spec, settings, || input::view::<F>(context.to_value()));
+        if let Err(panicked) = &declared {
+            pending.get().report(panicked);
+        }
+        pending
+            .finish(Ending::with_status(
+                Status::Skipped,
+                Some(reason.to_owned()),
+            ))
+            .record
+    }
+
+    fn shows(&self, context: &Value) -> Shown {
+        let view: Map<String, Value> = input::view::<F>(context.clone())
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .unwrap_or_default();
+        // A `workflow()` that panics (reported when the step runs) could
+        // have excluded anything it reads: leave all of it out.
+        let excluded = match contain::catch(Plugin::Settings, F::workflow) {
+            Ok(workflow) => workflow.inner.settings.exclude.clone(),
+            Err(_) => view.keys().cloned().map(Into::into).collect(),
+        };
+        Shown { view, excluded }
+    }
+}
