@@ -52,11 +52,12 @@ use std::pin::Pin;
 /// never reaches `work`, and still writes its ledger line. A body that is
 /// not JSON at all is refused before any execution (no ledger line) with
 /// the answers cmdx-axum gives, as a [`Problem`] with a `code` and the
-/// chain id: `415` `unsupported_media_type` (no `application/json` or
-/// `application/…+json` content type), `413` `body_too_large` (over
+/// chain id, checked in this order: `413` `body_too_large` (over
 /// [`JsonTaskConfig::limit`], 2 MiB by default), `408` `request_timeout`
 /// (not read within [`JsonTaskConfig::timeout`], when set), `400`
-/// `invalid_json`, `400` `unreadable_body` (the body broke off).
+/// `unreadable_body` (the body broke off), `415` `unsupported_media_type`
+/// (no `application/json` or `application/…+json` content type), `400`
+/// `invalid_json`.
 ///
 /// Failure statuses come from the [`StatusMap`](crate::StatusMap) given to
 /// [`ChainMiddleware::statuses`](crate::ChainMiddleware::statuses).
