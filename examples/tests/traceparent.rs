@@ -21,8 +21,16 @@ use std::time::{Duration, Instant};
 
 /// The servers the test body runs against, each with its caller's ids.
 const SERVERS: [(Kind, &str, &str); 2] = [
-    (Kind::Axum, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"),
-    (Kind::Actix, "5cf92f3577b34da6a3ce929d0e0e4737", "01f067aa0ba902b8"),
+    (
+        Kind::Axum,
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "00f067aa0ba902b7",
+    ),
+    (
+        Kind::Actix,
+        "5cf92f3577b34da6a3ce929d0e0e4737",
+        "01f067aa0ba902b8",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -155,7 +163,11 @@ fn check(
         .into_iter()
         .filter(|l| l["xid"] == xid)
         .collect();
-    assert_eq!(lines.len(), 3, "{kind:?}: ProcessOrder, ReserveStock, FulfillStock");
+    assert_eq!(
+        lines.len(),
+        3,
+        "{kind:?}: ProcessOrder, ReserveStock, FulfillStock"
+    );
     let spans = wait_for(receiver, |spans| {
         spans
             .iter()

@@ -119,6 +119,8 @@ async fn axum_and_actix_answer_the_same_requests_the_same_way() {
     }
     assert_eq!(
         statuses,
-        [200, 204, 409, 404, 422, 400, 415, 415, 413, 200, 404, 405, 404]
+        [
+            200, 204, 409, 404, 422, 400, 415, 415, 413, 200, 404, 405, 404
+        ]
     );
 }
