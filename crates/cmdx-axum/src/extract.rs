@@ -1,10 +1,7 @@
 //! [`JsonTask`]: a task run from a JSON request body.
 
-use crate::detach::to_completion;
 use crate::layer::RequestChain;
-use crate::problem::Problem;
-use crate::reply::Reply;
-use crate::statuses::StatusMap;
+use crate::{Problem, Reply, StatusMap, to_completion};
 use axum::Json;
 use axum::extract::{FromRequest, Request};
 use cmdx::{Task, TaskExt};

@@ -113,18 +113,12 @@ async fn run(sleep: Sleep) -> Result<cmdx::Outcome<()>, cmdx_axum::Problem> {
 
 /// The `/test/sleep` route for actix-web, when [`enabled`].
 pub fn actix_routes(config: &mut actix_web::web::ServiceConfig) {
-    use actix_web::{HttpResponse, web};
+    use actix_web::web;
     if !enabled() {
         return;
     }
-    async fn sleep(body: web::Json<Sleep>) -> HttpResponse {
-        let rendered = match run(body.into_inner()).await {
-            Ok(outcome) => cmdx_axum::Reply::new(outcome).render(),
-            Err(problem) => problem.render(),
-        };
-        let status = actix_web::http::StatusCode::from_u16(rendered.status().as_u16())
-            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
-        HttpResponse::build(status).body(rendered.into_body())
+    async fn sleep(body: web::Json<Sleep>) -> Result<cmdx_actix::Reply<()>, cmdx_actix::Problem> {
+        Ok(cmdx_actix::Reply::new(run(body.into_inner()).await?))
     }
     config.route("/test/sleep", web::post().to(sleep));
 }

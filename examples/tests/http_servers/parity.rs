@@ -42,6 +42,12 @@ fn requests() -> Vec<Request> {
             Some("text/plain"),
             "{}".to_owned(),
         ),
+        (
+            "POST",
+            "/stock/receive",
+            Some("text/plain"),
+            "x".repeat(2 * 1024 * 1024 + 1),
+        ),
         ("GET", "/products/SKU-P", None, String::new()),
         ("GET", "/products/SKU-NONE", None, String::new()),
         ("GET", "/stock/receive", None, String::new()),
@@ -101,11 +107,20 @@ async fn axum_and_actix_answer_the_same_requests_the_same_way() {
     for request in requests() {
         let on_axum = answer(&client, &axum, &request).await;
         let on_actix = answer(&client, &actix, &request).await;
-        assert_eq!(on_axum, on_actix, "axum vs actix for {request:?}");
+        assert_eq!(
+            on_axum,
+            on_actix,
+            "axum vs actix for {} {} ({} bytes)",
+            request.0,
+            request.1,
+            request.3.len()
+        );
         statuses.push(on_axum.0);
     }
     assert_eq!(
         statuses,
-        [200, 204, 409, 404, 422, 400, 415, 415, 200, 404, 405, 404]
+        [
+            200, 204, 409, 404, 422, 400, 415, 415, 413, 200, 404, 405, 404
+        ]
     );
 }

@@ -4,11 +4,10 @@ mod request_id;
 mod service;
 mod trace;
 
-pub use request_id::{X_CHAIN_ID, X_REQUEST_ID, accept_request_id};
 pub use service::{ChainFuture, ChainService};
 pub use trace::RequestSpan;
 
-use crate::statuses::StatusMap;
+use crate::StatusMap;
 use axum::extract::FromRequestParts;
 use cmdx::Runtime;
 use http::StatusCode;
@@ -29,8 +28,10 @@ use uuid::Uuid;
 ///   Needed because hyper serves each connection in its own `tokio::spawn`,
 ///   which does not inherit `Runtime::scope`; without one the global
 ///   runtime is used;
-/// * handlers can extract the [`RequestChain`] and, through
-///   [`JsonTask`](crate::JsonTask), the layer's [`StatusMap`];
+/// * handlers can extract the [`RequestChain`]; the layer's [`StatusMap`]
+///   is the request's ambient map ([`StatusMap::scope`]), so every
+///   [`Reply`](crate::Reply) and every `Problem::from(fault)` the handler
+///   answers with honours it, like [`JsonTask`](crate::JsonTask) does;
 /// * a [`RequestSpan`] (for example from a telemetry crate reading
 ///   `traceparent`) wraps the request, so task spans join the caller's trace;
 /// * the request is work the runtime tracks ([`Runtime::track`]): a graceful
@@ -84,7 +85,9 @@ impl ChainLayer {
         self
     }
 
-    /// The failure statuses [`JsonTask`](crate::JsonTask) answers with.
+    /// The failure statuses every [`Reply`](crate::Reply),
+    /// [`JsonTask`](crate::JsonTask) and `Problem::from(fault)` of the
+    /// router's handlers answer with.
     pub fn statuses(mut self, statuses: StatusMap) -> Self {
         Arc::make_mut(&mut self.config).statuses = statuses;
         self

@@ -1,7 +1,8 @@
 //! [`ChainService`]: the service [`ChainLayer`](super::ChainLayer) wraps around.
 
-use super::request_id::{X_CHAIN_ID, X_REQUEST_ID, request_id};
+use super::request_id::request_id;
 use super::{Config, RequestChain};
+use crate::{X_CHAIN_ID, X_REQUEST_ID};
 use cmdx::{ChainScope, Interrupted, Runtime};
 use http::{HeaderValue, Request, Response, StatusCode};
 use std::fmt;
@@ -65,7 +66,10 @@ where
         let request = Request::from_parts(parts, body);
 
         let runtime = self.config.runtime.clone();
-        let in_chain = scope.run(async move { inner.call(request).await });
+        // The handler renders its answer inside `inner.call`: in the
+        // layer's status map (every `Reply` honours it).
+        let handled = self.config.statuses.clone().scope(inner.call(request));
+        let in_chain = scope.run(handled);
         let response = async move {
             // Tracked, so a graceful shutdown waits for the request and, at
             // its deadline, drops it (its executions say so in their lines).

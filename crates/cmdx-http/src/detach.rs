@@ -8,7 +8,8 @@ use std::future::Future;
 /// [`cmdx::spawn`] — which keeps the current chain, runtime and span — and
 /// awaits it.
 ///
-/// If the client disconnects, axum drops the handler's future, and with it
+/// If the client disconnects, the server (axum, actix-web) drops the
+/// handler's future, and with it
 /// only the wait: `work` goes on, finishes, and writes its normal ledger
 /// line (in the request's chain, with its `xid`). Use it for work that must
 /// not stop half-way, where the default (the execution is dropped at its
@@ -19,8 +20,9 @@ use std::future::Future;
 /// own panics, so this only happens for other futures).
 ///
 /// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use cmdx::prelude::*;
-/// use cmdx_axum::{Problem, Reply};
+/// use cmdx_http::{Problem, Reply};
 ///
 /// #[derive(Debug, Serialize, Deserialize, Validate)]
 /// struct ChargeCard {
@@ -29,17 +31,18 @@ use std::future::Future;
 /// }
 /// impl Task for ChargeCard {
 ///     type Output = ();
-///     fn name() -> &'static str {
-///         "ChargeCard"
-///     }
+///     fn name() -> &'static str { "Billing::ChargeCard" }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { Ok(()) }
 /// }
 ///
 /// async fn charge() -> Result<Reply<()>, Problem> {
-///     let outcome = cmdx_axum::to_completion(ChargeCard { cents: 500 }.execute()).await?;
+///     let outcome = cmdx_http::to_completion(ChargeCard { cents: 500 }.execute()).await?;
 ///     Ok(Reply::new(outcome))
 /// }
-/// # let _ = axum::Router::<()>::new().route("/charge", axum::routing::post(charge));
+/// # cmdx::Runtime::builder().ledger(cmdx::Ledger::off()).build().scope(async {
+/// assert_eq!(charge().await.unwrap().render().status(), http::StatusCode::NO_CONTENT);
+/// # }).await;
+/// # }
 /// ```
 pub async fn to_completion<F>(work: F) -> Result<F::Output, Problem>
 where

@@ -2,13 +2,20 @@
 
 use http::StatusCode;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
-/// The failure code of invalid input (`metadata.code`), always answered
+tokio::task_local! {
+    /// The map of the request being handled, set by the framework's chain
+    /// middleware (see [`StatusMap::scope`]).
+    static AMBIENT: StatusMap;
+}
+
+/// The failure code of invalid input, always answered
 /// with `422 Unprocessable Content`.
 pub const INVALID_INPUT: &str = "invalid_input";
 
-/// Maps a failure's `metadata.code` to an HTTP status; a failure whose code
+/// Maps a failure's code ([`failure_code`](crate::failure_code)) to an HTTP status; a failure whose code
 /// is not mapped (or that has none: an error returned with `?`, a panic)
 /// answers `500 Internal Server Error`.
 ///
@@ -16,7 +23,7 @@ pub const INVALID_INPUT: &str = "invalid_input";
 /// Cloning is cheap (the table is shared).
 ///
 /// ```
-/// use cmdx_axum::StatusMap;
+/// use cmdx_http::StatusMap;
 /// use http::StatusCode;
 ///
 /// let statuses = StatusMap::new()
@@ -67,7 +74,7 @@ impl StatusMap {
     /// `503 Service Unavailable` and `Retry-After: retry_after_seconds`.
     ///
     /// ```
-    /// use cmdx_axum::StatusMap;
+    /// use cmdx_http::StatusMap;
     /// use http::StatusCode;
     ///
     /// let statuses = StatusMap::new().transient("database_busy", 2);
@@ -126,6 +133,39 @@ impl StatusMap {
             Some(code) => format!("{}{code}", self.inner.type_base),
             None => "about:blank".to_owned(),
         }
+    }
+}
+
+impl StatusMap {
+    /// Runs `fut` with this map as the *ambient* one: every [`Reply`] and
+    /// every `Problem::from(fault)` built or answered inside `fut` without
+    /// a map of its own uses it ([`StatusMap::current`]). The chain
+    /// middleware of cmdx-axum (`ChainLayer::statuses`) and cmdx-actix
+    /// (`ChainMiddleware::statuses`) run each request's handler in it, so a
+    /// handler returning `Reply::new(outcome)` answers with the map set on
+    /// the router.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use cmdx_http::StatusMap;
+    /// use http::StatusCode;
+    ///
+    /// let statuses = StatusMap::new().code("carrier_down", StatusCode::SERVICE_UNAVAILABLE);
+    /// let inside = statuses.scope(async { StatusMap::current() }).await;
+    /// assert_eq!(inside.status_for(Some("carrier_down")), StatusCode::SERVICE_UNAVAILABLE);
+    /// assert_eq!(StatusMap::current().status_for(Some("carrier_down")), StatusCode::INTERNAL_SERVER_ERROR);
+    /// # }
+    /// ```
+    ///
+    /// [`Reply`]: crate::Reply
+    pub fn scope<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
+        AMBIENT.scope(self, fut)
+    }
+
+    /// The ambient map (see [`StatusMap::scope`]); the default map outside
+    /// of one.
+    pub fn current() -> StatusMap {
+        AMBIENT.try_with(StatusMap::clone).unwrap_or_default()
     }
 }
 

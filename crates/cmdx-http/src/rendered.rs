@@ -1,15 +1,13 @@
 //! [`Rendered`]: an answer as plain parts, for any HTTP framework.
 
-use axum::response::{IntoResponse, Response};
-use http::header::{CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderValue, StatusCode};
+use http::StatusCode;
 
-/// An answer as status, media type and body bytes — what [`Reply`] and
-/// [`Problem`] render to, so that frameworks other than axum (actix-web,
-/// hyper) can answer the same way.
+/// An answer as status, media type, `Retry-After` and body bytes — what
+/// [`Reply`] and [`Problem`] render to, so that every framework (axum,
+/// actix-web, hyper) answers the same way.
 ///
 /// ```
-/// use cmdx_axum::Problem;
+/// use cmdx_http::Problem;
 /// use http::StatusCode;
 ///
 /// let rendered = Problem::new(StatusCode::NOT_FOUND).detail("no such SKU").render();
@@ -78,23 +76,5 @@ impl Rendered {
     /// Takes the body bytes.
     pub fn into_body(self) -> Vec<u8> {
         self.body
-    }
-}
-
-impl IntoResponse for Rendered {
-    fn into_response(self) -> Response {
-        let retry_after = self.retry_after;
-        let mut response = match self.content_type {
-            Some(content_type) => {
-                (self.status, [(CONTENT_TYPE, content_type)], self.body).into_response()
-            }
-            None => self.status.into_response(),
-        };
-        if let Some(seconds) = retry_after {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
     }
 }

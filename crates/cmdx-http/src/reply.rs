@@ -3,7 +3,6 @@
 use crate::problem::Problem;
 use crate::rendered::Rendered;
 use crate::statuses::StatusMap;
-use axum::response::{IntoResponse, Response};
 use cmdx::{Outcome, Status};
 use http::StatusCode;
 use serde::Serialize;
@@ -11,8 +10,10 @@ use serde_json::json;
 
 const JSON: &str = "application/json";
 
-/// An [`Outcome`] as an HTTP answer (`Outcome` is `cmdx`'s type, so axum's
-/// `IntoResponse` is implemented on this wrapper):
+/// An [`Outcome`] as an HTTP answer — axum's `IntoResponse` and
+/// actix-web's `Responder` (with this crate's `axum` / `actix-web`
+/// features, which cmdx-axum and cmdx-actix enable), or [`Reply::render`]
+/// for any other framework:
 ///
 /// | outcome | answer |
 /// | --- | --- |
@@ -21,18 +22,24 @@ const JSON: &str = "application/json";
 /// | success ended by `success!` (no value) | `200`, `{"status":"success","reason":…,"cid":…}` |
 /// | skipped | `200`, `{"status":"skipped","reason":…,"cid":…}` |
 /// | failed, invalid input | `422`, [`Problem`] with `"error":"invalid input"` and every field in `fields` |
-/// | failed, other | status from the [`StatusMap`] by `metadata.code` (`500` when unmapped), [`Problem`] body; `Retry-After` for [transient](StatusMap::transient) codes |
+/// | failed, other | status from the [`StatusMap`] by the failure code (`500` when unmapped), [`Problem`] body; `Retry-After` for [transient](StatusMap::transient) codes |
 /// | no outcome: work run to completion did not finish ([`From<Problem>`](Reply#impl-From<Problem>-for-Reply<T>)) | that [`Problem`] |
 ///
 /// A skip answers `200` with a small status document rather than `204`,
 /// so the client learns that nothing was done and why (the request was
 /// understood and is not an error, hence not `4xx`).
 ///
+/// The failure statuses come from the map given to [`Reply::statuses`];
+/// without one, from the *ambient* map — the one set on the router's chain
+/// middleware (cmdx-axum's `ChainLayer::statuses`, cmdx-actix's
+/// `ChainMiddleware::statuses`, see [`StatusMap::scope`]) — else the
+/// default map. So `Reply::new(outcome)` in any handler answers with the
+/// router's map.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use axum::response::IntoResponse;
 /// use cmdx::prelude::*;
-/// use cmdx_axum::{Reply, StatusMap};
+/// use cmdx_http::{Reply, StatusMap};
 /// use http::StatusCode;
 ///
 /// #[derive(Debug, Serialize, Deserialize, Validate)]
@@ -42,9 +49,7 @@ const JSON: &str = "application/json";
 /// }
 /// impl Task for Reserve {
 ///     type Output = ();
-///     fn name() -> &'static str {
-///         "Reserve"
-///     }
+///     fn name() -> &'static str { "Inventory::Reserve" }
 ///     async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
 ///         fail!("Insufficient stock", code = "out_of_stock", available = 0);
 ///     }
@@ -53,8 +58,14 @@ const JSON: &str = "application/json";
 /// let statuses = StatusMap::new().code("out_of_stock", StatusCode::CONFLICT);
 /// # cmdx::Runtime::builder().ledger(cmdx::Ledger::off()).build().scope(async {
 /// let outcome = Reserve { quantity: 3 }.execute().await;
-/// let response = Reply::new(outcome).statuses(&statuses).into_response();
-/// assert_eq!(response.status(), StatusCode::CONFLICT);
+/// let rendered = Reply::new(outcome).statuses(&statuses).render();
+/// assert_eq!(rendered.status(), StatusCode::CONFLICT);
+/// assert_eq!(rendered.content_type(), Some("application/problem+json"));
+///
+/// // Without a map of its own, the ambient one (the router's).
+/// let outcome = Reserve { quantity: 3 }.execute().await;
+/// let rendered = statuses.clone().scope(async { Reply::new(outcome).render() }).await;
+/// assert_eq!(rendered.status(), StatusCode::CONFLICT);
 /// # }).await;
 /// # }
 /// ```
@@ -62,7 +73,8 @@ const JSON: &str = "application/json";
 #[must_use = "a reply does nothing until it is returned from a handler"]
 pub struct Reply<T> {
     answer: Answer<T>,
-    statuses: StatusMap,
+    /// `None`: the ambient map, when rendered.
+    statuses: Option<StatusMap>,
 }
 
 /// What a [`Reply`] answers with.
@@ -74,18 +86,29 @@ enum Answer<T> {
 }
 
 impl<T> Reply<T> {
-    /// Answers `outcome` with the default [`StatusMap`] (`500` for every
-    /// failure code but `invalid_input`).
+    /// Answers `outcome` with the ambient [`StatusMap`] (the router's, see
+    /// [`StatusMap::scope`]; the default map, `500` for every failure code
+    /// but `invalid_input`, outside of one).
     pub fn new(outcome: Outcome<T>) -> Self {
         Self {
             answer: Answer::Outcome(outcome),
-            statuses: StatusMap::default(),
+            statuses: None,
         }
     }
 
-    /// Chooses failure statuses with `statuses`.
+    /// Chooses failure statuses with `statuses` instead of the ambient map.
     pub fn statuses(mut self, statuses: &StatusMap) -> Self {
-        self.statuses = statuses.clone();
+        self.statuses = Some(statuses.clone());
+        self
+    }
+
+    /// Uses `statuses` unless a map was chosen with [`Reply::statuses`]:
+    /// for a framework's responder that finds the router's map on the
+    /// request rather than in the ambient scope.
+    pub fn statuses_or(mut self, statuses: &StatusMap) -> Self {
+        if self.statuses.is_none() {
+            self.statuses = Some(statuses.clone());
+        }
         self
     }
 
@@ -134,13 +157,13 @@ impl<T> From<Problem> for Reply<T> {
     fn from(problem: Problem) -> Self {
         Self {
             answer: Answer::Unfinished(problem),
-            statuses: StatusMap::default(),
+            statuses: None,
         }
     }
 }
 
 impl<T: Serialize> Reply<T> {
-    /// The status, media type and body, for frameworks other than axum.
+    /// The status, media type, `Retry-After` and body, for any framework.
     pub fn render(self) -> Rendered {
         let outcome = match self.answer {
             Answer::Outcome(outcome) => outcome,
@@ -150,7 +173,7 @@ impl<T: Serialize> Reply<T> {
             Status::Failed => Problem::from_record(
                 outcome.record(),
                 outcome.origin().map(|origin| origin.tid),
-                &self.statuses,
+                &self.statuses.unwrap_or_else(StatusMap::current),
             )
             .render(),
             Status::Skipped => status_document(&outcome),
@@ -169,12 +192,6 @@ impl<T: Serialize> Reply<T> {
 impl<T> From<Outcome<T>> for Reply<T> {
     fn from(outcome: Outcome<T>) -> Self {
         Self::new(outcome)
-    }
-}
-
-impl<T: Serialize> IntoResponse for Reply<T> {
-    fn into_response(self) -> Response {
-        self.render().into_response()
     }
 }
 

@@ -1,12 +1,13 @@
 //! [`Problem`]: an RFC 9457 problem-details answer for a failed execution.
 
+use crate::code::{failure_code, field_errors};
 use crate::rendered::Rendered;
 use crate::statuses::{INVALID_INPUT, StatusMap};
-use axum::response::{IntoResponse, Response};
 use cmdx::{Fault, Record};
 use http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::fmt;
 use uuid::Uuid;
 
 /// The media type of [`Problem`] bodies.
@@ -32,28 +33,42 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 ///  "error":"invalid input","fields":{"quantity":["…"],"sku":["…"]}}
 /// ```
 ///
-/// As the error type of a handler, it turns a strict call's `Fault` into an
-/// answer with `?`:
+/// As the error type of a handler (axum's `IntoResponse`, actix-web's
+/// `ResponseError`, with this crate's `axum` / `actix-web` features, which
+/// cmdx-axum and cmdx-actix enable), it turns a `Fault` into an answer
+/// (`?` on a strict call), its status from the ambient [`StatusMap`]
+/// ([`StatusMap::scope`]):
 ///
 /// ```
-/// use axum::Json;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use cmdx::prelude::*;
-/// use cmdx_axum::Problem;
+/// use cmdx_http::{Problem, StatusMap};
+/// use http::StatusCode;
 ///
 /// #[derive(Debug, Serialize, Deserialize, Validate)]
-/// struct Ping {}
-/// impl Task for Ping {
+/// struct Ship {}
+/// impl Task for Ship {
 ///     type Output = String;
-///     fn name() -> &'static str {
-///         "Ping"
+///     fn name() -> &'static str { "Shipping::Ship" }
+///     async fn work(&self, _: &mut Cx) -> Result<String, Halt> {
+///         fail!("The carrier is down", code = "carrier_down");
 ///     }
-///     async fn work(&self, _: &mut Cx) -> Result<String, Halt> { Ok("pong".into()) }
 /// }
 ///
-/// async fn ping() -> Result<Json<String>, Problem> {
-///     Ok(Json(Ping {}.execute_strict().await?))
+/// async fn ship() -> Result<String, Problem> {
+///     let outcome = Ship {}.execute().await;
+///     if let Some(fault) = outcome.fault() {
+///         return Err(fault.into());
+///     }
+///     Ok(outcome.into_value().unwrap_or_default())
 /// }
-/// # let _ = axum::Router::<()>::new().route("/ping", axum::routing::get(ping));
+///
+/// # cmdx::Runtime::builder().ledger(cmdx::Ledger::off()).build().scope(async {
+/// let statuses = StatusMap::new().code("carrier_down", StatusCode::SERVICE_UNAVAILABLE);
+/// let problem = statuses.scope(ship()).await.unwrap_err();
+/// assert_eq!(problem.status(), StatusCode::SERVICE_UNAVAILABLE);
+/// # }).await;
+/// # }
 /// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
@@ -125,7 +140,7 @@ impl Problem {
     /// when it is the request's own (a nested task's invalid input is the
     /// server's bug, answered like any failure).
     pub fn from_record(record: &Record, origin: Option<Uuid>, statuses: &StatusMap) -> Self {
-        let code = record.metadata.get("code").and_then(Value::as_str);
+        let code = failure_code(record);
         let own_input = origin.is_none_or(|tid| tid == record.tid);
         if code == Some(INVALID_INPUT) && own_input {
             return Self::invalid_input(record, statuses);
@@ -158,9 +173,7 @@ impl Problem {
         problem.title = "Invalid input".to_owned();
         problem.detail = record.reason.clone();
         problem.code = Some(INVALID_INPUT.to_owned());
-        let fields = record
-            .metadata
-            .get("errors")
+        let fields = field_errors(record)
             .cloned()
             .unwrap_or_else(|| Value::Object(Map::new()));
         problem
@@ -175,7 +188,13 @@ impl Problem {
         self.status
     }
 
-    /// The status, media type and JSON body, for frameworks other than axum.
+    /// The failure code, if any (`code` in the body).
+    pub fn failure_code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// The status, media type, `Retry-After` and JSON body, for any
+    /// framework.
     pub fn render(&self) -> Rendered {
         let body = serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec());
         Rendered::new(self.status, PROBLEM_JSON, body).with_retry_after(self.retry_after)
@@ -183,17 +202,26 @@ impl Problem {
 }
 
 impl From<Fault> for Problem {
-    /// With the default [`StatusMap`]: `422` for invalid input, `500` else.
+    /// With the ambient [`StatusMap`] ([`StatusMap::current`]: the one set
+    /// on the router's chain middleware, else the default): `422` for
+    /// invalid input, the mapped status else (`500` when unmapped).
     fn from(fault: Fault) -> Self {
-        Self::from_fault(&fault, &StatusMap::default())
+        Self::from_fault(&fault, &StatusMap::current())
     }
 }
 
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        self.render().into_response()
+impl fmt::Display for Problem {
+    /// `409 Out of stock: Insufficient stock` (the `detail` only when set).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.title)?;
+        match &self.detail {
+            Some(detail) => write!(f, ": {detail}"),
+            None => Ok(()),
+        }
     }
 }
+
+impl std::error::Error for Problem {}
 
 fn status_number<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u16(status.as_u16())
