@@ -1,11 +1,8 @@
 //! [`JsonFlow`]: a typed workflow run from a JSON request body.
 
-use crate::detach::to_completion;
 use crate::extract::rejection_code;
 use crate::layer::RequestChain;
-use crate::problem::Problem;
-use crate::reply::Reply;
-use crate::statuses::StatusMap;
+use crate::{Problem, Reply, StatusMap, to_completion};
 use axum::Json;
 use axum::extract::{FromRequest, Request};
 use cmdx::{Context, Flow, FlowExt, REDACTED};

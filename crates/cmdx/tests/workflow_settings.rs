@@ -4,7 +4,7 @@
 
 use cmdx::middleware::{Call, Done, Middleware, Next};
 use cmdx::prelude::*;
-use cmdx::{BoxError, Deprecation, HookCx, Hooks, LedgerLevel};
+use cmdx::{Deprecation, HookCx, Hooks, LedgerLevel};
 use cmdx_test::{Capture, Journal, Probe, context};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
@@ -118,7 +118,7 @@ async fn compensated(journal: &Journal, id: &str) -> bool {
 struct Mark;
 
 impl Middleware for Mark {
-    async fn call(&self, call: Call<'_>, next: Next<'_>) -> Result<Done, Halt> {
+    async fn call(&self, call: Call, next: Next) -> Result<Done, Halt> {
         let journal = call.cx().resource::<Journal>().ok().cloned();
         let parcels = call.task::<Watched>().map(|flow| flow.0.parcels);
         if let Some(journal) = &journal {
@@ -136,21 +136,21 @@ impl Middleware for Mark {
 struct Noted;
 
 impl Hooks for Noted {
-    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn before_execution(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(cx)
     }
-    fn before_validation(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn before_validation(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(cx)
     }
-    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_success(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(cx)
     }
-    fn on_complete(&self, cx: &HookCx<'_>) -> Result<(), BoxError> {
+    fn on_complete(&self, cx: &HookCx<'_>) -> Result<(), Halt> {
         note(cx)
     }
 }
 
-fn note(cx: &HookCx<'_>) -> Result<(), BoxError> {
+fn note(cx: &HookCx<'_>) -> Result<(), Halt> {
     let parcels = cx.task::<Watched>().map(|flow| flow.0.parcels);
     cx.cx()
         .resource::<Journal>()?
