@@ -123,7 +123,7 @@ impl Problem {
     /// when it is the request's own (a nested task's invalid input is the
     /// server's bug, answered like any failure).
     pub fn from_record(record: &Record, origin: Option<Uuid>, statuses: &StatusMap) -> Self {
-        let code = record.metadata.get("code").and_then(Value::as_str);
+        let code = record.code.as_deref();
         let own_input = origin.is_none_or(|tid| tid == record.tid);
         if code == Some(INVALID_INPUT) && own_input {
             return Self::invalid_input(record, statuses);
@@ -156,11 +156,7 @@ impl Problem {
         problem.title = "Invalid input".to_owned();
         problem.detail = record.reason.clone();
         problem.code = Some(INVALID_INPUT.to_owned());
-        let fields = record
-            .metadata
-            .get("errors")
-            .cloned()
-            .unwrap_or_else(|| Value::Object(Map::new()));
+        let fields = Value::Object(record.errors.clone().unwrap_or_default());
         problem
             .extensions
             .insert("error".into(), "invalid input".into());

@@ -35,8 +35,8 @@ use std::sync::Arc;
 ///
 /// Hooks are synchronous; do async work in a [`Middleware`](crate::Middleware).
 /// A hook that returns an error (or panics) turns the outcome failed, with
-/// the reason `` hook `on_success` failed: … `` and `metadata.code =
-/// "hook_failed"`; the remaining hooks of that point are skipped, the
+/// the reason `` hook `on_success` failed: … ``, `code =
+/// "hook_failed"` and `framework.hook`; the remaining hooks of that point are skipped, the
 /// task's rollback runs if it had not, and the outcome hooks are not fired
 /// a second time. A panic is also reported like every contained plug-in
 /// panic (see [`Plugin::Hook`](crate::Plugin::Hook)).
@@ -232,6 +232,11 @@ impl<'a> HookCx<'a> {
         self.ending.and_then(Ending::reason)
     }
 
+    /// The code, from `after_execution` on.
+    pub fn code(&self) -> Option<&'a str> {
+        self.ending.and_then(Ending::code)
+    }
+
     /// The metadata, from `after_execution` on.
     pub fn metadata(&self) -> Option<&'a Map<String, Value>> {
         self.ending.map(Ending::metadata)
@@ -310,8 +315,8 @@ fn failed_hook(
         Some(format!("hook `{hook}` of `{task}` failed: {message}")),
     );
     let detail = ending.detail_mut();
-    detail.metadata.insert("code".into(), "hook_failed".into());
-    detail.metadata.insert("hook".into(), hook.as_str().into());
+    detail.code = Some("hook_failed".into());
+    detail.framework.insert("hook".into(), hook.as_str().into());
     detail.cause = Some(cause);
     if let Some(before) = before {
         ending.retries = before.retries;

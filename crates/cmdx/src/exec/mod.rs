@@ -46,6 +46,10 @@ pub(crate) trait Executable: Send + Sync {
     /// The inputs as JSON for the ledger line, sensitive fields redacted.
     fn input_json(&self) -> Option<Box<RawValue>>;
 
+    /// The output as JSON for the ledger line (`Settings::record_output`),
+    /// sensitive fields redacted.
+    fn output_json(&self, output: &Self::Output) -> Option<Box<RawValue>>;
+
     fn validate(&self) -> Result<(), FieldErrors>;
 
     fn work<'a>(
@@ -75,6 +79,8 @@ pub(crate) trait Executable: Send + Sync {
 pub(crate) struct Start {
     pub(crate) invalid: Option<Box<Invalid>>,
     pub(crate) context: Context,
+    /// Executed through `execute_strict` (the line's `strict`).
+    pub(crate) strict: bool,
 }
 
 /// Input that could not be coerced: every field's errors, and the input as
@@ -91,7 +97,14 @@ impl Start {
         Self {
             invalid: Some(Box::new(Invalid { errors, input })),
             context: Context::default(),
+            strict: false,
         }
+    }
+
+    /// This start, through `execute_strict`.
+    pub(crate) fn strict(mut self) -> Self {
+        self.strict = true;
+        self
     }
 }
 
@@ -150,6 +163,9 @@ pub(crate) fn begin_with(
         parent,
         span,
         input,
+        output: None,
+        strict: false,
+        deprecated: settings.deprecation.is_some(),
         clock,
         level,
     })
@@ -192,7 +208,11 @@ pub(crate) fn within<F: Future>(execution: &Execution, fut: F) -> impl Future<Ou
 }
 
 pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::Output> {
-    let Start { invalid, context } = start;
+    let Start {
+        invalid,
+        context,
+        strict,
+    } = start;
     let (invalid, preset_input) = match invalid {
         Some(invalid) => (Some(invalid.errors), Some(invalid.input)),
         None => (None, None),
@@ -202,13 +222,14 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
     let settings = match contain::catch(Plugin::Settings, || unit.settings()) {
         Ok(set) if set.is_empty() => None,
         Ok(set) => Some(Box::new(set)),
-        Err(panicked) => return refused(&unit, preset_input, &panicked),
+        Err(panicked) => return refused(&unit, preset_input, strict, &panicked),
     };
     let settings = settings.as_deref().unwrap_or(&settings::NONE);
-    let pending = begin_with(unit.spec(), settings, || match preset_input {
+    let mut pending = begin_with(unit.spec(), settings, || match preset_input {
         Some(input) => input.render(),
         None => unit.input_json(),
     });
+    pending.get_mut().strict = strict;
     let execution = pending.get();
     let mut cx = Cx::new(execution, context);
     // What middleware reads with `Call::input`: a panicking `Serialize`
@@ -259,7 +280,30 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
         Status::Success => lifecycle.value.take(),
         _ => None,
     };
+    if settings.record_output
+        && let Some(value) = &value
+        && let Some(output) = output_json(&unit, execution, settings, value)
+    {
+        pending.get_mut().output = Some(output);
+    }
     Outcome::new(pending.finish(ending), value)
+}
+
+/// The output for the line, when a line can show it (the ledger is on):
+/// redacted by the unit, excluded fields left out. The output's
+/// `Serialize` impl is a plug-in: a panic leaves the line's output null.
+fn output_json<E: Executable>(
+    unit: &E,
+    execution: &Execution,
+    settings: &Settings,
+    value: &E::Output,
+) -> Option<Box<RawValue>> {
+    if !execution.runtime().ledger().is_enabled() || execution.level == LedgerLevel::Off {
+        return None;
+    }
+    let global = execution.runtime().config();
+    let output = execution.contain(Plugin::Serialize, || unit.output_json(value));
+    settings::exclude(output.ok().flatten(), &global.exclude, &settings.exclude)
 }
 
 /// The execution of a task whose `settings()` panicked: it begins (one
@@ -269,12 +313,14 @@ pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::
 fn refused<E: Executable>(
     unit: &E,
     preset_input: Option<ShownInput>,
+    strict: bool,
     panicked: &Panicked,
 ) -> Outcome<E::Output> {
-    let pending = begin_with(unit.spec(), &settings::NONE, || match preset_input {
+    let mut pending = begin_with(unit.spec(), &settings::NONE, || match preset_input {
         Some(input) => input.render(),
         None => unit.input_json(),
     });
+    pending.get_mut().strict = strict;
     let execution = pending.get();
     execution.report(panicked);
     let reason = format!(
@@ -289,7 +335,7 @@ fn refused<E: Executable>(
 fn contained_failure(reason: String, code: &'static str, panicked: &Panicked) -> Ending {
     let mut ending = Ending::with_status(Status::Failed, Some(reason));
     let detail = ending.detail_mut();
-    detail.metadata.insert("code".into(), code.into());
+    detail.code = Some(code.into());
     detail.cause = Some(format!("panicked: {}", panicked.message));
     ending
 }

@@ -72,7 +72,7 @@
 //!     .build();
 //! let outcome = runtime.scope(Legacy {}.execute()).await;
 //! assert!(outcome.is_skipped());
-//! assert_eq!(outcome.metadata()["code"], "disabled");
+//! assert_eq!(outcome.code(), Some("disabled"));
 //! # }
 //! ```
 //!

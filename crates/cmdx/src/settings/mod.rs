@@ -66,6 +66,7 @@ pub struct Settings {
     pub(crate) ledger: Option<LedgerLevel>,
     pub(crate) exclude: Vec<Cow<'static, str>>,
     pub(crate) deprecation: Option<Deprecation>,
+    pub(crate) record_output: bool,
     pub(crate) middleware: Vec<Arc<dyn DynMiddleware>>,
     pub(crate) hooks: Vec<Arc<dyn Hooks>>,
 }
@@ -83,6 +84,7 @@ impl Settings {
             ledger: None,
             exclude: Vec::new(),
             deprecation: None,
+            record_output: false,
             middleware: Vec::new(),
             hooks: Vec::new(),
         }
@@ -96,6 +98,7 @@ impl Settings {
             && self.ledger.is_none()
             && self.exclude.is_empty()
             && self.deprecation.is_none()
+            && !self.record_output
             && self.middleware.is_empty()
             && self.hooks.is_empty()
     }
@@ -126,7 +129,7 @@ impl Settings {
     /// 30 s by default) — after its own failure, and when a workflow
     /// compensates it as a completed step. A rollback still running then
     /// is dropped: the outcome keeps its status and reason, `rolled_back`
-    /// is true (it ran, without finishing) and `metadata.rollback_error`
+    /// is true (it ran, without finishing) and `framework.rollback_error`
     /// says it timed out; a compensation's `rollback` line is failed
     /// `timed out after …`. Rollbacks are always bounded: give a long
     /// limit to one that legitimately takes long.
@@ -150,6 +153,17 @@ impl Settings {
         S: Into<Cow<'static, str>>,
     {
         self.exclude.extend(fields.into_iter().map(Into::into));
+        self
+    }
+
+    /// Writes the output on the line's `output` (`null` otherwise, the
+    /// default): a task's output value when it succeeds, a workflow's final
+    /// context. Redacted like the input: a [`Secret`](crate::Secret) shows
+    /// as `"[REDACTED]"` (for a workflow, every context key a step reads as
+    /// a secret), and the [excluded](Self::exclude_input) top-level keys
+    /// are left out. Serialized only when a line can show it.
+    pub fn record_output(mut self, on: bool) -> Self {
+        self.record_output = on;
         self
     }
 
@@ -182,6 +196,7 @@ impl fmt::Debug for Settings {
             .field("ledger", &self.ledger)
             .field("exclude", &self.exclude)
             .field("deprecation", &self.deprecation)
+            .field("record_output", &self.record_output)
             .field("middleware", &self.middleware.len())
             .field("hooks", &self.hooks.len())
             .finish()

@@ -192,7 +192,10 @@ impl Workflow {
         &self,
         context: impl Into<Context>,
     ) -> Result<Outcome<Context>, Fault> {
-        self.execute(context).await.into_strict()
+        let unit = run::WorkflowUnit::new(self, context.into());
+        run::execute(unit, Start::default().strict())
+            .await
+            .into_strict()
     }
 
     /// Executes the workflow from untyped JSON. Its input must be an
