@@ -43,7 +43,7 @@ async fn a_bounced_confirmation_refunds_the_charge_and_releases_the_stock() {
         .await;
 
     assert!(outcome.is_failed());
-    assert_eq!(outcome.metadata()["code"], "email_bounced");
+    assert_eq!(outcome.code(), Some("email_bounced"));
     let rollbacks: Vec<String> = capture
         .lines_of_kind("rollback")
         .iter()

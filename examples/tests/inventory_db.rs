@@ -71,7 +71,7 @@ fn ledger_db_stores_every_stdout_line_sealed() {
         "the demo writes its ledger on stdout: {lines:?}"
     );
     assert!(
-        lines.iter().all(|l| l.starts_with(r#"{"v":1,"#)),
+        lines.iter().all(|l| l.starts_with(r#"{"v":2,"#)),
         "stdout stays unsealed"
     );
     assert_same_ledger(&path, &lines);

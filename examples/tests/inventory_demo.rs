@@ -57,7 +57,7 @@ async fn the_sku_1234_story_reads_like_the_article() {
         .find(|l| l["status"] == "failed" && l["input"]["order_id"] == 204)
         .unwrap();
     assert_eq!(failed["reason"], "Insufficient stock");
-    assert_eq!(failed["metadata"]["code"], "out_of_stock");
+    assert_eq!(failed["code"], "out_of_stock");
     assert_eq!(failed["metadata"]["available"], 0);
     assert_eq!(failed["metadata"]["requested"], 10);
 
@@ -102,11 +102,8 @@ async fn process_order_writes_one_chain_of_three_lines_children_first() {
 #[tokio::test]
 async fn the_invalid_call_reports_both_field_errors() {
     let (lines, _) = demo_ledger().await;
-    let invalid = lines
-        .iter()
-        .find(|l| l["metadata"]["code"] == "invalid_input")
-        .unwrap();
-    let errors = invalid["metadata"]["errors"].as_object().unwrap();
+    let invalid = lines.iter().find(|l| l["code"] == "invalid_input").unwrap();
+    let errors = invalid["errors"].as_object().unwrap();
     assert_eq!(errors.keys().collect::<Vec<_>>(), vec!["quantity", "sku"]);
     assert_eq!(invalid["status"], "failed");
 }

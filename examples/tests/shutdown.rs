@@ -321,7 +321,7 @@ async fn signal_under_load(example: &str, signal: Signal, clients: u64) {
     assert_eq!(long_roots.len(), 2, "{long_roots:?}");
     for root in long_roots {
         assert_eq!(root["reason"], "interrupted by shutdown");
-        assert_eq!(root["metadata"]["code"], "shutdown");
+        assert_eq!(root["code"], "shutdown");
     }
     assert!(
         stderr_text.contains("interrupted by shutdown after"),

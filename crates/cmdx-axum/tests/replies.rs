@@ -184,7 +184,7 @@ impl Task for CallsWithBadInput {
 async fn a_nested_tasks_invalid_input_answers_500_not_422() {
     let capture = Capture::new();
     let outcome = capture.run(CallsWithBadInput {}.execute()).await;
-    assert_eq!(outcome.metadata()["code"], "invalid_input");
+    assert_eq!(outcome.code(), Some("invalid_input"));
     let (status, body, _) = split(Reply::new(outcome).into_response()).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(

@@ -67,7 +67,7 @@ async fn an_order_with_invalid_fields_answers_422_with_every_field() {
         1,
         "invalid input writes one line and never reaches work"
     );
-    assert_eq!(lines[0]["metadata"]["code"], "invalid_input");
+    assert_eq!(lines[0]["code"], "invalid_input");
 }
 
 #[tokio::test]

@@ -220,7 +220,7 @@ pub(crate) enum GroupBy {
     Task,
     /// Per status.
     Status,
-    /// Per `metadata.code` (`-` when absent).
+    /// Per `code` (v1 lines: `metadata.code`; `-` when absent).
     Code,
 }
 

@@ -1,4 +1,6 @@
-//! One ledger line, schema v1: the borrowed, zero-copy view the scan filters on;
+//! One ledger line, schema v1 or v2: the borrowed, zero-copy view the scan
+//! filters on (a v1 line's framework keys are read where v2 puts them, see
+//! [`LedgerLine::code`] and [`crate::where_expr::LineFields`]);
 //! and one log line (an application event, log-line schema v1), told apart
 //! by its first key (`{"log":…` instead of `{"v":…`).
 //!
@@ -14,8 +16,26 @@ use serde::de::{self, Deserializer, Visitor};
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
-/// The ledger schema version this parser understands (`"v":1`).
-pub const SCHEMA_VERSION: u64 = 1;
+/// The newest ledger schema version this parser understands (`"v":2`);
+/// it reads every version from [`OLDEST_SCHEMA_VERSION`] on.
+pub const SCHEMA_VERSION: u64 = 2;
+
+/// The oldest ledger schema version this parser understands (`"v":1`).
+pub const OLDEST_SCHEMA_VERSION: u64 = 1;
+
+/// The `metadata` keys where a v1 line kept the framework's data: `code`
+/// and `errors` (their own keys in v2) and the keys v2 keeps in
+/// `framework`.
+pub const V1_FRAMEWORK_KEYS: &[&str] = &[
+    "code",
+    "errors",
+    "rollback_error",
+    "hook",
+    "halted_by",
+    "failures",
+    "compensation_failures",
+    "not_started",
+];
 
 /// A JSON string that borrows from the line when it holds no escape sequence.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -135,8 +155,10 @@ word_enum! {
     }
 }
 
-/// One parsed ledger line (schema v1). Field names and meanings follow
-/// `docs/ledger-schema.md`; nullable fields may also be absent.
+/// One parsed ledger line (schema v1 or v2). Field names and meanings
+/// follow `docs/ledger-schema.md`; nullable fields may also be absent (so
+/// the fields v2 added are absent from a v1 line: read the code with
+/// [`code`](Self::code), which looks in both places).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerLine<'a> {
@@ -174,12 +196,25 @@ pub struct LedgerLine<'a> {
     /// Why it skipped or failed.
     #[serde(borrow, default)]
     pub reason: Option<Text<'a>>,
-    /// Structured metadata object, raw.
+    /// v2: the failure or skip code (v1 kept it in `metadata.code`).
+    #[serde(borrow, default)]
+    pub code: Option<Text<'a>>,
+    /// v2: field errors of invalid input, raw (v1: `metadata.errors`).
+    #[serde(borrow, default)]
+    pub errors: Option<&'a RawValue>,
+    /// Structured metadata object, raw: v2, the user's keys only; v1, the
+    /// framework's keys too.
     #[serde(borrow, default)]
     pub metadata: Option<&'a RawValue>,
+    /// v2: the framework's diagnostic keys, raw (v1: in `metadata`).
+    #[serde(borrow, default)]
+    pub framework: Option<&'a RawValue>,
     /// The task's inputs, raw.
     #[serde(borrow, default)]
     pub input: Option<&'a RawValue>,
+    /// v2: the recorded output, raw (`null` unless the task opted in).
+    #[serde(borrow, default)]
+    pub output: Option<&'a RawValue>,
     /// Duration in milliseconds.
     #[serde(default)]
     pub duration_ms: f64,
@@ -189,6 +224,12 @@ pub struct LedgerLine<'a> {
     /// Whether the execution was rolled back.
     #[serde(default)]
     pub rolled_back: bool,
+    /// v2: executed through `execute_strict` (false on v1 lines).
+    #[serde(default)]
+    pub strict: bool,
+    /// v2: the task's settings mark it deprecated (false on v1 lines).
+    #[serde(default)]
+    pub deprecated: bool,
     /// Error chain text for errors and panics.
     #[serde(borrow, default)]
     pub cause: Option<Text<'a>>,
@@ -212,6 +253,32 @@ pub struct LedgerLine<'a> {
     /// record. Commands print lines without it; `cmdx ledger verify` checks it.
     #[serde(borrow, default)]
     pub seal: Option<&'a RawValue>,
+}
+
+impl LedgerLine<'_> {
+    /// The failure or skip code, wherever the line's version keeps it:
+    /// `code` (v2) or `metadata.code` (v1).
+    ///
+    /// ```
+    /// use cmdx_cli::line::parse_line;
+    ///
+    /// let v1 = br#"{"v":1,"ts":"2026-11-26T10:00:00.120Z","cid":"c","tid":"t","index":0,"task":"T","kind":"task","state":"interrupted","status":"failed","metadata":{"code":"out_of_stock"}}"#;
+    /// let v2 = br#"{"v":2,"ts":"2026-11-26T10:00:00.120Z","cid":"c","tid":"t","index":0,"task":"T","kind":"task","state":"interrupted","status":"failed","code":"out_of_stock","metadata":{"code":"mine"}}"#;
+    /// assert_eq!(parse_line(v1).unwrap().code().as_deref(), Some("out_of_stock"));
+    /// assert_eq!(parse_line(v2).unwrap().code().as_deref(), Some("out_of_stock"));
+    /// ```
+    pub fn code(&self) -> Option<Cow<'_, str>> {
+        if self.v >= 2 {
+            return self.code.as_ref().map(|code| Cow::Borrowed(code.as_str()));
+        }
+        #[derive(Deserialize)]
+        struct CodeProbe<'a> {
+            #[serde(borrow, default)]
+            code: Option<Text<'a>>,
+        }
+        let probe: CodeProbe<'_> = serde_json::from_str(self.metadata?.get()).ok()?;
+        probe.code.map(|code| Cow::Owned(code.into_owned()))
+    }
 }
 
 /// The log-line schema version this parser understands (`"log":1`).
@@ -325,7 +392,8 @@ pub enum LineError {
     Truncated,
     /// A ledger line of a schema version this build does not know.
     UnknownVersion(String),
-    /// A v1 line that breaks the schema (unknown field, wrong type, bad JSON).
+    /// A v1 or v2 line that breaks its schema (unknown field, wrong type,
+    /// bad JSON).
     Invalid(serde_json::Error),
     /// A log line of a log-line schema version this build does not know.
     UnknownLogVersion(String),
@@ -343,7 +411,7 @@ impl fmt::Display for LineError {
             Self::Truncated => f.write_str("truncated line (the JSON ends early)"),
             Self::UnknownVersion(v) => write!(
                 f,
-                "unknown schema version v={v} (this cmdx reads v{SCHEMA_VERSION}; upgrade cmdx)"
+                "unknown schema version v={v} (this cmdx reads v{OLDEST_SCHEMA_VERSION} to v{SCHEMA_VERSION}; upgrade cmdx)"
             ),
             Self::Invalid(e) => write!(f, "invalid ledger line: {e}"),
             Self::UnknownLogVersion(v) => write!(
@@ -368,14 +436,14 @@ struct VersionProbe<'a> {
 /// Never panics, whatever the bytes.
 ///
 /// # Errors
-/// A [`LineError`] saying why the line is not a v1 ledger line.
+/// A [`LineError`] saying why the line is not a v1 or v2 ledger line.
 pub fn parse_line(line: &[u8]) -> Result<LedgerLine<'_>, LineError> {
     let first = line.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
         return Err(LineError::Foreign);
     }
     match serde_json::from_slice::<LedgerLine<'_>>(line) {
-        Ok(parsed) if parsed.v == SCHEMA_VERSION => Ok(parsed),
+        Ok(parsed) if (OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&parsed.v) => Ok(parsed),
         Ok(parsed) => Err(LineError::UnknownVersion(parsed.v.to_string())),
         Err(e) => Err(classify(line, e)),
     }
@@ -387,7 +455,7 @@ fn classify(line: &[u8], err: serde_json::Error) -> LineError {
     }
     match serde_json::from_slice::<VersionProbe<'_>>(line) {
         Ok(VersionProbe { v: None }) => LineError::NoVersion,
-        Ok(VersionProbe { v: Some(v) }) if v.get().trim() != "1" => {
+        Ok(VersionProbe { v: Some(v) }) if !matches!(v.get().trim(), "1" | "2") => {
             LineError::UnknownVersion(v.get().trim().to_owned())
         }
         Ok(_) => LineError::Invalid(err),
@@ -396,11 +464,12 @@ fn classify(line: &[u8], err: serde_json::Error) -> LineError {
     }
 }
 
-/// A cheap check that a line looks like a well-formed v1 line: it starts
-/// with `{"v":1,` and ends with `}`. Used for lines the literal pre-filter
-/// already ruled out, so they are not fully parsed.
-pub fn looks_like_v1(line: &[u8]) -> bool {
-    line.starts_with(br#"{"v":1,"#) && line.ends_with(b"}")
+/// A cheap check that a line looks like a well-formed ledger line of a
+/// known version: it starts with `{"v":1,` or `{"v":2,` and ends with `}`.
+/// Used for lines the literal pre-filter already ruled out, so they are not
+/// fully parsed.
+pub fn looks_like_ledger_line(line: &[u8]) -> bool {
+    (line.starts_with(br#"{"v":1,"#) || line.starts_with(br#"{"v":2,"#)) && line.ends_with(b"}")
 }
 
 #[cfg(test)]
@@ -460,12 +529,33 @@ mod tests {
     }
 
     #[test]
-    fn version_two_is_unknown() {
-        let line = LINE.replacen(r#""v":1"#, r#""v":2"#, 1);
+    fn version_three_is_unknown() {
+        let line = LINE.replacen(r#""v":1"#, r#""v":3"#, 1);
         let err = parse_line(line.as_bytes()).unwrap_err();
         assert!(
-            matches!(err, LineError::UnknownVersion(ref v) if v == "2"),
+            matches!(err, LineError::UnknownVersion(ref v) if v == "3"),
             "{err}"
         );
+        assert!(err.to_string().contains("v1 to v2"), "{err}");
+    }
+
+    const V2: &str = r#"{"v":2,"ts":"2026-11-26T10:00:00.120Z","cid":"c","xid":null,"tid":"t","index":0,"parent":null,"root":true,"task":"Inventory::ReserveStock","kind":"task","state":"interrupted","status":"failed","reason":"Insufficient stock","code":"out_of_stock","errors":null,"metadata":{"available":0},"framework":{"rollback_error":"boom"},"input":{"sku":"SKU-1234"},"output":null,"duration_ms":0.82,"retries":0,"rolled_back":true,"strict":true,"deprecated":false,"cause":null,"origin":"t","trace_id":null,"span_id":null,"tags":[]}"#;
+
+    #[test]
+    fn a_v2_line_parses_and_its_code_is_read_from_its_own_key() {
+        let line = parse_line(V2.as_bytes()).unwrap();
+        assert_eq!(line.v, 2);
+        assert_eq!(line.code().as_deref(), Some("out_of_stock"));
+        assert!(line.strict && !line.deprecated);
+        assert_eq!(
+            line.framework.unwrap().get(),
+            r#"{"rollback_error":"boom"}"#
+        );
+        assert!(looks_like_ledger_line(V2.as_bytes()) && looks_like_ledger_line(LINE.as_bytes()));
+        let extra = V2.replacen(r#""strict""#, r#""extra":1,"strict""#, 1);
+        assert!(matches!(
+            parse_line(extra.as_bytes()),
+            Err(LineError::Invalid(_))
+        ));
     }
 }

@@ -22,7 +22,9 @@ use crate::diagnostics::Diagnostics;
 use crate::error::Failure;
 use crate::filter::Filter;
 use crate::input;
-use crate::line::{LedgerLine, LogLine, is_log_line, looks_like_v1, parse_line, parse_log_line};
+use crate::line::{
+    LedgerLine, LogLine, is_log_line, looks_like_ledger_line, parse_line, parse_log_line,
+};
 use crate::sealed;
 
 /// Bytes asked of the reader at a time.
@@ -276,7 +278,7 @@ where
                     }
                     Err(e) => self.diagnostics.report(name, *line_no, &e),
                 }
-            } else if !looks_like_v1(line)
+            } else if !looks_like_ledger_line(line)
                 && let Err(e) = parse_line(line)
             {
                 self.diagnostics.report(name, *line_no, &e);

@@ -1,11 +1,12 @@
 //! `cmdx ledger stats`: counts and duration percentiles per task, status or
 //! failure code. Compensations count apart, as `TASK (rollback)`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::cli::{Format, GroupBy, StatsArgs};
 use crate::durations::Durations;
@@ -39,12 +40,6 @@ struct Row {
     max_ms: f64,
 }
 
-#[derive(Deserialize)]
-struct CodeProbe<'a> {
-    #[serde(borrow, default)]
-    code: Option<crate::line::Text<'a>>,
-}
-
 /// Runs the stats.
 pub(crate) fn run(args: &StatsArgs) -> Result<(), Failure> {
     let filter = Filter::new(&args.filter, Utc::now()).map_err(Failure::usage)?;
@@ -55,11 +50,7 @@ pub(crate) fn run(args: &StatsArgs) -> Result<(), Failure> {
             GroupBy::Task if line.kind == Kind::Rollback => format!("{} (rollback)", line.task),
             GroupBy::Task => line.task.to_string(),
             GroupBy::Status => line.status.as_str().to_owned(),
-            GroupBy::Code => line
-                .metadata
-                .and_then(|m| serde_json::from_str::<CodeProbe<'_>>(m.get()).ok())
-                .and_then(|p| p.code)
-                .map_or_else(|| "-".to_owned(), |c| c.into_owned()),
+            GroupBy::Code => line.code().map_or_else(|| "-".to_owned(), Cow::into_owned),
         };
         let group = groups.entry(key).or_default();
         group.count += 1;

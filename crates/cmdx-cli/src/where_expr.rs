@@ -9,10 +9,17 @@
 //! | `PATH~TEXT`        | contains TEXT as a substring                               |
 //! | `PATH~/REGEX/`     | matches the regular expression (Rust `regex` syntax)       |
 //!
-//! PATH is a top-level field (`task`, `status`, `duration_ms`, …) or a dotted
-//! path into an object or array (`input.sku`, `metadata.errors.quantity.0`).
-//! A bare key that is not a top-level field (`sku=SKU-1234`) matches
-//! `input.KEY` or `metadata.KEY`.
+//! PATH is a top-level field (`task`, `status`, `code`, `duration_ms`, …) or
+//! a dotted path into an object or array (`input.sku`, `errors.quantity.0`,
+//! `framework.hook`). A bare key that is not a top-level field
+//! (`sku=SKU-1234`) matches `input.KEY` or `metadata.KEY`.
+//!
+//! v1 and v2 lines are read in one shape, v2's: on a v1 line, `code`,
+//! `errors` and the framework's keys are read out of `metadata` (so
+//! `code=out_of_stock` matches both versions, and `metadata` holds only the
+//! user's keys on both). The v1 paths keep working on both too:
+//! `metadata.code`, `metadata.errors…` and `metadata.<framework key>…`
+//! fall back to where v2 keeps them.
 
 use std::cell::OnceCell;
 use std::cmp::Ordering;
@@ -21,7 +28,8 @@ use std::fmt;
 use regex::Regex;
 use serde_json::{Number, Value};
 
-use crate::line::LedgerLine;
+use crate::line::{LedgerLine, V1_FRAMEWORK_KEYS};
+use serde_json::value::RawValue;
 
 /// The comparison of a [`WhereExpr`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +65,8 @@ impl fmt::Display for WhereError {
 
 impl std::error::Error for WhereError {}
 
-/// The top-level field names of a v1 line.
+/// The top-level field names of a line (v2; a v1 line is read in v2's
+/// shape).
 pub const TOP_LEVEL_FIELDS: &[&str] = &[
     "v",
     "ts",
@@ -72,11 +81,17 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &[
     "state",
     "status",
     "reason",
+    "code",
+    "errors",
     "metadata",
+    "framework",
     "input",
+    "output",
     "duration_ms",
     "retries",
     "rolled_back",
+    "strict",
+    "deprecated",
     "cause",
     "origin",
     "compensates",
@@ -292,13 +307,28 @@ fn text_of(value: &Value) -> String {
     }
 }
 
-/// A line's fields as JSON values, with `input` and `metadata` parsed at
-/// most once however many expressions look at them.
+/// A line's fields as JSON values, in the v2 shape whatever the line's
+/// version, with `input`, `metadata` (and for v2 `errors`, `framework`,
+/// `output`) parsed at most once however many expressions look at them.
 #[derive(Debug)]
 pub struct LineFields<'l, 'a> {
     line: &'l LedgerLine<'a>,
     input: OnceCell<Option<Value>>,
-    metadata: OnceCell<Option<Value>>,
+    output: OnceCell<Option<Value>>,
+    split: OnceCell<Split>,
+}
+
+/// `metadata`, `errors`, `framework` and `code` in the v2 shape.
+#[derive(Debug, Default)]
+struct Split {
+    metadata: Option<Value>,
+    errors: Option<Value>,
+    framework: Option<Value>,
+    code: Option<Value>,
+}
+
+fn parsed(raw: Option<&RawValue>) -> Option<Value> {
+    raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
 }
 
 impl<'l, 'a> LineFields<'l, 'a> {
@@ -307,8 +337,65 @@ impl<'l, 'a> LineFields<'l, 'a> {
         Self {
             line,
             input: OnceCell::new(),
-            metadata: OnceCell::new(),
+            output: OnceCell::new(),
+            split: OnceCell::new(),
         }
+    }
+
+    fn split(&self) -> &Split {
+        self.split.get_or_init(|| {
+            let l = self.line;
+            if l.v >= 2 {
+                return Split {
+                    metadata: parsed(l.metadata),
+                    errors: parsed(l.errors),
+                    framework: parsed(l.framework),
+                    code: l
+                        .code
+                        .as_ref()
+                        .map(|code| Value::String(code.as_str().to_owned())),
+                };
+            }
+            // v1: the framework's keys shared `metadata` with the user's.
+            let mut split = Split::default();
+            let Some(Value::Object(mut metadata)) = parsed(l.metadata) else {
+                return split;
+            };
+            let mut framework = serde_json::Map::new();
+            for key in V1_FRAMEWORK_KEYS {
+                let Some(value) = metadata.remove(*key) else {
+                    continue;
+                };
+                match *key {
+                    "code" => split.code = Some(value),
+                    "errors" => split.errors = Some(value),
+                    key => {
+                        framework.insert(key.to_owned(), value);
+                    }
+                }
+            }
+            split.metadata = Some(Value::Object(metadata));
+            split.framework = Some(Value::Object(framework));
+            split
+        })
+    }
+
+    /// The parsed `errors` object (v1: `metadata.errors`), if any.
+    pub fn errors(&self) -> Option<&Value> {
+        self.split().errors.as_ref().filter(|v| !v.is_null())
+    }
+
+    /// The parsed `framework` object (v1: the framework's keys of
+    /// `metadata`), if any.
+    pub fn framework(&self) -> Option<&Value> {
+        self.split().framework.as_ref()
+    }
+
+    /// The parsed `output`, if any.
+    pub fn output(&self) -> Option<&Value> {
+        self.output
+            .get_or_init(|| parsed(self.line.output))
+            .as_ref()
     }
 
     /// The parsed `input` object (or value), if any.
@@ -322,15 +409,25 @@ impl<'l, 'a> LineFields<'l, 'a> {
             .as_ref()
     }
 
-    /// The parsed `metadata` object, if any.
+    /// The parsed `metadata` object, the user's keys only (a v1 line's
+    /// framework keys are left out), if any.
     pub fn metadata(&self) -> Option<&Value> {
-        self.metadata
-            .get_or_init(|| {
-                self.line
-                    .metadata
-                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
-            })
-            .as_ref()
+        self.split().metadata.as_ref()
+    }
+
+    /// `metadata.KEY…`, falling back — for the keys v1 kept there — to
+    /// where v2 keeps them, so v1 queries read both versions.
+    fn in_metadata(&self, rest: &[String]) -> Option<Value> {
+        if let Some(found) = self.metadata().and_then(|m| walk(m, rest)) {
+            return Some(found);
+        }
+        let (key, deeper) = rest.split_first()?;
+        match key.as_str() {
+            "code" if deeper.is_empty() => self.split().code.clone(),
+            "errors" => walk(self.errors()?, deeper),
+            key if V1_FRAMEWORK_KEYS.contains(&key) => walk(self.framework()?, rest),
+            _ => None,
+        }
     }
 
     /// The value at a dotted path, or `None` when absent.
@@ -343,7 +440,12 @@ impl<'l, 'a> LineFields<'l, 'a> {
         };
         let top = match head.as_str() {
             "input" => return walk(self.input()?, rest),
-            "metadata" => return walk(self.metadata()?, rest),
+            "metadata" if rest.is_empty() => return self.metadata().cloned(),
+            "metadata" => return self.in_metadata(rest),
+            "errors" => return walk(self.errors()?, rest),
+            "framework" => return walk(self.framework()?, rest),
+            "output" => return walk(self.output()?, rest),
+            "code" => self.split().code.clone().unwrap_or(Value::Null),
             "tags" => {
                 let tags: Value = serde_json::from_str(l.tags?.get()).ok()?;
                 return walk(&tags, rest);
@@ -368,6 +470,8 @@ impl<'l, 'a> LineFields<'l, 'a> {
             "retries" => Value::from(l.retries),
             "root" => Value::Bool(l.root),
             "rolled_back" => Value::Bool(l.rolled_back),
+            "strict" => Value::Bool(l.strict),
+            "deprecated" => Value::Bool(l.deprecated),
             "duration_ms" => Number::from_f64(l.duration_ms).map_or(Value::Null, Value::Number),
             _ => return None,
         };

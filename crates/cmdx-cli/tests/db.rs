@@ -110,13 +110,13 @@ on_databases! {
         let url = database_with(&sealed_inventory(&[]));
         execute(
             &url,
-            "INSERT INTO cmdx_migrations (version, applied_at) VALUES (2, '2026-12-01T00:00:00Z')",
+            "INSERT INTO cmdx_migrations (version, applied_at) VALUES (3, '2026-12-01T00:00:00Z')",
         );
         for command in ["query", "verify"] {
             let out = cmdx(&["ledger", command, "--db", &url]);
             assert_clear_failure(
                 &out,
-                "has ledger schema version 2, newer than version 1 that this cmdx reads: upgrade cmdx",
+                "has ledger schema version 3, newer than version 2 that this cmdx reads: upgrade cmdx",
             );
         }
     }

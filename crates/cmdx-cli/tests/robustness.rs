@@ -84,8 +84,8 @@ fn another_programs_json_log_line_is_reported_as_not_a_ledger_line() {
 
 #[test]
 fn a_line_of_an_unknown_schema_version_is_reported() {
-    let line = good_line().replacen(r#""v":1"#, r#""v":2"#, 1);
-    assert_skipped_with_location(&line, "unknown schema version v=2");
+    let line = good_line().replacen(r#""v":1"#, r#""v":3"#, 1);
+    assert_skipped_with_location(&line, "unknown schema version v=3");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! invalid fields. The only two places that know the ledger's layout.
 
 use cmdx::Record;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The failure (or skip) code of `record`: what a [`StatusMap`] maps to a
 /// status, `code` in a [`Problem`]. `fail!(.., code = "out_of_stock")`,
@@ -33,11 +33,11 @@ use serde_json::Value;
 /// [`StatusMap`]: crate::StatusMap
 /// [`Problem`]: crate::Problem
 pub fn failure_code(record: &Record) -> Option<&str> {
-    record.metadata.get("code").and_then(Value::as_str)
+    record.code.as_deref()
 }
 
 /// The invalid fields of a record that failed with `invalid_input`: field
 /// → messages (`fields` in a `422` [`Problem`](crate::Problem)).
-pub(crate) fn field_errors(record: &Record) -> Option<&Value> {
-    record.metadata.get("errors")
+pub(crate) fn field_errors(record: &Record) -> Option<&Map<String, Value>> {
+    record.errors.as_ref()
 }

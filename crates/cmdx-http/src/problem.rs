@@ -173,9 +173,7 @@ impl Problem {
         problem.title = "Invalid input".to_owned();
         problem.detail = record.reason.clone();
         problem.code = Some(INVALID_INPUT.to_owned());
-        let fields = field_errors(record)
-            .cloned()
-            .unwrap_or_else(|| Value::Object(Map::new()));
+        let fields = Value::Object(field_errors(record).cloned().unwrap_or_default());
         problem
             .extensions
             .insert("error".into(), "invalid input".into());

@@ -27,4 +27,4 @@ pub use store::{Backend, Store};
 pub use url::StoreUrl;
 
 /// The newest schema version this crate writes (`cmdx_migrations.version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;

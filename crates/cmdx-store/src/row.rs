@@ -97,6 +97,9 @@ pub struct Row {
     pub status: Option<String>,
     /// Why it skipped or failed.
     pub reason: Option<String>,
+    /// The failure or skip code: a v2 line's `code`, a v1 line's
+    /// `metadata.code` (one column for both versions).
+    pub code: Option<String>,
     /// `metadata`, JSON text.
     pub metadata: Option<String>,
     /// `input`, JSON text (`None` when null).
@@ -149,6 +152,7 @@ struct Fields<'a> {
     state: Option<String>,
     status: Option<String>,
     reason: Option<String>,
+    code: Option<String>,
     #[serde(borrow)]
     metadata: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -204,6 +208,10 @@ impl Row {
                 return Err(RowError::Invalid(name, value.clone()));
             }
         }
+        let code = match fields.v {
+            Some(1) => v1_code(fields.metadata),
+            _ => fields.code,
+        };
         Ok(Self {
             wid: seal.wid.hyphenated().to_string(),
             seq: i64::try_from(seal.seq).map_err(|_| RowError::Missing("a seq below 2^63"))?,
@@ -222,6 +230,7 @@ impl Row {
             state: fields.state,
             status: fields.status,
             reason: fields.reason,
+            code,
             metadata: json(fields.metadata),
             input: json(fields.input),
             duration_ms: fields.duration_ms,
@@ -239,6 +248,18 @@ impl Row {
             fields: json(fields.fields),
             line: sealed.to_owned(),
         })
+    }
+}
+
+/// A v1 line's code: `metadata.code`, when it is a string.
+fn v1_code(metadata: Option<&RawValue>) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Probe {
+        code: Option<serde_json::Value>,
+    }
+    match serde_json::from_str::<Probe>(metadata?.get()).ok()?.code? {
+        serde_json::Value::String(code) => Some(code),
+        _ => None,
     }
 }
 
@@ -342,6 +363,11 @@ mod tests {
         assert_eq!(row.ts, "2026-11-30T10:15:00.123Z");
         assert_eq!(row.status.as_deref(), Some("failed"));
         assert_eq!(row.metadata.as_deref(), Some(r#"{"code":"out_of_stock"}"#));
+        assert_eq!(
+            row.code.as_deref(),
+            Some("out_of_stock"),
+            "v1: metadata.code"
+        );
         assert_eq!(row.input, None, "null JSON is no value");
         assert_eq!(row.tags.as_deref(), Some("[]"));
         assert_eq!(
@@ -349,6 +375,24 @@ mod tests {
             (Some(0), Some(1), Some(true))
         );
         assert_eq!(row.level, None);
+    }
+
+    #[test]
+    fn a_v2_lines_code_is_its_own_key_and_never_a_users_metadata_code() {
+        let v2 = EXECUTION.replacen(r#""v":1"#, r#""v":2"#, 1).replacen(
+            r#""metadata":{"code":"out_of_stock"}"#,
+            r#""code":"out_of_stock","errors":null,"metadata":{"code":"mine"},"framework":{}"#,
+            1,
+        );
+        let row = Row::from_line(&sealed(&v2)).unwrap();
+        assert_eq!(
+            (row.v, row.code.as_deref()),
+            (Some(2), Some("out_of_stock"))
+        );
+        let no_code = v2.replacen(r#""code":"out_of_stock""#, r#""code":null"#, 1);
+        assert_eq!(Row::from_line(&sealed(&no_code)).unwrap().code, None);
+        let v1_number = EXECUTION.replacen(r#"{"code":"out_of_stock"}"#, r#"{"code":7}"#, 1);
+        assert_eq!(Row::from_line(&sealed(&v1_number)).unwrap().code, None);
     }
 
     #[test]

@@ -66,8 +66,8 @@ async fn sqlite_stores_every_line_once_with_its_columns_and_a_valid_chain() {
         .fetch_all(&mut *conn)
         .await
         .unwrap();
-    assert_eq!(versions, vec![1]);
-    let rows = sqlx::query("SELECT line, line_kind, seq, json_extract(input, '$.sku') AS sku, root, level FROM cmdx_lines ORDER BY id")
+    assert_eq!(versions, vec![1, 2]);
+    let rows = sqlx::query("SELECT line, line_kind, seq, json_extract(input, '$.sku') AS sku, root, level, code FROM cmdx_lines ORDER BY id")
         .fetch_all(&mut *conn)
         .await
         .unwrap();
@@ -92,6 +92,11 @@ async fn sqlite_stores_every_line_once_with_its_columns_and_a_valid_chain() {
                 Some(format!("SKU-{i:05}"))
             );
             assert_eq!(row.get::<Option<bool>, _>("root"), Some(true));
+            // A v1 line's `metadata.code`, in the column v2 added.
+            assert_eq!(
+                row.get::<Option<String>, _>("code").as_deref(),
+                Some("out_of_stock")
+            );
         }
     }
     // The sku expression index serves the support ticket's query.
@@ -104,6 +109,36 @@ async fn sqlite_stores_every_line_once_with_its_columns_and_a_valid_chain() {
     assert!(
         plan.iter()
             .any(|(.., detail)| detail.contains("cmdx_lines_input_sku")),
+        "{plan:?}"
+    );
+
+    // A database of schema 1 (no `code` column) is migrated on open, its
+    // stored v1 lines' codes filled from their metadata.
+    sqlx::raw_sql(
+        "DROP INDEX cmdx_lines_code; ALTER TABLE cmdx_lines DROP COLUMN code; \
+         DELETE FROM cmdx_migrations WHERE version = 2; PRAGMA user_version = 1;",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    store.close().await;
+    let mut store = Store::open(&url).await.unwrap();
+    let conn = store.sqlite().unwrap();
+    let codes: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT code FROM cmdx_lines WHERE line_kind = 'execution'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(codes.len(), 167);
+    assert!(codes.iter().all(|c| c.as_deref() == Some("out_of_stock")));
+    let plan: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as("EXPLAIN QUERY PLAN SELECT id FROM cmdx_lines WHERE code = 'out_of_stock'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    assert!(
+        plan.iter()
+            .any(|(.., detail)| detail.contains("cmdx_lines_code")),
         "{plan:?}"
     );
 }
@@ -258,7 +293,7 @@ async fn postgres_stores_lines_migrates_once_under_concurrent_opens_and_survives
         .fetch_all(&mut *conn)
         .await
         .unwrap();
-    assert_eq!(versions, vec![1]);
+    assert_eq!(versions, vec![1, 2]);
     let stored: Vec<String> = sqlx::query_scalar("SELECT line FROM cmdx_lines ORDER BY id")
         .fetch_all(&mut *conn)
         .await

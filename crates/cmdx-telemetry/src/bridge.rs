@@ -12,8 +12,11 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// - every ledger line gets the `trace_id` and `span_id` of its execution's
 ///   span (null when no OpenTelemetry layer sees the span);
 /// - a compensation's span links to the span of the execution it undoes;
-/// - at the end, scalar metadata becomes `cmdx.metadata.<key>` attributes,
-///   and a failure with a cause gets an `exception` event
+/// - at the end, scalar metadata becomes `cmdx.metadata.<key>` attributes
+///   (the user's keys), scalar framework keys `cmdx.framework.<key>`
+///   (`rollback_error`, `hook`), `strict`/`deprecated` executions
+///   `cmdx.strict`/`cmdx.deprecated` (the code is the span's own
+///   `cmdx.code` field), and a failure with a cause gets an `exception` event
 ///   (`exception.message`, and `exception.type` = `panic` for panics).
 ///
 /// [`Telemetry`](crate::Telemetry) installs it; add it yourself with
@@ -82,6 +85,17 @@ impl TraceBridge for OtelBridge {
             if let Some(value) = scalar(value) {
                 span.set_attribute(format!("cmdx.metadata.{key}"), value);
             }
+        }
+        for (key, value) in &record.framework {
+            if let Some(value) = scalar(value) {
+                span.set_attribute(format!("cmdx.framework.{key}"), value);
+            }
+        }
+        if record.strict {
+            span.set_attribute("cmdx.strict", true);
+        }
+        if record.deprecated {
+            span.set_attribute("cmdx.deprecated", true);
         }
         if let Some(cause) = &record.cause {
             let mut attributes = vec![KeyValue::new("exception.message", cause.clone())];

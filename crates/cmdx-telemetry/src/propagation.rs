@@ -74,20 +74,22 @@ pub fn inject(cx: &Cx, carrier: &mut dyn Injector) {
 /// struct CallInventory {}
 ///
 /// impl Task for CallInventory {
-///     type Output = http::HeaderMap;
+///     /// The `baggage` header sent (a task's output is `Serialize`).
+///     type Output = String;
 ///     fn name() -> &'static str {
-///         "CallInventory"
+///         "Orders::CallInventory"
 ///     }
-///     async fn work(&self, cx: &mut Cx) -> Result<http::HeaderMap, Halt> {
+///     async fn work(&self, cx: &mut Cx) -> Result<String, Halt> {
 ///         let mut headers = http::HeaderMap::new();
 ///         cmdx_telemetry::propagation::inject_headers(cx, &mut headers);
-///         Ok(headers) // send them with the request
+///         // … send them with the request …
+///         Ok(headers["baggage"].to_str().unwrap_or_default().to_owned())
 ///     }
 /// }
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let runtime = cmdx::Runtime::builder().ledger(cmdx::Ledger::off()).build();
 /// let outcome = runtime.scope(CallInventory {}.execute()).await;
-/// let baggage = outcome.value().unwrap()["baggage"].to_str().unwrap().to_owned();
+/// let baggage = outcome.value().unwrap().clone();
 /// assert!(baggage.contains(&format!("cmdx.cid={}", outcome.chain_id())));
 /// # }
 /// ```

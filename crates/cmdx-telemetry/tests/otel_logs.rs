@@ -237,7 +237,7 @@ async fn every_line_arrives_once_with_its_trace_context(protocol: Protocol) {
                 "Inventory::ReserveStock failed: Insufficient stock"
             );
             assert_eq!(
-                record.attribute("cmdx.metadata.code"),
+                record.attribute("cmdx.code"),
                 Some(Value::from("out_of_stock"))
             );
             assert_eq!(

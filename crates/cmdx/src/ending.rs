@@ -66,6 +66,11 @@ impl Ending {
         self.detail.as_ref()?.reason.as_deref()
     }
 
+    /// The code, if any.
+    pub(crate) fn code(&self) -> Option<&str> {
+        self.detail.as_ref()?.code.as_deref()
+    }
+
     /// The metadata (empty when none was given).
     pub(crate) fn metadata(&self) -> &Map<String, Value> {
         self.detail
@@ -89,9 +94,9 @@ impl Ending {
             .into_iter()
             .map(|(field, messages)| (field, Value::from(messages)))
             .collect();
-        let metadata = &mut ending.detail_mut().metadata;
-        metadata.insert("code".into(), "invalid_input".into());
-        metadata.insert("errors".into(), Value::Object(errors));
+        let detail = ending.detail_mut();
+        detail.code = Some("invalid_input".into());
+        detail.errors = Some(errors);
         ending
     }
 
@@ -117,7 +122,7 @@ impl Ending {
     pub(crate) fn interrupted_by_shutdown() -> Self {
         let mut ending = Self::with_status(Status::Failed, Some(INTERRUPTED_BY_SHUTDOWN.into()));
         let detail = ending.detail_mut();
-        detail.metadata.insert("code".into(), "shutdown".into());
+        detail.code = Some("shutdown".into());
         detail.cause = Some(
             "the runtime shut down (Runtime::shutdown_timeout) before this execution finished, \
              and dropped it at the deadline: its outcome is unknown, the work may or may not \
@@ -142,7 +147,7 @@ impl Ending {
         let mut ending =
             Self::with_status(Status::Failed, Some(format!("timed out after {limit:?}")));
         let detail = ending.detail_mut();
-        detail.metadata.insert("code".into(), "timeout".into());
+        detail.code = Some("timeout".into());
         detail.cause = Some(format!(
             "work did not finish within its time limit of {limit:?} and was dropped; \
              raise the limit (Settings::timeout, middleware::Timeout) or make work faster"
@@ -156,15 +161,14 @@ impl Ending {
             Status::Failed,
             Some(format!("task `{task}` is deprecated: {note}")),
         );
-        let metadata = &mut ending.detail_mut().metadata;
-        metadata.insert("code".into(), "deprecated".into());
+        ending.detail_mut().code = Some("deprecated".into());
         ending
     }
 
     /// Notes a failed rollback without replacing the original failure.
     pub(crate) fn rollback_failed(&mut self, error: &(dyn std::error::Error + 'static)) {
         self.detail_mut()
-            .metadata
+            .framework
             .insert("rollback_error".into(), error_chain(error).into());
     }
 }

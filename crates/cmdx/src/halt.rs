@@ -5,6 +5,7 @@ use crate::fault::Fault;
 use crate::ledger::Record;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -36,7 +37,14 @@ pub struct Halt(pub(crate) Box<Stop>);
 pub(crate) struct Stop {
     pub(crate) status: Status,
     pub(crate) reason: Option<String>,
+    /// The line's `code`.
+    pub(crate) code: Option<Cow<'static, str>>,
+    /// The line's `errors`: field → messages, for invalid input.
+    pub(crate) errors: Option<Map<String, Value>>,
+    /// The user's keys (the line's `metadata`).
     pub(crate) metadata: Map<String, Value>,
+    /// The framework's keys (the line's `framework`).
+    pub(crate) framework: Map<String, Value>,
     pub(crate) cause: Option<String>,
     /// The record of the execution that caused a propagated failure (from
     /// the child's [`Fault`]), so no execution has to look it up.
@@ -50,7 +58,10 @@ impl Default for Stop {
         Self {
             status: Status::Failed,
             reason: None,
+            code: None,
+            errors: None,
             metadata: Map::new(),
+            framework: Map::new(),
             cause: None,
             origin: None,
             error: None,
@@ -127,23 +138,41 @@ impl Halt {
             }
         }
         let mut halt = Self::new(Status::Failed, record.reason.clone());
+        halt.0.code = record.code.clone();
+        halt.0.errors = record.errors.clone();
         halt.0.metadata = record.metadata.clone();
+        halt.0.framework = record.framework.clone();
         halt.0.cause = record.cause.clone();
         halt.0.origin = Some(fault.origin_record().clone());
         halt.0.error = Some(Box::new(fault));
         halt
     }
 
-    /// Adds `key = value` to the outcome's metadata.
+    /// Adds `key = value` to the outcome's metadata — except the key
+    /// `code`, which sets the [code](Self::code) (the line's `code`, not a
+    /// metadata key): `fail!("…", code = "out_of_stock")` is
+    /// `Halt::fail("…").code("out_of_stock")`. A code that is not a string
+    /// is kept as its JSON text.
     pub fn with(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        let key = key.into();
         let value = serde_json::to_value(value).unwrap_or(Value::Null);
-        self.0.metadata.insert(key.into(), value);
+        if key == "code" {
+            self.0.code = Some(Cow::Owned(match value {
+                Value::String(code) => code,
+                other => other.to_string(),
+            }));
+        } else {
+            self.0.metadata.insert(key, value);
+        }
         self
     }
 
-    /// Sets the failure code (`metadata.code`), e.g. `"out_of_stock"`.
-    pub fn code(self, code: impl Into<String>) -> Self {
-        self.with("code", code.into())
+    /// Sets the failure (or skip) code, e.g. `"out_of_stock"`: the line's
+    /// `code`, [`Outcome::code`](crate::Outcome::code), what HTTP status
+    /// maps read.
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.0.code = Some(Cow::Owned(code.into()));
+        self
     }
 
     /// Sets the cause text shown in the outcome and the ledger line.
@@ -162,7 +191,12 @@ impl Halt {
         self.0.reason.as_deref()
     }
 
-    /// The metadata given.
+    /// The code given ([`code`](Self::code), or `code = …` in the macros).
+    pub fn code_text(&self) -> Option<&str> {
+        self.0.code.as_deref()
+    }
+
+    /// The metadata given (the user's keys; never the code).
     pub fn metadata(&self) -> &Map<String, Value> {
         &self.0.metadata
     }
@@ -184,6 +218,7 @@ impl fmt::Debug for Halt {
         f.debug_struct("Halt")
             .field("status", &self.0.status)
             .field("reason", &self.0.reason)
+            .field("code", &self.0.code)
             .field("metadata", &self.0.metadata)
             .field("cause", &self.0.cause)
             .finish_non_exhaustive()
@@ -218,7 +253,8 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 /// }
 /// let halt = check(0, 10).unwrap_err();
 /// assert_eq!(halt.reason(), Some("Insufficient stock"));
-/// assert_eq!(halt.metadata()["code"], "out_of_stock");
+/// assert_eq!(halt.code_text(), Some("out_of_stock"));
+/// assert_eq!(halt.metadata()["available"], 0);
 ///
 /// // The reason is optional, as in CMDx: `fail!()`, `fail!(code = "gone")`.
 /// fn gone() -> Result<(), Halt> {
@@ -313,5 +349,21 @@ mod tests {
         let halt = skipper().unwrap_err();
         assert_eq!(halt.status(), Status::Skipped);
         assert_eq!(halt.metadata()["order"], 7);
+    }
+
+    #[test]
+    fn code_is_the_code_and_never_a_metadata_key() {
+        fn failer() -> Result<(), Halt> {
+            fail!("no stock", code = "out_of_stock", errors = ["mine"]);
+        }
+        let halt = failer().unwrap_err();
+        assert_eq!(halt.code_text(), Some("out_of_stock"));
+        assert!(!halt.metadata().contains_key("code"));
+        // `errors` given to `fail!` is the user's.
+        assert_eq!(halt.metadata()["errors"][0], "mine");
+        assert!(halt.0.errors.is_none());
+        let numeric = Halt::fail("x").with("code", 42);
+        assert_eq!(numeric.code_text(), Some("42"));
+        assert_eq!(Halt::skip("y").code("later").code_text(), Some("later"));
     }
 }

@@ -52,7 +52,7 @@ use std::sync::Arc;
 /// # cmdx::Runtime::builder().ledger(cmdx::Ledger::off()).build().scope(async {
 /// let outcome = ReserveStock { sku: "SKU-1234".into(), quantity: 10, order_id: 204 }.execute().await;
 /// assert!(outcome.is_failed());
-/// assert_eq!(outcome.metadata()["code"], "out_of_stock");
+/// assert_eq!(outcome.code(), Some("out_of_stock"));
 ///
 /// let invalid = ReserveStock::execute_json(serde_json::json!({"sku": "", "quantity": "0", "order_id": 1})).await;
 /// let errors = invalid.field_errors().unwrap();
@@ -68,8 +68,10 @@ use std::sync::Arc;
 /// [`execute_json`]: TaskExt::execute_json
 /// [`Secret`]: crate::Secret
 pub trait Task: Serialize + garde::Validate<Context = ()> + Send + Sync + Sized + 'static {
-    /// What `work` produces on success.
-    type Output: Send + 'static;
+    /// What `work` produces on success. `Serialize`, so that the task can
+    /// opt in to showing it on its ledger line
+    /// ([`Settings::record_output`]); `()` is.
+    type Output: Serialize + Send + 'static;
 
     /// Tags written on every line and span of this task.
     const TAGS: &'static [&'static str] = &[];
@@ -225,12 +227,16 @@ pub trait TaskExt: Task {
     /// Use [`execute`](TaskExt::execute) to look at the [`Outcome`]
     /// instead.
     fn execute_strict(self) -> impl Future<Output = Result<Self::Output, Fault>> + Send {
-        async move { self.execute().await.into_result() }
+        async move {
+            exec::execute(TaskUnit(Some(Held::Owned(self))), Start::default().strict())
+                .await
+                .into_result()
+        }
     }
 
     /// Executes the task from untyped JSON (an HTTP body, a CLI argument, a
     /// replayed ledger line): scalars are coerced from strings, and every
-    /// invalid or missing field is reported at once in `metadata.errors`
+    /// invalid or missing field is reported at once in `errors`
     /// (the first 100 fields; a note under `input` counts the rest).
     /// Invalid input never reaches `work`, and the line shows it with every
     /// [`Secret`](crate::Secret) redacted. Cost is linear in the input's
@@ -337,6 +343,10 @@ impl<T: Task> Executable for TaskUnit<T> {
 
     fn input_json(&self) -> Option<Box<RawValue>> {
         self.0.as_deref().and_then(input::to_raw)
+    }
+
+    fn output_json(&self, output: &T::Output) -> Option<Box<RawValue>> {
+        input::to_raw(output)
     }
 
     fn settings(&self) -> Settings {

@@ -229,7 +229,7 @@ async fn thousands_of_events_are_all_written_in_order_before_the_ledger_line() {
             "{line}"
         );
     }
-    assert!(all[EVENTS].starts_with(r#"{"v":1,"#));
+    assert!(all[EVENTS].starts_with(r#"{"v":2,"#));
     // Same shape, same size: the cost per event does not grow with the count.
     let sizes: std::collections::BTreeSet<usize> = all[..EVENTS]
         .iter()

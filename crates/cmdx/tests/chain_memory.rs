@@ -47,7 +47,7 @@ impl Task for ReserveLine {
 }
 
 /// Live bytes and bytes allocated so far, read at each quarter of the run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize)]
 struct Sample {
     live: usize,
     total: usize,

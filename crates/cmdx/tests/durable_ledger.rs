@@ -127,7 +127,7 @@ async fn sqlite_stores_one_row_per_execution_with_a_valid_chain() {
     let mut store = Store::open(&url).await.unwrap();
     let failed: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM cmdx_lines WHERE task GLOB 'Inventory::*' AND status = 'failed' \
-         AND json_extract(metadata, '$.code') = 'out_of_stock'",
+         AND code = 'out_of_stock'",
     )
     .fetch_one(store.sqlite().unwrap())
     .await
@@ -165,7 +165,7 @@ async fn postgres_stores_one_row_per_execution_with_a_valid_chain() {
     .unwrap();
     assert_eq!((rows, distinct), (2000, 2000));
     let by_code: i64 = sqlx::query_scalar(
-        r#"SELECT COUNT(*) FROM cmdx_lines WHERE metadata @> '{"code":"out_of_stock"}' AND task LIKE 'Inventory::%'"#,
+        r#"SELECT COUNT(*) FROM cmdx_lines WHERE code = 'out_of_stock' AND task LIKE 'Inventory::%'"#,
     )
     .fetch_one(store.postgres().unwrap())
     .await

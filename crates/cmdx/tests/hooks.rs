@@ -197,7 +197,7 @@ async fn a_failing_outcome_hook_turns_success_into_failure_and_rolls_back() {
         outcome.reason(),
         Some("hook `on_success` of `Act` failed: audit log unavailable")
     );
-    assert_eq!(outcome.metadata()["code"], "hook_failed");
+    assert_eq!(outcome.code(), Some("hook_failed"));
     assert!(outcome.record().rolled_back);
     assert_eq!(journal.entries(), ["work", "rollback"]);
     assert_eq!(capture.lines().len(), 1);

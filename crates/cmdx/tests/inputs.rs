@@ -85,7 +85,7 @@ async fn typed_calls_report_every_invalid_field_at_once() {
         )
         .await;
     assert!(outcome.is_failed());
-    assert_eq!(outcome.metadata()["code"], "invalid_input");
+    assert_eq!(outcome.code(), Some("invalid_input"));
     let errors = outcome.field_errors().unwrap();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(errors["sku"][0].as_str().unwrap().contains("length"));
@@ -96,10 +96,7 @@ async fn typed_calls_report_every_invalid_field_at_once() {
             .contains("lower than 1")
     );
     assert!(outcome.reason().unwrap().starts_with("Invalid input"));
-    assert_eq!(
-        capture.values()[0]["metadata"]["errors"],
-        Value::Object(errors.clone())
-    );
+    assert_eq!(capture.values()[0]["errors"], Value::Object(errors.clone()));
 }
 
 #[tokio::test]
@@ -154,7 +151,7 @@ async fn untyped_calls_report_missing_mistyped_and_invalid_fields_together() {
     assert!(errors["price"][0].as_str().unwrap().contains("required"));
     assert!(errors["quantity"][0].as_str().unwrap().contains("integer"));
     let line = &capture.values()[0];
-    assert_eq!(line["metadata"]["errors"], Value::Object(errors.clone()));
+    assert_eq!(line["errors"], Value::Object(errors.clone()));
     assert_eq!(
         line["input"]["quantity"], "lots",
         "the line shows what was given"
@@ -239,7 +236,7 @@ async fn an_input_type_that_panics_is_invalid_input_not_a_panic() {
     let read = capture
         .run(Fragile::execute_json(json!({"part": "x"})))
         .await;
-    assert_eq!(read.metadata()["code"], "invalid_input");
+    assert_eq!(read.code(), Some("invalid_input"));
     let message = read.field_errors().unwrap()["input"][0]
         .as_str()
         .unwrap()

@@ -97,7 +97,7 @@ async fn fail_is_interrupted_with_reason_metadata_and_itself_as_origin() {
         (State::Interrupted, Status::Failed)
     );
     assert_eq!(outcome.reason(), Some("Insufficient stock"));
-    assert_eq!(outcome.metadata()["code"], "out_of_stock");
+    assert_eq!(outcome.code(), Some("out_of_stock"));
     assert_eq!(outcome.metadata()["available"], 0);
     assert_eq!(outcome.origin().map(|o| o.tid), Some(outcome.tid()));
     assert_eq!(outcome.cause(), None);
@@ -232,9 +232,9 @@ async fn a_successful_task_does_not_roll_back() {
 async fn a_rollback_error_is_recorded_without_replacing_the_failure() {
     let (outcome, _) = undo(true, RollbackMode::Err).await;
     assert_eq!(outcome.reason(), Some("Card declined"));
-    assert_eq!(outcome.metadata()["code"], "declined");
+    assert_eq!(outcome.code(), Some("declined"));
     assert_eq!(
-        outcome.metadata()["rollback_error"],
+        outcome.framework()["rollback_error"],
         "refund service unavailable"
     );
 }
@@ -244,7 +244,7 @@ async fn a_panicking_rollback_is_recorded_without_replacing_the_failure() {
     let (outcome, _) = undo(true, RollbackMode::Panic).await;
     assert_eq!(outcome.reason(), Some("Card declined"));
     assert_eq!(
-        outcome.metadata()["rollback_error"],
+        outcome.framework()["rollback_error"],
         "rollback panicked: rollback exploded"
     );
 }

@@ -297,7 +297,7 @@ async fn a_panicking_middleware_fails_the_execution_naming_the_middleware_and_is
             record.reason.as_deref(),
             Some("middleware panicked: middleware bug")
         );
-        assert_eq!(record.metadata["code"], "middleware_panicked");
+        assert_eq!(record.code.as_deref(), Some("middleware_panicked"));
     }
     // The "dropped" task's middleware panicked before it could hang.
     assert!(!ended.dropped);

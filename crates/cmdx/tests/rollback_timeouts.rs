@@ -63,9 +63,9 @@ async fn a_rollback_that_never_returns_is_dropped_after_30_seconds_and_the_failu
     assert_eq!(journal.entries(), ["rollback started"]);
     assert!(outcome.is_failed());
     assert_eq!(outcome.reason(), Some("Insufficient stock"));
-    assert_eq!(outcome.metadata()["code"], "out_of_stock");
+    assert_eq!(outcome.code(), Some("out_of_stock"));
     assert!(outcome.record().rolled_back);
-    let error = outcome.metadata()["rollback_error"].as_str().unwrap();
+    let error = outcome.framework()["rollback_error"].as_str().unwrap();
     assert!(
         error.starts_with("rollback timed out after 30s and was dropped"),
         "{error}"
@@ -74,7 +74,7 @@ async fn a_rollback_that_never_returns_is_dropped_after_30_seconds_and_the_failu
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["reason"], "Insufficient stock");
     assert_eq!(lines[0]["rolled_back"], true);
-    assert_eq!(lines[0]["metadata"]["rollback_error"], error);
+    assert_eq!(lines[0]["framework"]["rollback_error"], error);
 }
 
 #[tokio::test(start_paused = true)]
@@ -90,7 +90,7 @@ async fn the_runtime_rollback_timeout_applies_to_tasks_without_their_own() {
 
     assert_eq!(started.elapsed(), Duration::from_secs(5));
     assert_eq!(outcome.reason(), Some("Insufficient stock"));
-    let error = outcome.metadata()["rollback_error"].as_str().unwrap();
+    let error = outcome.framework()["rollback_error"].as_str().unwrap();
     assert!(error.starts_with("rollback timed out after 5s"), "{error}");
 }
 
@@ -106,7 +106,7 @@ async fn a_task_rollback_timeout_overrides_the_runtime_default() {
     let outcome = capture.run(ReserveQuickly {}.execute()).await;
 
     assert_eq!(started.elapsed(), Duration::from_secs(2));
-    let error = outcome.metadata()["rollback_error"].as_str().unwrap();
+    let error = outcome.framework()["rollback_error"].as_str().unwrap();
     assert!(error.starts_with("rollback timed out after 2s"), "{error}");
 }
 
@@ -134,7 +134,7 @@ async fn a_rollback_that_finishes_within_its_limit_is_not_cut_short() {
 
     assert_eq!(journal.entries(), ["released"]);
     assert!(outcome.record().rolled_back);
-    assert!(outcome.metadata().get("rollback_error").is_none());
+    assert!(outcome.framework().get("rollback_error").is_none());
 }
 
 type A = Probe<'A'>;
@@ -167,7 +167,7 @@ async fn a_compensation_that_never_returns_fails_its_line_and_the_workflow_keeps
     assert_eq!(rollbacks[0]["task"], "Probe::B");
     assert_eq!(rollbacks[0]["status"], "failed");
     assert_eq!(rollbacks[0]["reason"], "timed out after 30s");
-    assert_eq!(rollbacks[0]["metadata"]["code"], "timeout");
+    assert_eq!(rollbacks[0]["code"], "timeout");
     assert_eq!(rollbacks[1]["task"], "Probe::A");
     assert_eq!(rollbacks[1]["status"], "success");
     let failures = outcome.compensation_failures();

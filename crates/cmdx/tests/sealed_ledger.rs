@@ -33,7 +33,7 @@ fn text_lines(out: &SharedWriter) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_sealed_line_links_and_unseals_to_a_schema_v1_line() {
+async fn every_sealed_line_links_and_unseals_to_a_schema_v2_line() {
     let out = SharedWriter::new();
     let writer = NonBlocking::builder().sealed(true).writer(out.clone());
     let wid = writer.wid().expect("a sealing writer has an id");
@@ -59,8 +59,8 @@ async fn every_sealed_line_links_and_unseals_to_a_schema_v1_line() {
             serde_json::from_str(&unseal(line).unwrap().line()).unwrap();
         assert!(original.get("seal").is_none());
         if i < 1000 {
-            assert_eq!(original["v"], 1);
-            serde_json::from_value::<cmdx::Record>(original).expect("a v1 record");
+            assert_eq!(original["v"], 2);
+            serde_json::from_value::<cmdx::Record>(original).expect("a v2 record");
         }
     }
 

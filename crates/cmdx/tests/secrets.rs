@@ -310,7 +310,7 @@ async fn a_workflow_whose_step_input_is_invalid_hides_its_secrets() {
     let (outcome, capture) = run_checkout(input).await;
     assert!(outcome.is_failed());
     let pay = &capture.lines_for_task("Payments::Pay")[0];
-    assert_eq!(pay["metadata"]["code"], "invalid_input");
+    assert_eq!(pay["code"], "invalid_input");
 }
 
 #[tokio::test(flavor = "current_thread")]

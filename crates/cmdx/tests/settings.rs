@@ -126,7 +126,7 @@ async fn a_deprecated_task_set_to_fail_refuses_to_run_with_a_clear_reason() {
         outcome.reason(),
         Some("task `Retired` is deprecated: use ImportV2")
     );
-    assert_eq!(outcome.metadata()["code"], "deprecated");
+    assert_eq!(outcome.code(), Some("deprecated"));
     assert_eq!(capture.lines().len(), 1);
 }
 

@@ -41,7 +41,7 @@ fn assert_interrupted_by_shutdown(line: &Value) {
     assert_eq!(line["state"], "interrupted", "{line}");
     assert_eq!(line["status"], "failed", "{line}");
     assert_eq!(line["reason"], "interrupted by shutdown", "{line}");
-    assert_eq!(line["metadata"]["code"], "shutdown", "{line}");
+    assert_eq!(line["code"], "shutdown", "{line}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -165,7 +165,7 @@ async fn a_refusing_middleware_refuses_alone_and_as_a_step() {
         let (capture, journal) = run::<Guarded>(place, json!({})).await;
         assert_eq!(journal.count("worked"), 0, "{place:?}: the work never runs");
         let line = &capture.lines_for_task("Guarded")[0];
-        assert_eq!(line["metadata"]["code"], "forbidden", "{place:?}");
+        assert_eq!(line["code"], "forbidden", "{place:?}");
     }
 }
 
@@ -224,10 +224,7 @@ async fn a_deprecated_task_refuses_alone_and_as_a_step() {
     for place in PLACES {
         let (capture, journal) = run::<Retired>(place, json!({})).await;
         assert_eq!(journal.count("worked"), 0, "{place:?}");
-        assert_eq!(
-            capture.lines_for_task("Retired")[0]["metadata"]["code"],
-            "deprecated"
-        );
+        assert_eq!(capture.lines_for_task("Retired")[0]["code"], "deprecated");
     }
 }
 

@@ -82,7 +82,7 @@ async fn a_strict_failure_is_a_fault_carrying_the_outcome_and_the_chain() {
         .unwrap_err();
     assert_eq!(fault.task(), "Inventory::ReserveStock");
     assert_eq!(fault.reason(), Some("Insufficient stock"));
-    assert_eq!(fault.record().metadata["code"], "out_of_stock");
+    assert_eq!(fault.record().code.as_deref(), Some("out_of_stock"));
     assert_eq!(fault.origin().tid, fault.record().tid);
     assert_eq!(fault.chain().unwrap().id(), fault.chain_id());
     let message = fault.to_string();
@@ -212,7 +212,7 @@ async fn a_propagated_failure_records_the_deepest_origin_through_nested_strict_c
     let fault = capture.run(Checkout {}.execute_strict()).await.unwrap_err();
     assert_eq!(fault.task(), "Checkout");
     assert_eq!(fault.reason(), Some("Insufficient stock"));
-    assert_eq!(fault.record().metadata["code"], "out_of_stock");
+    assert_eq!(fault.record().code.as_deref(), Some("out_of_stock"));
     assert_eq!(fault.origin().task, "Inventory::ReserveStock");
     assert_eq!(fault.origin().index, 2);
     assert!(

@@ -44,7 +44,7 @@ async fn a_task_whose_settings_panic_fails_with_one_line_and_never_runs() {
             outcome.reason(),
             Some("settings of `Misconfigured` panicked: settings bug")
         );
-        assert_eq!(outcome.metadata()["code"], "settings_panicked");
+        assert_eq!(outcome.code(), Some("settings_panicked"));
         assert_eq!(outcome.cause(), Some("panicked: settings bug"));
     }
     assert!(journal.entries().is_empty());

@@ -42,7 +42,7 @@ async fn work_past_its_timeout_is_dropped_failed_rolled_back_with_one_line() {
     let outcome = capture.run(Slow { ms: 10_000 }.execute()).await;
     assert!(outcome.is_failed());
     assert_eq!(outcome.reason(), Some("timed out after 250ms"));
-    assert_eq!(outcome.metadata()["code"], "timeout");
+    assert_eq!(outcome.code(), Some("timeout"));
     assert_eq!(journal.entries(), ["rolled back"]);
     let lines = capture.values();
     assert_eq!(lines.len(), 1);

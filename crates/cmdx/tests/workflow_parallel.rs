@@ -222,7 +222,7 @@ async fn a_failure_cancels_steps_not_yet_started_and_lets_started_ones_finish() 
     assert_eq!(capture.lines_for_task("Probe::B")[0]["status"], "success");
     assert!(capture.lines_for_task("Probe::C").is_empty());
     assert_eq!(
-        outcome.metadata()["not_started"],
+        outcome.framework()["not_started"],
         json!(["Probe::C", "Probe::D"])
     );
     assert_eq!(

@@ -77,7 +77,7 @@ async fn a_panicking_condition_fails_the_workflow_and_compensates_its_completed_
         outcome.reason(),
         Some("a condition of the group of `Probe::B` panicked: condition bug")
     );
-    assert_eq!(outcome.metadata()["code"], "condition_panicked");
+    assert_eq!(outcome.code(), Some("condition_panicked"));
     assert_eq!(outcome.record().origin, Some(outcome.record().tid));
     assert_eq!(journal.entries(), ["A work", "A rollback compensating"]);
     assert!(capture.lines_for_task("Probe::B").is_empty());
@@ -100,7 +100,7 @@ async fn a_panicking_custom_merge_fails_the_workflow_and_compensates_the_step_it
         outcome.reason(),
         Some("merging the output of `Probe::A` panicked: merge bug")
     );
-    assert_eq!(outcome.metadata()["code"], "merge_panicked");
+    assert_eq!(outcome.code(), Some("merge_panicked"));
     assert_eq!(journal.entries(), ["A work", "A rollback compensating"]);
     assert_eq!(panics.of(Plugin::Merge).len(), 1);
 }
@@ -119,7 +119,7 @@ async fn a_panicking_merge_in_a_parallel_group_fails_the_workflow_and_compensate
 
     let outcome = capture.run(workflow.execute(Context::new())).await;
 
-    assert_eq!(outcome.metadata()["code"], "merge_panicked");
+    assert_eq!(outcome.code(), Some("merge_panicked"));
     assert_eq!(capture.lines_of_kind("rollback").len(), 2);
     assert_eq!(capture.runtime().contained_panics().get(Plugin::Merge), 1);
 }

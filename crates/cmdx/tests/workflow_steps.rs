@@ -102,7 +102,7 @@ async fn a_step_with_invalid_inputs_fails_the_workflow_with_errors_naming_the_st
     );
     let step = &capture.lines_for_task("Inventory::ReserveStock")[0];
     assert_eq!(step["status"], "failed");
-    assert!(step["metadata"]["errors"]["sku"].is_array());
+    assert!(step["errors"]["sku"].is_array());
     assert!(journal.entries().is_empty(), "no later step ran");
 }
 

@@ -42,7 +42,7 @@ async fn a_locked_database_answers_503(example: &'static str) {
     assert_eq!(body["cid"], cid.as_str());
     let line = server.wait_line(&cid, "Inventory::ReceiveStock").await;
     assert_eq!(line["status"], "failed");
-    assert_eq!(line["metadata"]["code"], "database_busy");
+    assert_eq!(line["code"], "database_busy");
     assert!(
         line["cause"].as_str().unwrap_or("").contains("locked"),
         "{example}: the ledger keeps the cause: {line}"
@@ -92,7 +92,7 @@ async fn an_overflowing_receipt_answers_409(example: &'static str) {
     );
     let line = server.wait_line(&cid, "Inventory::ReceiveStock").await;
     assert_eq!(line["status"], "failed");
-    assert_eq!(line["metadata"]["code"], "stock_overflow");
+    assert_eq!(line["code"], "stock_overflow");
     assert_eq!(line["metadata"]["available"], i64::MAX);
     assert_eq!(line["metadata"]["received"], i64::MAX);
 

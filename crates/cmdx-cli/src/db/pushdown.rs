@@ -16,7 +16,9 @@
 //! | `--since/--until` | `ts >= ?` / `ts < ?` (text: the schema's `…T…​.mmmZ` sorts as time) | `ts >= $1::timestamptz` / `ts < $2::timestamptz` |
 //! | `--where sku=V` (bare key) | `json_extract(input,'$.sku') = ? OR json_extract(metadata,'$.sku') = ?` | `input @> $1::jsonb OR metadata @> $1::jsonb` |
 //! | `--where input.a.b=V` | `json_extract(input,'$.a.b') = ?` | `input @> '{"a":{"b":V}}'` |
-//! | `--where status=V` (text column) | `status = ?` | `status = $1` |
+//! | `--where status=V`, `code=V` (text column) | `status = ?` | `status = $1` |
+//! | `--where metadata.code=V` (v1's place, v2's too) | `(json_extract(metadata,'$.code') = ? OR code = ?)` | `(metadata @> $1::jsonb OR code = $2)` |
+//! | `--where metadata.errors…=V`, other v1 paths to framework keys | not pushed down | not pushed down |
 //!
 //! `--until T` becomes `ts < T + 1 ms`: a line's time counts to the
 //! millisecond on files, and a PostgreSQL `timestamptz` keeps microseconds.
@@ -28,7 +30,7 @@
 use serde_json::{Map, Value};
 
 use crate::filter::Filter;
-use crate::line::{Kind, State, Status};
+use crate::line::{Kind, State, Status, V1_FRAMEWORK_KEYS};
 use crate::where_expr::{Op, WhereExpr};
 
 /// The SQL flavour.
@@ -58,8 +60,10 @@ pub(crate) struct Select {
 }
 
 /// Top-level fields stored as text columns of the same name.
+/// (`code`: a v2 line's `code`, a v1 line's `metadata.code`, the store
+/// fills one column for both.)
 const TEXT_COLUMNS: &[&str] = &[
-    "task", "kind", "state", "status", "xid", "reason", "cause", "trace_id", "span_id",
+    "task", "kind", "state", "status", "xid", "reason", "cause", "trace_id", "span_id", "code",
 ];
 
 /// Top-level fields stored as `uuid` on PostgreSQL (text on SQLite).
@@ -193,6 +197,25 @@ impl Builder {
         }
         match path {
             [column] => self.column_equals(column, value),
+            // `metadata.code` also matches a v2 line's `code` (see
+            // `where_expr`): either place; `metadata.errors…`, … also match
+            // where v2 keeps them, which no column holds: not pushed down.
+            [object, key] if object == "metadata" && key == "code" => match self.dialect {
+                Dialect::Sqlite => {
+                    let a = self.bind(value);
+                    let b = self.bind(value);
+                    self.push(format!(
+                        "(json_extract(metadata, '$.code') = {a} OR code = {b})"
+                    ));
+                }
+                Dialect::Postgres => {
+                    let a = self.bind(nested(std::slice::from_ref(key), value));
+                    let b = self.bind(value);
+                    self.push(format!("(metadata @> {a}::jsonb OR code = {b})"));
+                }
+            },
+            [object, key, ..]
+                if object == "metadata" && V1_FRAMEWORK_KEYS.contains(&key.as_str()) => {}
             [object, rest @ ..]
                 if (object == "input" || object == "metadata")
                     && !rest.is_empty()
@@ -404,16 +427,32 @@ mod tests {
     }
 
     #[test]
+    fn the_code_is_a_column_and_v1_paths_to_framework_keys_stay_in_the_filter() {
+        let s = select(&wheres(&["code=out_of_stock"]), Dialect::Sqlite, true);
+        assert!(s.sql.contains("code = ?"), "{}", s.sql);
+        let s = select(&wheres(&["metadata.code=x"]), Dialect::Postgres, true);
+        assert!(
+            s.sql.contains("(metadata @> $1::jsonb OR code = $2)"),
+            "{}",
+            s.sql
+        );
+        for expr in ["metadata.errors.sku=x", "metadata.hook=x"] {
+            let s = select(&wheres(&[expr]), Dialect::Postgres, true);
+            assert!(s.params.is_empty(), "{expr}: {}", s.sql);
+        }
+    }
+
+    #[test]
     fn nested_paths_and_top_level_columns_are_pushed() {
-        let f = wheres(&["metadata.errors.code=E1", "status=failed"]);
+        let f = wheres(&["metadata.order.code=E1", "status=failed"]);
         let pg = select(&f, Dialect::Postgres, true);
         assert!(pg.sql.contains("metadata @> $1::jsonb"), "{}", pg.sql);
         assert!(pg.sql.contains("status = $2"), "{}", pg.sql);
-        assert_eq!(texts(&pg), [r#"{"errors":{"code":"E1"}}"#, "failed"]);
+        assert_eq!(texts(&pg), [r#"{"order":{"code":"E1"}}"#, "failed"]);
         let lite = select(&f, Dialect::Sqlite, true);
         assert!(
             lite.sql
-                .contains("json_extract(metadata, '$.errors.code') = ?"),
+                .contains("json_extract(metadata, '$.order.code') = ?"),
             "{}",
             lite.sql
         );

@@ -63,6 +63,7 @@ const COLUMNS: &[(&str, Type)] = &[
     ("target", Type::Text),
     ("message", Type::Text),
     ("fields", Type::Json),
+    ("code", Type::Text),
 ];
 
 /// One column's value, as read or as derived.
@@ -191,6 +192,7 @@ pub(crate) fn derive(row: &cmdx_store::Row, dialect: Dialect) -> Vec<Cell> {
         text(&row.target),
         text(&row.message),
         text(&row.fields),
+        text(&row.code),
     ]
 }
 
@@ -264,6 +266,6 @@ mod tests {
             sql.contains("status, reason, metadata::text, input::text"),
             "{sql}"
         );
-        assert_eq!(COLUMNS.len(), 32);
+        assert_eq!(COLUMNS.len(), 33);
     }
 }

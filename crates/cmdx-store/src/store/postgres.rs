@@ -156,6 +156,7 @@ pub(super) async fn insert(connection: &mut PgConnection, rows: &[Row]) -> Resul
                     .push_bind(jsonb(&row.fields))
                     .push_unseparated("::jsonb");
                 values.push_bind(&row.line);
+                values.push_bind(text(&row.code));
             });
             insert.build().persistent(true).execute(&mut *tx).await?;
         }

@@ -3,9 +3,10 @@
 
 /// `(version, SQL)` for SQLite, applied in order.
 #[cfg(feature = "sqlite")]
-pub(super) const SQLITE: &[(i64, &str)] = &[(
-    1,
-    r#"
+pub(super) const SQLITE: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE cmdx_lines (
     id INTEGER PRIMARY KEY,
     wid TEXT NOT NULL,
@@ -55,13 +56,26 @@ CREATE INDEX cmdx_lines_metadata_sku ON cmdx_lines (json_extract(metadata, '$.sk
 CREATE INDEX cmdx_lines_input_code ON cmdx_lines (json_extract(input, '$.code'))
     WHERE json_extract(input, '$.code') IS NOT NULL;
 "#,
-)];
+    ),
+    // Ledger line v2 keeps the code in its own key: one column for both
+    // versions (a v1 line's `metadata.code`), filled for the rows stored.
+    (
+        2,
+        r#"
+ALTER TABLE cmdx_lines ADD COLUMN code TEXT;
+UPDATE cmdx_lines SET code = json_extract(metadata, '$.code')
+    WHERE line_kind = 'execution' AND v = 1 AND json_type(metadata, '$.code') = 'text';
+CREATE INDEX cmdx_lines_code ON cmdx_lines (code) WHERE code IS NOT NULL;
+"#,
+    ),
+];
 
 /// `(version, SQL)` for PostgreSQL, applied in order.
 #[cfg(feature = "postgres")]
-pub(super) const POSTGRES: &[(i64, &str)] = &[(
-    1,
-    r#"
+pub(super) const POSTGRES: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE cmdx_lines (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     wid UUID NOT NULL,
@@ -107,12 +121,22 @@ CREATE INDEX cmdx_lines_tid ON cmdx_lines (tid);
 CREATE INDEX cmdx_lines_input ON cmdx_lines USING GIN (input jsonb_path_ops);
 CREATE INDEX cmdx_lines_metadata ON cmdx_lines USING GIN (metadata jsonb_path_ops);
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+ALTER TABLE cmdx_lines ADD COLUMN code TEXT;
+UPDATE cmdx_lines SET code = metadata->>'code'
+    WHERE line_kind = 'execution' AND v = 1 AND jsonb_typeof(metadata->'code') = 'string';
+CREATE INDEX cmdx_lines_code ON cmdx_lines (code) WHERE code IS NOT NULL;
+"#,
+    ),
+];
 
 /// The columns every insert fills, in order (all but `id`).
 pub(super) const COLUMNS: &str = "wid, seq, hash, line_kind, v, ts, cid, xid, tid, idx, parent, \
      root, task, kind, state, status, reason, metadata, input, duration_ms, retries, rolled_back, \
-     cause, origin, compensates, trace_id, span_id, tags, level, target, message, fields, line";
+     cause, origin, compensates, trace_id, span_id, tags, level, target, message, fields, line, code";
 
 /// The key of the PostgreSQL advisory lock held while migrating
 /// (`pg_advisory_xact_lock`): "cmdx" in ASCII.
@@ -127,6 +151,6 @@ mod tests {
         assert_eq!(super::SQLITE.last().unwrap().0, crate::SCHEMA_VERSION);
         #[cfg(feature = "postgres")]
         assert_eq!(super::POSTGRES.last().unwrap().0, crate::SCHEMA_VERSION);
-        assert_eq!(super::COLUMNS.split(',').count(), 33);
+        assert_eq!(super::COLUMNS.split(',').count(), 34);
     }
 }

@@ -130,7 +130,8 @@ pub(super) async fn insert(
                     .push_bind(&row.target)
                     .push_bind(&row.message)
                     .push_bind(&row.fields)
-                    .push_bind(&row.line);
+                    .push_bind(&row.line)
+                    .push_bind(&row.code);
             });
             insert.build().persistent(true).execute(&mut *tx).await?;
         }

@@ -50,13 +50,26 @@ pub(crate) fn execution(record: &Record, out: &mut SdkLogRecord) -> bool {
     if let Some(reason) = &record.reason {
         out.add_attribute("cmdx.reason", reason.clone());
     }
-    let mut key = String::from("cmdx.metadata");
-    for (name, value) in &record.metadata {
-        nested(&mut key, name, value, out);
+    if let Some(code) = &record.code {
+        out.add_attribute("cmdx.code", code.to_string());
     }
-    if let Some(input) = &record.input {
-        let mut key = String::from("cmdx.input");
-        match serde_json::from_str::<Json>(input.get()) {
+    for (prefix, map) in [
+        ("cmdx.errors", record.errors.as_ref()),
+        ("cmdx.metadata", Some(&record.metadata)),
+        ("cmdx.framework", Some(&record.framework)),
+    ] {
+        let mut key = String::from(prefix);
+        for (name, value) in map.into_iter().flatten() {
+            nested(&mut key, name, value, out);
+        }
+    }
+    for (prefix, raw) in [
+        ("cmdx.input", &record.input),
+        ("cmdx.output", &record.output),
+    ] {
+        let Some(raw) = raw else { continue };
+        let mut key = String::from(prefix);
+        match serde_json::from_str::<Json>(raw.get()) {
             Ok(Json::Object(fields)) => {
                 for (name, value) in &fields {
                     nested(&mut key, name, value, out);
@@ -64,12 +77,14 @@ pub(crate) fn execution(record: &Record, out: &mut SdkLogRecord) -> bool {
             }
             Ok(other) => flatten(&mut key, &other, out),
             // The runtime wrote it, so it parses; keep it as text if not.
-            Err(_) => out.add_attribute("cmdx.input", input.get().to_owned()),
+            Err(_) => out.add_attribute(prefix, raw.get().to_owned()),
         }
     }
     out.add_attribute("cmdx.duration_ms", record.duration_ms);
     out.add_attribute("cmdx.retries", i64::from(record.retries));
     out.add_attribute("cmdx.rolled_back", record.rolled_back);
+    out.add_attribute("cmdx.strict", record.strict);
+    out.add_attribute("cmdx.deprecated", record.deprecated);
     if let Some(cause) = &record.cause {
         out.add_attribute("cmdx.cause", cause.clone());
     }
@@ -349,11 +364,11 @@ mod tests {
         assert!(record.trace_context().is_none());
     }
 
-    const LINE: &str = r#"{"v":1,"ts":"2026-11-30T10:15:00.123Z","cid":"019a0000-0000-7000-8000-000000000001","xid":"req-7","tid":"019a0000-0000-7000-8000-000000000003","index":2,"parent":"019a0000-0000-7000-8000-000000000002","root":false,"task":"Checkout::Refund","kind":"rollback","state":"interrupted","status":"skipped","reason":"Nothing to refund","metadata":{"code":"noop","errors":{"amount":["too small"]}},"input":{"order":{"id":9,"lines":[1,2]},"card":"[REDACTED]","note":null},"duration_ms":1.5,"retries":2,"rolled_back":true,"cause":"boom","origin":"019a0000-0000-7000-8000-000000000004","compensates":"019a0000-0000-7000-8000-000000000005","trace_id":null,"span_id":null,"tags":["payments","refund"]}"#;
+    const LINE: &str = r#"{"v":2,"ts":"2026-11-30T10:15:00.123Z","cid":"019a0000-0000-7000-8000-000000000001","xid":"req-7","tid":"019a0000-0000-7000-8000-000000000003","index":2,"parent":"019a0000-0000-7000-8000-000000000002","root":false,"task":"Checkout::Refund","kind":"rollback","state":"interrupted","status":"skipped","reason":"Nothing to refund","code":"noop","errors":{"amount":["too small"]},"metadata":{"refund_id":4},"framework":{"rollback_error":"late"},"input":{"order":{"id":9,"lines":[1,2]},"card":"[REDACTED]","note":null},"output":{"refunded":0},"duration_ms":1.5,"retries":2,"rolled_back":true,"strict":true,"deprecated":false,"cause":"boom","origin":"019a0000-0000-7000-8000-000000000004","compensates":"019a0000-0000-7000-8000-000000000005","trace_id":null,"span_id":null,"tags":["payments","refund"]}"#;
 
     #[test]
     fn every_field_of_a_ledger_line_is_an_attribute() {
-        let line: Record = serde_json::from_str(LINE).expect("a v1 line");
+        let line: Record = Record::from_line(LINE).expect("a v2 line");
         let mut record = blank();
         assert!(!execution(&line, &mut record), "no ids, no context");
         assert!(record.trace_context().is_none());
@@ -385,20 +400,25 @@ mod tests {
             ("cmdx.state", s("interrupted")),
             ("cmdx.status", s("skipped")),
             ("cmdx.reason", s("Nothing to refund")),
-            ("cmdx.metadata.code", s("noop")),
+            ("cmdx.code", s("noop")),
             (
-                "cmdx.metadata.errors.amount",
+                "cmdx.errors.amount",
                 AnyValue::ListAny(Box::new(vec![s("too small")])),
             ),
+            ("cmdx.metadata.refund_id", AnyValue::Int(4)),
+            ("cmdx.framework.rollback_error", s("late")),
             ("cmdx.input.order.id", AnyValue::Int(9)),
             (
                 "cmdx.input.order.lines",
                 AnyValue::ListAny(Box::new(vec![AnyValue::Int(1), AnyValue::Int(2)])),
             ),
             ("cmdx.input.card", s("[REDACTED]")),
+            ("cmdx.output.refunded", AnyValue::Int(0)),
             ("cmdx.duration_ms", AnyValue::Double(1.5)),
             ("cmdx.retries", AnyValue::Int(2)),
             ("cmdx.rolled_back", AnyValue::Boolean(true)),
+            ("cmdx.strict", AnyValue::Boolean(true)),
+            ("cmdx.deprecated", AnyValue::Boolean(false)),
             ("cmdx.cause", s("boom")),
             ("cmdx.origin", s("019a0000-0000-7000-8000-000000000004")),
             (
@@ -424,7 +444,7 @@ mod tests {
                 r#""trace_id":null,"span_id":null"#,
                 r#""trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7""#,
             );
-        let line: Record = serde_json::from_str(&failed).expect("a v1 line");
+        let line: Record = Record::from_line(&failed).expect("a v2 line");
         let mut record = blank();
         assert!(execution(&line, &mut record));
         assert_eq!(record.severity_number(), Some(Severity::Error));
@@ -445,7 +465,7 @@ mod tests {
                 r#""input":{"order""#,
                 r#""input":{"x":1},"unused":{"order""#,
             );
-        let line: Record = serde_json::from_str(&success).expect("a v1 line");
+        let line: Record = Record::from_line(&success).expect("a v2 line");
         let mut record = blank();
         execution(&line, &mut record);
         assert_eq!(record.severity_number(), Some(Severity::Info));
@@ -468,7 +488,7 @@ mod tests {
             r#""input":{"order":{"id":9,"lines":[1,2]},"card":"[REDACTED]","note":null}"#,
             r#""input":[1,"a"]"#,
         );
-        let line: Record = serde_json::from_str(&scalar).expect("a v1 line");
+        let line: Record = Record::from_line(&scalar).expect("a v2 line");
         let mut record = blank();
         execution(&line, &mut record);
         assert_eq!(

@@ -250,10 +250,7 @@ pub async fn a_failing_nested_chain_exports_error_status_and_exception_events(pr
         let span = &by_tid[line["tid"].as_str().unwrap_or_default()];
         assert!(span.is_error());
         assert_eq!(span.status_message(), "card gateway refused the connection");
-        assert_eq!(
-            span.attribute("cmdx.metadata.code"),
-            Some(json!("gateway_down"))
-        );
+        assert_eq!(span.attribute("cmdx.code"), Some(json!("gateway_down")));
         assert_eq!(span.attribute("cmdx.metadata.attempts"), Some(json!(3)));
         assert_eq!(span.attribute("cmdx.metadata.retryable"), Some(json!(true)));
         let exceptions: Vec<_> = span
@@ -394,10 +391,7 @@ pub async fn a_failing_saga_exports_compensation_spans_linked_to_what_they_undo(
     );
     for span in failed {
         assert_eq!(span.status_message(), "Mailbox unavailable");
-        assert_eq!(
-            span.attribute("cmdx.metadata.code"),
-            Some(json!("email_bounced"))
-        );
+        assert_eq!(span.attribute("cmdx.code"), Some(json!("email_bounced")));
         // `fail!` gives no cause, so no exception event (the nested chain
         // test covers failures with a cause).
         assert!(span.events().iter().all(|(name, _)| name != "exception"));

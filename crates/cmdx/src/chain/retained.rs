@@ -89,7 +89,7 @@ mod tests {
 
     fn record(index: u32) -> Arc<Record> {
         Arc::new(Record {
-            v: 1,
+            v: 2,
             ts: chrono::DateTime::default(),
             cid: uuid::Uuid::nil(),
             xid: None,
@@ -102,11 +102,17 @@ mod tests {
             state: State::Complete,
             status: Status::Success,
             reason: None,
+            code: None,
+            errors: None,
             metadata: serde_json::Map::new(),
+            framework: serde_json::Map::new(),
             input: None,
+            output: None,
             duration_ms: 0.0,
             retries: 0,
             rolled_back: false,
+            strict: false,
+            deprecated: false,
             cause: None,
             origin: None,
             compensates: None,

@@ -40,6 +40,13 @@ pub(crate) struct Execution {
     pub(crate) parent: Option<Uuid>,
     pub(crate) span: tracing::Span,
     pub(crate) input: Option<Box<RawValue>>,
+    /// The output, when the settings ask for it on the line
+    /// (`Settings::record_output`) and the execution succeeded.
+    pub(crate) output: Option<Box<RawValue>>,
+    /// Executed through `execute_strict`.
+    pub(crate) strict: bool,
+    /// The settings mark the task deprecated.
+    pub(crate) deprecated: bool,
     pub(crate) clock: Clock,
     /// Which endings write a ledger line.
     pub(crate) level: LedgerLevel,
@@ -203,11 +210,17 @@ impl Execution {
             state: State::of(status),
             status,
             reason: detail.reason,
+            code: detail.code,
+            errors: detail.errors,
             metadata: detail.metadata,
+            framework: detail.framework,
             input: self.input,
+            output: self.output,
             duration_ms: millis(elapsed),
             retries,
             rolled_back,
+            strict: self.strict,
+            deprecated: self.deprecated,
             cause: detail.cause,
             origin: origin_tid,
             compensates: self.spec.compensates,
@@ -296,6 +309,12 @@ impl Pending {
     pub(crate) fn get(&self) -> &Execution {
         self.0
             .as_ref()
+            .expect("an execution is only taken by finish")
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut Execution {
+        self.0
+            .as_mut()
             .expect("an execution is only taken by finish")
     }
 

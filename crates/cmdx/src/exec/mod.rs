@@ -47,6 +47,10 @@ pub(crate) trait Executable: Send + Sync {
     /// The inputs as JSON for the ledger line, sensitive fields redacted.
     fn input_json(&self) -> Option<Box<RawValue>>;
 
+    /// The output as JSON for the ledger line (`Settings::record_output`),
+    /// sensitive fields redacted.
+    fn output_json(&self, output: &Self::Output) -> Option<Box<RawValue>>;
+
     fn validate(&self) -> Result<(), FieldErrors>;
 
     fn work<'a>(
@@ -83,6 +87,8 @@ pub(crate) trait Executable: Send + Sync {
 pub(crate) struct Start {
     pub(crate) invalid: Option<Box<Invalid>>,
     pub(crate) context: Context,
+    /// Executed through `execute_strict` (the line's `strict`).
+    pub(crate) strict: bool,
 }
 
 /// Input that could not be coerced: every field's errors, and the input as
@@ -99,7 +105,14 @@ impl Start {
         Self {
             invalid: Some(Box::new(Invalid { errors, input })),
             context: Context::default(),
+            strict: false,
         }
+    }
+
+    /// This start, through `execute_strict`.
+    pub(crate) fn strict(mut self) -> Self {
+        self.strict = true;
+        self
     }
 }
 
@@ -158,6 +171,9 @@ pub(crate) fn begin_with(
         parent,
         span,
         input,
+        output: None,
+        strict: false,
+        deprecated: settings.deprecation.is_some(),
         clock,
         level,
     })
@@ -200,7 +216,11 @@ pub(crate) fn within<F: Future>(execution: &Execution, fut: F) -> impl Future<Ou
 }
 
 pub(crate) async fn execute<E: Executable>(mut unit: E, start: Start) -> Outcome<E::Output> {
-    let Start { invalid, context } = start;
+    let Start {
+        invalid,
+        context,
+        strict,
+    } = start;
     let (invalid, preset_input) = match invalid {
         Some(invalid) => (Some(invalid.errors), Some(invalid.input)),
         None => (None, None),
@@ -214,13 +234,14 @@ pub(crate) async fn execute<E: Executable>(mut unit: E, start: Start) -> Outcome
             let local = std::mem::take(&mut set.middleware);
             (Some(Box::new(set)), local)
         }
-        Err(panicked) => return refused(&unit, preset_input, &panicked),
+        Err(panicked) => return refused(&unit, preset_input, strict, &panicked),
     };
     let settings = settings.as_deref().unwrap_or(&settings::NONE);
-    let pending = begin_with(unit.spec(), settings, || match preset_input {
+    let mut pending = begin_with(unit.spec(), settings, || match preset_input {
         Some(input) => input.render(),
         None => unit.input_json(),
     });
+    pending.get_mut().strict = strict;
     let execution = pending.get();
     let mut cx = execution.cx(context);
     let layered = !local.is_empty() || !execution.runtime().config().middleware.is_empty();
@@ -277,6 +298,12 @@ pub(crate) async fn execute<E: Executable>(mut unit: E, start: Start) -> Outcome
         Status::Success => lifecycle.value.take(),
         _ => None,
     };
+    if settings.record_output
+        && let Some(value) = &value
+        && let Some(output) = output_json(&unit, execution, settings, value)
+    {
+        pending.get_mut().output = Some(output);
+    }
     Outcome::new(pending.finish(ending), value)
 }
 
@@ -291,6 +318,22 @@ fn identity(execution: &Execution) -> Identity {
         parent: execution.parent,
         span: execution.span.clone(),
     }
+
+/// The output for the line, when a line can show it (the ledger is on):
+/// redacted by the unit, excluded fields left out. The output's
+/// `Serialize` impl is a plug-in: a panic leaves the line's output null.
+fn output_json<E: Executable>(
+    unit: &E,
+    execution: &Execution,
+    settings: &Settings,
+    value: &E::Output,
+) -> Option<Box<RawValue>> {
+    if !execution.runtime().ledger().is_enabled() || execution.level == LedgerLevel::Off {
+        return None;
+    }
+    let global = execution.runtime().config();
+    let output = execution.contain(Plugin::Serialize, || unit.output_json(value));
+    settings::exclude(output.ok().flatten(), &global.exclude, &settings.exclude)
 }
 
 /// The execution of a task whose `settings()` panicked: it begins (one
@@ -300,12 +343,14 @@ fn identity(execution: &Execution) -> Identity {
 fn refused<E: Executable>(
     unit: &E,
     preset_input: Option<ShownInput>,
+    strict: bool,
     panicked: &Panicked,
 ) -> Outcome<E::Output> {
-    let pending = begin_with(unit.spec(), &settings::NONE, || match preset_input {
+    let mut pending = begin_with(unit.spec(), &settings::NONE, || match preset_input {
         Some(input) => input.render(),
         None => unit.input_json(),
     });
+    pending.get_mut().strict = strict;
     let execution = pending.get();
     execution.report(panicked);
     let reason = format!(
@@ -320,7 +365,7 @@ fn refused<E: Executable>(
 fn contained_failure(reason: String, code: &'static str, panicked: &Panicked) -> Ending {
     let mut ending = Ending::with_status(Status::Failed, Some(reason));
     let detail = ending.detail_mut();
-    detail.metadata.insert("code".into(), code.into());
+    detail.code = Some(code.into());
     detail.cause = Some(format!("panicked: {}", panicked.message));
     ending
 }

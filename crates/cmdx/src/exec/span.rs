@@ -40,6 +40,7 @@ pub(crate) fn start(
         cmdx.state = Empty,
         cmdx.status = Empty,
         cmdx.reason = Empty,
+        cmdx.code = Empty,
         cmdx.retries = Empty,
     )
 }
@@ -53,6 +54,9 @@ pub(crate) fn record_end(span: &tracing::Span, record: &Record) {
     span.record("cmdx.retries", i64::from(record.retries));
     if let Some(reason) = &record.reason {
         span.record("cmdx.reason", reason.as_str());
+    }
+    if let Some(code) = &record.code {
+        span.record("cmdx.code", &**code);
     }
     if !record.tags.is_empty() {
         span.record("cmdx.tags", record.tags.join(",").as_str());

@@ -336,8 +336,8 @@ fn not_continued(task: &str, halt: &Halt) -> Ending {
          an execution in `before_execution` instead"
     );
     let mut ending = Ending::with_status(Status::Failed, Some(reason));
-    let metadata = &mut ending.detail_mut().metadata;
-    metadata.insert("code".into(), "around_not_continued".into());
-    metadata.insert("hook".into(), Hook::AroundExecution.as_str().into());
+    let detail = ending.detail_mut();
+    detail.code = Some("around_not_continued".into());
+    detail.framework.insert("hook".into(), Hook::AroundExecution.as_str().into());
     ending
 }

@@ -116,7 +116,7 @@ use std::fmt;
 /// let closed = Runtime::builder().ledger(Ledger::off()).hooks(ClosedShop).build();
 /// let outcome = closed.scope(Boom {}.execute()).await;
 /// assert!(outcome.is_skipped());
-/// assert_eq!(outcome.metadata()["hook"], "before_execution");
+/// assert_eq!(outcome.framework()["hook"], "before_execution");
 /// # }
 /// ```
 #[expect(unused_variables, reason = "default methods ignore their argument")]

@@ -56,8 +56,8 @@ pub(super) fn halted(hook: Hook, task: &str, halt: Halt) -> Ending {
     }
     if hook.may_skip_or_succeed() {
         let mut ending = Ending::from_halt(halt);
-        let metadata = &mut ending.detail_mut().metadata;
-        metadata.insert("hook".into(), hook.as_str().into());
+        let framework = &mut ending.detail_mut().framework;
+        framework.insert("hook".into(), hook.as_str().into());
         return ending;
     }
     let word = if status == Status::Skipped {
@@ -82,11 +82,8 @@ fn failed(hook: Hook, task: &str, mut ending: Ending) -> Ending {
     if detail.cause.is_none() {
         detail.cause = Some(message);
     }
-    let metadata = &mut detail.metadata;
-    metadata
-        .entry("code")
-        .or_insert_with(|| "hook_failed".into());
-    metadata.insert("hook".into(), hook.as_str().into());
+    detail.code.get_or_insert_with(|| "hook_failed".into());
+    detail.framework.insert("hook".into(), hook.as_str().into());
     ending
 }
 

@@ -64,6 +64,11 @@ impl<'a> HookCx<'a> {
         self.ending.and_then(Ending::reason)
     }
 
+    /// The code, from `after_execution` on.
+    pub fn code(&self) -> Option<&'a str> {
+        self.ending.and_then(Ending::code)
+    }
+
     /// The metadata, from `after_execution` on.
     pub fn metadata(&self) -> Option<&'a Map<String, Value>> {
         self.ending.map(Ending::metadata)

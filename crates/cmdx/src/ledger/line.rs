@@ -8,6 +8,8 @@
 use super::Record;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 pub(super) fn write(record: &Record, out: &mut Vec<u8>) -> serde_json::Result<()> {
@@ -40,17 +42,18 @@ pub(super) fn write(record: &Record, out: &mut Vec<u8>) -> serde_json::Result<()
     out.extend_from_slice(record.status.as_str().as_bytes());
     out.extend_from_slice(b"\",\"reason\":");
     json(&record.reason, out)?;
+    out.extend_from_slice(b",\"code\":");
+    json(&record.code, out)?;
+    out.extend_from_slice(b",\"errors\":");
+    json(&record.errors, out)?;
     out.extend_from_slice(b",\"metadata\":");
-    if record.metadata.is_empty() {
-        out.extend_from_slice(b"{}");
-    } else {
-        json(&record.metadata, out)?;
-    }
+    object(&record.metadata, out)?;
+    out.extend_from_slice(b",\"framework\":");
+    object(&record.framework, out)?;
     out.extend_from_slice(b",\"input\":");
-    match &record.input {
-        Some(raw) => out.extend_from_slice(raw.get().as_bytes()),
-        None => out.extend_from_slice(b"null"),
-    }
+    raw(record.input.as_deref(), out);
+    out.extend_from_slice(b",\"output\":");
+    raw(record.output.as_deref(), out);
     out.extend_from_slice(b",\"duration_ms\":");
     json(&record.duration_ms, out)?;
     out.extend_from_slice(b",\"retries\":");
@@ -59,6 +62,16 @@ pub(super) fn write(record: &Record, out: &mut Vec<u8>) -> serde_json::Result<()
         b",\"rolled_back\":true"
     } else {
         b",\"rolled_back\":false"
+    });
+    out.extend_from_slice(if record.strict {
+        b",\"strict\":true"
+    } else {
+        b",\"strict\":false"
+    });
+    out.extend_from_slice(if record.deprecated {
+        b",\"deprecated\":true"
+    } else {
+        b",\"deprecated\":false"
     });
     out.extend_from_slice(b",\"cause\":");
     json(&record.cause, out)?;
@@ -84,6 +97,23 @@ pub(super) fn write(record: &Record, out: &mut Vec<u8>) -> serde_json::Result<()
 
 fn json<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> serde_json::Result<()> {
     serde_json::to_writer(out, value)
+}
+
+/// An object, `{}` without a call into serde when empty (most lines).
+fn object(map: &Map<String, Value>, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    if map.is_empty() {
+        out.extend_from_slice(b"{}");
+        Ok(())
+    } else {
+        json(map, out)
+    }
+}
+
+fn raw(value: Option<&RawValue>, out: &mut Vec<u8>) {
+    match value {
+        Some(raw) => out.extend_from_slice(raw.get().as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 fn uuid(id: &Uuid, out: &mut Vec<u8>) {
@@ -161,7 +191,7 @@ mod tests {
 
     fn record() -> Record {
         Record {
-            v: 1,
+            v: 2,
             ts: "2026-11-26T10:15:00.123456Z".parse().unwrap(),
             cid: Uuid::now_v7(),
             xid: Some("req \"7\"".into()),
@@ -174,14 +204,25 @@ mod tests {
             state: State::Interrupted,
             status: Status::Failed,
             reason: Some("Insufficient\nstock".into()),
-            metadata: serde_json::json!({"code": "out_of_stock", "n": 1.5})
+            code: Some(Cow::Borrowed("out_of_stock")),
+            errors: serde_json::json!({"sku": ["must not be empty"]})
+                .as_object()
+                .cloned(),
+            metadata: serde_json::json!({"available": 0, "n": 1.5})
+                .as_object()
+                .unwrap()
+                .clone(),
+            framework: serde_json::json!({"rollback_error": "boom \"x\""})
                 .as_object()
                 .unwrap()
                 .clone(),
             input: serde_json::value::to_raw_value(&serde_json::json!({"sku": "SKU-1"})).ok(),
+            output: serde_json::value::to_raw_value(&serde_json::json!({"id": 7})).ok(),
             duration_ms: 0.041,
             retries: 2,
             rolled_back: true,
+            strict: true,
+            deprecated: true,
             cause: None,
             origin: Some(Uuid::now_v7()),
             compensates: Some(Uuid::now_v7()),
@@ -197,9 +238,15 @@ mod tests {
             record(),
             Record {
                 compensates: None,
+                code: None,
+                errors: None,
                 metadata: Default::default(),
+                framework: Default::default(),
                 tags: vec![],
                 input: None,
+                output: None,
+                strict: false,
+                deprecated: false,
                 ..record()
             },
         ] {

@@ -18,7 +18,7 @@ mod writer;
 pub use cmdx_store::{ErrorKind as StoreErrorKind, StoreError};
 pub(crate) use line::timestamp as line_timestamp;
 pub use memory::MemoryLedger;
-pub use record::{Record, SCHEMA_VERSION};
+pub use record::{Record, SCHEMA_VERSION, V1_FRAMEWORK_KEYS};
 pub use writer::{FlushError, FullQueue, NonBlocking, NonBlockingBuilder, WriterStats};
 
 use std::fmt;

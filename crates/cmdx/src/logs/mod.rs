@@ -55,7 +55,7 @@
 //! assert_eq!(log["tid"], outcome.record().tid.to_string());
 //! // In order: the log line, then its execution's ledger line.
 //! assert!(memory.all_lines()[0].starts_with(r#"{"log":1,"#));
-//! assert!(memory.all_lines()[1].starts_with(r#"{"v":1,"#));
+//! assert!(memory.all_lines()[1].starts_with(r#"{"v":2,"#));
 //! # }
 //! ```
 

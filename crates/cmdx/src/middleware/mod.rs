@@ -82,7 +82,7 @@
 //!     .build();
 //! let outcome = runtime.scope(Legacy {}.execute()).await;
 //! assert!(outcome.is_skipped());
-//! assert_eq!(outcome.metadata()["code"], "disabled");
+//! assert_eq!(outcome.code(), Some("disabled"));
 //! assert_eq!(outcome.metadata()["region"], "eu-west-1");
 //! # }
 //! ```
@@ -126,7 +126,7 @@
 //!     .build();
 //! let outcome = runtime.scope(Slow {}.execute()).await;
 //! assert!(outcome.is_failed());
-//! assert_eq!(outcome.metadata()["code"], "timeout");
+//! assert_eq!(outcome.code(), Some("timeout"));
 //! # }
 //! ```
 //!

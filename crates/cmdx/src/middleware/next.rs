@@ -189,7 +189,12 @@ impl Done {
         self.ending.reason()
     }
 
-    /// The outcome's metadata.
+    /// The outcome's code (`out_of_stock`, `timeout`, …), if any.
+    pub fn code(&self) -> Option<&str> {
+        self.ending.code()
+    }
+
+    /// The outcome's metadata (the user's keys).
     pub fn metadata(&self) -> &Map<String, Value> {
         self.ending.metadata()
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 /// Limits `work` — every attempt and every retry wait — to a duration
 /// counted from when this layer runs. When it passes, `work` is dropped,
 /// the outcome is failed with the reason `timed out after 250ms` and
-/// `metadata.code = "timeout"`, the task's rollback runs, and the execution
+/// `code = "timeout"`, the task's rollback runs, and the execution
 /// writes exactly one line.
 ///
 /// The limit is handed inward rather than enforced around `next`, so that

@@ -48,7 +48,7 @@ use uuid::Uuid;
 ///     let ko = Divide { a: 1, b: 0 }.execute().await;
 ///     assert!(ko.is_failed() && ko.is_interrupted() && ko.is_ko());
 ///     assert_eq!(ko.reason(), Some("Division by zero"));
-///     assert_eq!(ko.metadata()["code"], "div_by_zero");
+///     assert_eq!(ko.code(), Some("div_by_zero"));
 /// }).await;
 /// # }
 /// ```
@@ -96,10 +96,31 @@ impl<T> Outcome<T> {
         self.record.reason.as_deref()
     }
 
-    /// Structured data about the outcome (`code`, `errors`, values given to
-    /// `fail!`/`skip!`).
+    /// The failure or skip code: given to `fail!`/`skip!`
+    /// (`code = "out_of_stock"`) or [`Halt::code`](crate::Halt::code), or
+    /// the framework's own (`invalid_input`, `timeout`, `hook_failed`,
+    /// `deprecated`, `shutdown`, `middleware_panicked`, …).
+    pub fn code(&self) -> Option<&str> {
+        self.record.code.as_deref()
+    }
+
+    /// The user's structured data: the values given to
+    /// `fail!`/`skip!`/`success!`, [`Halt::with`](crate::Halt::with) and
+    /// middleware. Never a key of the framework's (see
+    /// [`code`](Self::code), [`field_errors`](Self::field_errors),
+    /// [`framework`](Self::framework)).
     pub fn metadata(&self) -> &Map<String, Value> {
         &self.record.metadata
+    }
+
+    /// The framework's diagnostic data: `rollback_error` (a rollback that
+    /// failed), `hook` (the hook that failed), and for workflows
+    /// `halted_by`, `failures`, `compensation_failures`, `not_started`
+    /// (read them typed with
+    /// [`WorkflowOutcomeExt`](crate::WorkflowOutcomeExt)). Empty for most
+    /// executions.
+    pub fn framework(&self) -> &Map<String, Value> {
+        &self.record.framework
     }
 
     /// The error chain as text, for errors returned with `?` and panics.
@@ -148,9 +169,10 @@ impl<T> Outcome<T> {
         self.failure.as_ref()?.error.as_deref()
     }
 
-    /// For invalid input: each field's messages (`metadata.errors`).
+    /// For invalid input: each field's messages (the line's `errors`). A
+    /// user's `fail!("…", errors = …)` is metadata, never returned here.
     pub fn field_errors(&self) -> Option<&Map<String, Value>> {
-        self.metadata().get("errors").and_then(Value::as_object)
+        self.record.errors.as_ref()
     }
 
     /// The output of `work`, on success.
@@ -313,6 +335,7 @@ impl<T: fmt::Debug> fmt::Debug for Outcome<T> {
             .field("task", &self.record.task)
             .field("status", &self.record.status)
             .field("reason", &self.record.reason)
+            .field("code", &self.record.code)
             .field("metadata", &self.record.metadata)
             .field("cause", &self.record.cause)
             .field("value", &self.value)

@@ -33,7 +33,7 @@ type Matcher = dyn Fn(&Halt, u32) -> bool + Send + Sync;
 /// use std::time::Duration;
 ///
 /// let policy = RetryPolicy::on::<std::io::Error>()
-///     .or_when(|halt, _attempt| halt.metadata().get("code").is_some_and(|c| c == "rate_limited"))
+///     .or_when(|halt, _attempt| halt.code_text() == Some("rate_limited"))
 ///     .limit(5)
 ///     .delay(Duration::from_millis(100))
 ///     .max_delay(Duration::from_secs(2))

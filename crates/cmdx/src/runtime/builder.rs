@@ -106,7 +106,7 @@ impl RuntimeBuilder {
     /// a workflow step's compensation — for tasks whose settings set none
     /// (default: 30 s). A rollback still
     /// running then is dropped; the outcome keeps its reason, and
-    /// `metadata.rollback_error` (or the compensation's `rollback` line)
+    /// `framework.rollback_error` (or the compensation's `rollback` line)
     /// says it timed out. See [`Settings::rollback_timeout`].
     ///
     /// [`Settings::rollback_timeout`]: crate::Settings::rollback_timeout

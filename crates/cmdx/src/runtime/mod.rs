@@ -144,7 +144,7 @@ impl Runtime {
     ///    accepted, tracked and waited for too;
     /// 2. at the deadline, drops the work still under way. Every execution
     ///    dropped from then on writes its one line with status `failed`,
-    ///    reason `interrupted by shutdown` and `metadata.code` `"shutdown"`:
+    ///    reason `interrupted by shutdown` and `code` `"shutdown"`:
     ///    its outcome is unknown (it may or may not have taken effect). A
     ///    compensation that had not started writes a `rollback` line saying
     ///    so. Work tracked after the deadline is dropped at once;

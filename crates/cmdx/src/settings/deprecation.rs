@@ -32,7 +32,7 @@ impl Deprecation {
     }
 
     /// The task does not run: it fails with the reason
-    /// `` task `…` is deprecated: <note> `` and `metadata.code = "deprecated"`.
+    /// `` task `…` is deprecated: <note> `` and `code = "deprecated"`.
     pub fn fail(note: impl Into<Cow<'static, str>>) -> Self {
         Self {
             refuse: true,

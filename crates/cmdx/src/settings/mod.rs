@@ -69,6 +69,7 @@ pub struct Settings {
     pub(crate) ledger: Option<LedgerLevel>,
     pub(crate) exclude: Vec<Cow<'static, str>>,
     pub(crate) deprecation: Option<Deprecation>,
+    pub(crate) record_output: bool,
     pub(crate) middleware: Vec<Arc<dyn DynMiddleware>>,
     pub(crate) hooks: Vec<Arc<dyn Hooks>>,
     pub(crate) arounds: Vec<Arc<dyn DynAround>>,
@@ -87,6 +88,7 @@ impl Settings {
             ledger: None,
             exclude: Vec::new(),
             deprecation: None,
+            record_output: false,
             middleware: Vec::new(),
             hooks: Vec::new(),
             arounds: Vec::new(),
@@ -101,6 +103,7 @@ impl Settings {
             && self.ledger.is_none()
             && self.exclude.is_empty()
             && self.deprecation.is_none()
+            && !self.record_output
             && self.middleware.is_empty()
             && self.hooks.is_empty()
             && self.arounds.is_empty()
@@ -132,7 +135,7 @@ impl Settings {
     /// 30 s by default) — after its own failure, and when a workflow
     /// compensates it as a completed step. A rollback still running then
     /// is dropped: the outcome keeps its status and reason, `rolled_back`
-    /// is true (it ran, without finishing) and `metadata.rollback_error`
+    /// is true (it ran, without finishing) and `framework.rollback_error`
     /// says it timed out; a compensation's `rollback` line is failed
     /// `timed out after …`. Rollbacks are always bounded: give a long
     /// limit to one that legitimately takes long.
@@ -156,6 +159,17 @@ impl Settings {
         S: Into<Cow<'static, str>>,
     {
         self.exclude.extend(fields.into_iter().map(Into::into));
+        self
+    }
+
+    /// Writes the output on the line's `output` (`null` otherwise, the
+    /// default): a task's output value when it succeeds, a workflow's final
+    /// context. Redacted like the input: a [`Secret`](crate::Secret) shows
+    /// as `"[REDACTED]"` (for a workflow, every context key a step reads as
+    /// a secret), and the [excluded](Self::exclude_input) top-level keys
+    /// are left out. Serialized only when a line can show it.
+    pub fn record_output(mut self, on: bool) -> Self {
+        self.record_output = on;
         self
     }
 
@@ -197,6 +211,7 @@ impl fmt::Debug for Settings {
             .field("ledger", &self.ledger)
             .field("exclude", &self.exclude)
             .field("deprecation", &self.deprecation)
+            .field("record_output", &self.record_output)
             .field("middleware", &self.middleware.len())
             .field("hooks", &self.hooks.len())
             .field("arounds", &self.arounds.len())

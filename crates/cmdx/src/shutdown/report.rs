@@ -9,7 +9,7 @@ use std::time::Duration;
 /// [`Runtime::track`](crate::Runtime::track)).
 ///
 /// Every execution inside interrupted work wrote its line (reason
-/// `interrupted by shutdown`, `metadata.code` `"shutdown"`), except inside
+/// `interrupted by shutdown`, `code` `"shutdown"`), except inside
 /// work counted in [`not_dropped`](Self::not_dropped).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -134,7 +134,7 @@ fn timed_out(limit: Duration) -> Ending {
     let mut ending =
         Ending::with_status(Status::Failed, Some(format!("timed out after {limit:?}")));
     let detail = ending.detail_mut();
-    detail.metadata.insert("code".into(), "timeout".into());
+    detail.code = Some("timeout".into());
     detail.cause = Some(format!(
         "the rollback did not finish within its time limit of {limit:?} and was dropped; \
          raise the limit (Settings::rollback_timeout, RuntimeBuilder::rollback_timeout) \

@@ -1,6 +1,6 @@
 //! What a workflow's outcome says about its steps: which one halted it,
 //! which caused the failure, which failures were collected, which
-//! compensations failed. Stored in the outcome's metadata (so it is on the
+//! compensations failed. Stored in the outcome's `framework` keys (so it is on the
 //! ledger line too) and read back with [`WorkflowOutcomeExt`].
 
 use crate::ledger::Record;
@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// Metadata key: the step that halted the workflow.
+/// `framework` key: the step that halted the workflow.
 pub(super) const HALTED_BY: &str = "halted_by";
-/// Metadata key: every step failure collected by `continue_on_failure`.
+/// `framework` key: every step failure collected by `continue_on_failure`.
 pub(super) const FAILURES: &str = "failures";
-/// Metadata key: compensations whose rollback failed or panicked.
+/// `framework` key: compensations whose rollback failed or panicked.
 pub(super) const COMPENSATION_FAILURES: &str = "compensation_failures";
-/// Metadata key: names of parallel steps cancelled before they started.
+/// `framework` key: names of parallel steps cancelled before they started.
 pub(super) const NOT_STARTED: &str = "not_started";
 
 /// One step execution, as a workflow's outcome refers to it.
@@ -120,7 +120,7 @@ pub trait WorkflowOutcomeExt {
 
     /// Every failure a `continue_on_failure` group collected, in
     /// declaration order (empty otherwise). Field errors are also in
-    /// `metadata.errors` as `"Task.field"`, bare failures as `"Task.failed"`.
+    /// `errors` ([`Outcome::field_errors`]) as `"Task.field"`, bare failures as `"Task.failed"`.
     fn failures(&self) -> Vec<StepReport>;
 
     /// The compensations whose rollback failed or panicked.
@@ -138,15 +138,15 @@ impl<T> WorkflowOutcomeExt for Outcome<T> {
     }
 
     fn halted_by(&self) -> Option<StepReport> {
-        read(self.metadata().get(HALTED_BY))
+        read(self.framework().get(HALTED_BY))
     }
 
     fn failures(&self) -> Vec<StepReport> {
-        read(self.metadata().get(FAILURES)).unwrap_or_default()
+        read(self.framework().get(FAILURES)).unwrap_or_default()
     }
 
     fn compensation_failures(&self) -> Vec<CompensationFailure> {
-        read(self.metadata().get(COMPENSATION_FAILURES)).unwrap_or_default()
+        read(self.framework().get(COMPENSATION_FAILURES)).unwrap_or_default()
     }
 }
 

@@ -173,6 +173,13 @@ impl Executable for WorkflowUnit {
         input::to_raw(&self.workflow.shows(&self.input.to_value()).view)
     }
 
+    /// The final context as the steps' lines would show it, like the input.
+    fn output_json(&self, output: &Context) -> Option<Box<RawValue>> {
+        input::to_raw(&self.workflow.shows(&output.to_value()).view)
+    }
+
+    /// The workflow's settings, with no retry and no time limit unless it
+    /// set them (never the runtime's task defaults).
     fn settings(&self) -> Settings {
         own_settings(&self.workflow.inner.settings)
     }
@@ -335,20 +342,24 @@ fn step_names(group: &Group) -> String {
 /// (a panicking condition or merge), noting failed compensations.
 async fn compensated(failure: Halt, completed: &mut Vec<Completed>) -> Halt {
     let failed = compensate::all(completed).await;
-    if failed.is_empty() {
+    let mut failure = failure;
+    if !failed.is_empty() {
         failure
-    } else {
-        failure.with(report::COMPENSATION_FAILURES, failed)
+            .0
+            .framework
+            .insert(report::COMPENSATION_FAILURES.into(), to_value(failed));
     }
+    failure
 }
 
-/// The workflow's halt: the first halting step's status, reason, metadata,
-/// cause and origin, plus what the workflow knows about the others. On a
-/// failure, completed steps are compensated first.
+/// The workflow's halt: the first halting step's status, reason, code,
+/// metadata, cause and origin, plus what the workflow knows about the
+/// others (in `errors` and `framework`: the step's own metadata keys are
+/// never overwritten). On a failure, completed steps are compensated first.
 async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
     let first = halted.runs[0].record.clone();
     let fault = halted.runs[0].fault.clone();
-    let mut metadata = first.metadata.clone();
+    let mut framework = first.framework.clone();
     let mut errors = Map::new();
     let considered = if halted.collected {
         &halted.runs[..]
@@ -358,20 +369,17 @@ async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
     for run in considered {
         collect_errors(&run.record, halted.collected, &mut errors);
     }
-    if !errors.is_empty() {
-        metadata.insert("errors".into(), Value::Object(errors));
-    }
-    metadata.insert(report::HALTED_BY.into(), to_value(StepReport::of(&first)));
+    framework.insert(report::HALTED_BY.into(), to_value(StepReport::of(&first)));
     if halted.collected {
         let failures: Vec<StepReport> = halted
             .runs
             .iter()
             .map(|r| StepReport::of(&r.record))
             .collect();
-        metadata.insert(report::FAILURES.into(), to_value(failures));
+        framework.insert(report::FAILURES.into(), to_value(failures));
     }
     if !halted.not_started.is_empty() {
-        metadata.insert(report::NOT_STARTED.into(), to_value(&halted.not_started));
+        framework.insert(report::NOT_STARTED.into(), to_value(&halted.not_started));
     }
     if first.status != Status::Failed {
         // A halt that is not a failure (a skip breakpoint) undoes nothing.
@@ -379,12 +387,12 @@ async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
     } else {
         let failed = compensate::all(completed).await;
         if !failed.is_empty() {
-            let mut all: Vec<CompensationFailure> = metadata
+            let mut all: Vec<CompensationFailure> = framework
                 .get(report::COMPENSATION_FAILURES)
                 .and_then(|inner| serde_json::from_value(inner.clone()).ok())
                 .unwrap_or_default();
             all.extend(failed);
-            metadata.insert(report::COMPENSATION_FAILURES.into(), to_value(all));
+            framework.insert(report::COMPENSATION_FAILURES.into(), to_value(all));
         }
     }
     let mut halt = match first.status {
@@ -392,7 +400,10 @@ async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
         _ => Halt::fail(""),
     };
     halt.0.reason = first.reason.clone();
-    halt.0.metadata = metadata;
+    halt.0.code = first.code.clone();
+    halt.0.errors = (!errors.is_empty()).then_some(errors);
+    halt.0.metadata = first.metadata.clone();
+    halt.0.framework = framework;
     halt.0.cause = first.cause.clone();
     // A failed step's origin and error travel up as a `?` on its `Fault`
     // would carry them: the workflow's error is the step's fault.
@@ -407,7 +418,7 @@ async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
 /// already keyed by its steps); when collecting, a failure without field
 /// errors adds `"Task.<status>"` with its reason.
 fn collect_errors(record: &crate::Record, collecting: bool, into: &mut Map<String, Value>) {
-    let field_errors = record.metadata.get("errors").and_then(Value::as_object);
+    let field_errors = record.errors.as_ref();
     match field_errors {
         Some(fields) => {
             for (field, messages) in fields {

@@ -198,6 +198,10 @@ impl<T: Task> Executable for Borrowed<'_, T> {
         input::to_raw(&**self.0)
     }
 
+    fn output_json(&self, output: &T::Output) -> Option<Box<RawValue>> {
+        input::to_raw(output)
+    }
+
     /// The task's own settings: a step runs like the task alone.
     fn settings(&self) -> Settings {
         T::settings()
