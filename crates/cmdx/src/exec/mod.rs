@@ -318,6 +318,7 @@ fn identity(execution: &Execution) -> Identity {
         parent: execution.parent,
         span: execution.span.clone(),
     }
+}
 
 /// The output for the line, when a line can show it (the ledger is on):
 /// redacted by the unit, excluded fields left out. The output's

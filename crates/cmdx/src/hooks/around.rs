@@ -338,6 +338,8 @@ fn not_continued(task: &str, halt: &Halt) -> Ending {
     let mut ending = Ending::with_status(Status::Failed, Some(reason));
     let detail = ending.detail_mut();
     detail.code = Some("around_not_continued".into());
-    detail.framework.insert("hook".into(), Hook::AroundExecution.as_str().into());
+    detail
+        .framework
+        .insert("hook".into(), Hook::AroundExecution.as_str().into());
     ending
 }

@@ -1,9 +1,9 @@
 //! [`Call`]: the execution as a middleware sees it.
 
 use super::Next;
+use crate::Cx;
 use crate::chain::scope::ChainState;
 use crate::contain::Plugin;
-use crate::Cx;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::any::Any;

@@ -255,6 +255,12 @@ impl<F: Flow> Executable for FlowUnit<F> {
         self.flow.as_ref().and_then(input::to_raw)
     }
 
+    /// The final context as the steps' lines would show it, like an
+    /// untyped workflow's.
+    fn output_json(&self, output: &Context) -> Option<Box<RawValue>> {
+        input::to_raw(&self.declared().shows(&output.to_value()).view)
+    }
+
     fn settings(&self) -> Settings {
         run::own_settings(&self.declared().inner.settings)
     }

@@ -234,8 +234,8 @@ impl Workflow {
         &self,
         context: C,
     ) -> impl Future<Output = Result<Outcome<Context>, Fault>> + Send + use<C> {
-        let execution = run::WorkflowUnit::new(self.clone(), context.into())
-            .execute(Start::default().strict());
+        let execution =
+            run::WorkflowUnit::new(self.clone(), context.into()).execute(Start::default().strict());
         async move { execution.await.into_strict() }
     }
 
