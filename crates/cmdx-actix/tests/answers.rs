@@ -268,7 +268,7 @@ async fn a_2mb_body_of_invalid_elements_answers_a_bounded_422_and_one_line() {
     assert!((1..=101).contains(&fields.len()), "{} fields", fields.len());
     let lines = capture.lines_for_task("Test::Order");
     assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0]["metadata"]["code"], "invalid_input");
+    assert_eq!(lines[0]["code"], "invalid_input");
     server.stop().await;
 }
 

@@ -277,3 +277,43 @@ async fn a_reply_keeps_its_outcome_and_only_transient_failures_ask_for_a_retry()
     let kept = Reply::new(outcome).into_outcome().expect("the outcome");
     assert_eq!(kept.value(), Some(&Some(5)));
 }
+
+#[tokio::test]
+async fn a_strict_call_without_a_value_answers_409_for_a_skip_and_500_for_a_bare_success() {
+    async fn handler(how: &'static str) -> Result<StatusCode, Problem> {
+        EndAs { how: how.into() }.execute_strict().await?;
+        Ok(StatusCode::OK)
+    }
+    let capture = Capture::new();
+    let (status, body, _) = split(capture.run(handler("skip")).await.into_response()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["detail"], "Already shipped", "a skip says why: {body}");
+    let (status, body, _) = split(capture.run(handler("early")).await.into_response()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        !body.to_string().contains("Nothing left to do"),
+        "a bare success is the server's bug, not shown: {body}"
+    );
+    let (status, _, _) = split(capture.run(handler("value")).await.into_response()).await;
+    assert_eq!(status, StatusCode::OK);
+
+    #[derive(Debug, Serialize, Deserialize, Validate)]
+    struct Gone {}
+    impl Task for Gone {
+        type Output = ();
+        fn name() -> &'static str {
+            "Gone"
+        }
+        async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+            skip!("Order was cancelled", code = "cancelled");
+        }
+    }
+    let statuses = StatusMap::new().code("cancelled", StatusCode::GONE);
+    let fault = capture.run(Gone {}.execute_strict()).await.unwrap_err();
+    let problem = Problem::from_fault(&fault, &statuses);
+    assert_eq!(
+        problem.status(),
+        StatusCode::GONE,
+        "a mapped skip code wins"
+    );
+}

@@ -3,7 +3,7 @@
 use crate::code::{failure_code, field_errors};
 use crate::rendered::Rendered;
 use crate::statuses::{INVALID_INPUT, StatusMap};
-use cmdx::{Fault, Record};
+use cmdx::{Fault, Record, Status};
 use http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -131,8 +131,37 @@ impl Problem {
     }
 
     /// The answer for a failed `fault`, its status chosen by `statuses`.
+    ///
+    /// A strict call that gave no value without failing
+    /// ([`Fault::status`]): a skip answers its code's mapped status, else
+    /// `409 Conflict`, its reason as the detail (a skip says why nothing
+    /// was done, as a skipped [`Reply`](crate::Reply) does); a `success!`
+    /// without a value is the server's bug, answered `500`.
     pub fn from_fault(fault: &Fault, statuses: &StatusMap) -> Self {
-        Self::from_record(fault.record(), Some(fault.origin().tid), statuses)
+        let record = fault.record();
+        match fault.status() {
+            Status::Failed => Self::from_record(record, Some(fault.origin().tid), statuses),
+            Status::Skipped => {
+                let code = failure_code(record);
+                let status = code
+                    .and_then(|code| statuses.mapped(code))
+                    .unwrap_or(StatusCode::CONFLICT);
+                let mut problem = Self::new(status).cid(record.cid);
+                problem.type_uri = statuses.type_for(code);
+                problem.title = code.map_or_else(|| "Skipped".to_owned(), humanize);
+                problem.code = code.map(str::to_owned);
+                problem.detail = record.reason.clone();
+                problem
+            }
+            Status::Success => {
+                let mut problem = Self::new(StatusCode::INTERNAL_SERVER_ERROR).cid(record.cid);
+                problem.detail = Some(format!(
+                    "The request could not be completed. Quote chain id {} to support.",
+                    record.cid
+                ));
+                problem
+            }
+        }
     }
 
     /// The answer for a failed execution's record. `origin` is the

@@ -112,6 +112,11 @@ impl StatusMap {
         self
     }
 
+    /// The status mapped to `code`, if any (`None` means the fallback).
+    pub(crate) fn mapped(&self, code: &str) -> Option<StatusCode> {
+        self.inner.codes.get(code).copied()
+    }
+
     /// The status for a failure with `code`.
     pub fn status_for(&self, code: Option<&str>) -> StatusCode {
         match code {

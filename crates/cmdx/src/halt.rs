@@ -123,6 +123,7 @@ impl Halt {
             Status::Failed => {}
             Status::Skipped => {
                 let mut halt = Self::new(Status::Skipped, record.reason.clone());
+                halt.0.code = record.code.clone();
                 halt.0.metadata = record.metadata.clone();
                 return halt;
             }

@@ -304,8 +304,8 @@ async fn an_around_that_does_not_run_its_continuation_fails_without_running_work
     });
     let outcome = rt.scope(act(Mode::Succeed).execute()).await;
     assert!(outcome.is_failed());
-    assert_eq!(outcome.metadata()["code"], "around_not_continued");
-    assert_eq!(outcome.metadata()["hook"], "around_execution");
+    assert_eq!(outcome.code(), Some("around_not_continued"));
+    assert_eq!(outcome.framework()["hook"], "around_execution");
     let reason = outcome.reason().unwrap();
     assert!(
         reason.starts_with(
@@ -330,10 +330,7 @@ async fn an_around_that_does_not_run_its_continuation_fails_without_running_work
             "on_ko",
         ]
     );
-    assert_eq!(
-        only_line(&memory)["metadata"]["code"],
-        "around_not_continued"
-    );
+    assert_eq!(only_line(&memory)["code"], "around_not_continued");
 }
 
 #[tokio::test(start_paused = true)]
@@ -344,7 +341,7 @@ async fn an_around_that_drops_its_continuation_half_way_fails_and_rolls_back() {
     });
     let outcome = rt.scope(act(Mode::Hang).execute()).await;
     assert!(outcome.is_failed());
-    assert_eq!(outcome.metadata()["code"], "around_not_continued");
+    assert_eq!(outcome.code(), Some("around_not_continued"));
     assert!(outcome.reason().unwrap().contains("(gave up waiting)"));
     // `work` had started: the engine runs the rollback it was owed.
     assert!(outcome.record().rolled_back);
@@ -364,7 +361,7 @@ async fn an_around_panicking_before_its_continuation_fails_contained_with_one_li
         outcome.reason(),
         Some("hook `around_execution` of `Hooks::Act` failed: panicked: around bug before")
     );
-    assert_eq!(outcome.metadata()["code"], "hook_failed");
+    assert_eq!(outcome.code(), Some("hook_failed"));
     assert_eq!(notes.all(), ["tx:begin"], "work did not run");
     assert!(!outcome.record().rolled_back);
     assert_eq!(rt.contained_panics().get(Plugin::Hook), 1);
@@ -415,7 +412,7 @@ async fn an_around_may_skip_or_fail_after_its_continuation() {
     let outcome = rt.scope(act(Mode::Succeed).execute()).await;
     assert!(outcome.is_skipped());
     assert_eq!(outcome.reason(), Some("after all, no"));
-    assert_eq!(outcome.metadata()["hook"], "around_execution");
+    assert_eq!(outcome.framework()["hook"], "around_execution");
     assert_eq!(outcome.value(), None, "a skipped outcome has no value");
     only_line(&memory);
 
@@ -430,8 +427,8 @@ async fn an_around_may_skip_or_fail_after_its_continuation() {
         Some("hook `around_execution` of `Hooks::Act` failed: ledger closed")
     );
     assert_eq!(
-        outcome.metadata()["code"],
-        "books_closed",
+        outcome.code(),
+        Some("books_closed"),
         "the halt's own code is kept"
     );
     assert!(outcome.record().rolled_back);
@@ -480,8 +477,8 @@ async fn a_before_hook_skip_skips_the_execution_without_work_or_around() {
     let outcome = rt.scope(act(Mode::Succeed).execute()).await;
     assert!(outcome.is_skipped());
     assert_eq!(outcome.reason(), Some("closed for inventory"));
-    assert_eq!(outcome.metadata()["code"], "inventory");
-    assert_eq!(outcome.metadata()["hook"], "before_execution");
+    assert_eq!(outcome.code(), Some("inventory"));
+    assert_eq!(outcome.framework()["hook"], "before_execution");
     assert_eq!(outcome.value(), None);
     // The later hooks of that point, validation, around, work and
     // after_execution do not run; the outcome hooks fire for `skipped`.
@@ -509,7 +506,7 @@ async fn a_before_validation_success_succeeds_without_validating_or_working() {
     assert!(outcome.is_success(), "{outcome:?}");
     assert_eq!(outcome.reason(), Some("already done"));
     assert_eq!(outcome.metadata()["order"], 204);
-    assert_eq!(outcome.metadata()["hook"], "before_validation");
+    assert_eq!(outcome.framework()["hook"], "before_validation");
     assert_eq!(outcome.value(), None, "work did not run: no value");
     assert_eq!(
         notes.all(),
@@ -530,7 +527,7 @@ async fn a_before_hook_failure_keeps_its_code_or_gets_hook_failed() {
         outcome.reason(),
         Some("hook `before_execution` of `Hooks::Act` failed: audit down")
     );
-    assert_eq!(outcome.metadata()["code"], "hook_failed");
+    assert_eq!(outcome.code(), Some("hook_failed"));
     assert!(notes.all().is_empty(), "work did not run");
     only_line(&memory);
 }
@@ -553,8 +550,8 @@ async fn after_hooks_cannot_skip_or_succeed_they_fail_saying_why() {
             )),
             "{reason}"
         );
-        assert_eq!(outcome.metadata()["code"], "hook_failed");
-        assert_eq!(outcome.metadata()["hook"], hook.as_str());
+        assert_eq!(outcome.code(), Some("hook_failed"));
+        assert_eq!(outcome.framework()["hook"], hook.as_str());
         assert!(
             outcome.record().rolled_back,
             "work ran and succeeded: rolled back"

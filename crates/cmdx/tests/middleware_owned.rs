@@ -75,8 +75,9 @@ async fn a_middleware_adds_metadata_to_a_failure_beside_the_tasks_own() {
 
     assert!(outcome.is_failed());
     assert_eq!(outcome.reason(), Some("card declined"));
-    let metadata = &memory.values()[0]["metadata"];
-    assert_eq!(metadata["code"], "declined");
+    let line = &memory.values()[0];
+    assert_eq!(line["code"], "declined");
+    let metadata = &line["metadata"];
     assert_eq!(metadata["attempt"], 1);
     assert_eq!(metadata["region"], "eu-west-1");
     assert_eq!(metadata["seen_order"], 8);
@@ -94,7 +95,7 @@ async fn an_outer_middleware_enriches_the_outcome_of_an_inner_halt() {
     let outcome = capture.run(Order { id: 1, fail: false }.execute()).await;
 
     assert!(outcome.is_skipped());
-    assert_eq!(outcome.metadata()["code"], "maintenance");
+    assert_eq!(outcome.code(), Some("maintenance"));
     assert_eq!(outcome.metadata()["region"], "eu-west-1");
 }
 
@@ -160,7 +161,7 @@ async fn a_middleware_that_never_runs_next_ends_with_one_line_and_no_work() {
 
     assert!(outcome.is_failed());
     assert_eq!(outcome.reason(), Some("Owned::Order is not allowed here"));
-    assert_eq!(outcome.metadata()["code"], "forbidden");
+    assert_eq!(outcome.code(), Some("forbidden"));
     assert!(journal.entries().is_empty());
     assert_eq!(capture.lines().len(), 1);
 }
@@ -203,7 +204,7 @@ async fn a_middleware_that_abandons_next_drops_the_tasks_run() {
     let outcome = capture.run(Slow {}.execute()).await;
     tokio::time::sleep(Duration::from_secs(60)).await;
 
-    assert_eq!(outcome.metadata()["code"], "impatient");
+    assert_eq!(outcome.code(), Some("impatient"));
     assert!(journal.entries().is_empty(), "{:?}", journal.entries());
     assert_eq!(capture.lines().len(), 1);
 }
@@ -299,7 +300,7 @@ async fn a_halt_after_next_keeps_the_retries_the_task_made() {
 
     let outcome = capture.run(Flaky {}.execute()).await;
 
-    assert_eq!(outcome.metadata()["code"], "commit_failed");
+    assert_eq!(outcome.code(), Some("commit_failed"));
     assert_eq!(outcome.retries(), 2);
     assert_eq!(seen.entries(), ["outer sees 2 retries"]);
     assert_eq!(capture.values()[0]["retries"], 2);

@@ -106,7 +106,7 @@ async fn allow_unvalidated_fields_and_reasonless_halts() {
         )
         .await;
     assert!(failed.is_failed() && failed.reason().is_none());
-    assert_eq!(failed.metadata()["code"], "rejected");
+    assert_eq!(failed.code(), Some("rejected"));
     let lines = capture.values();
     assert_eq!(lines[2]["reason"], serde_json::Value::Null);
     assert_eq!(lines[3]["reason"], serde_json::Value::Null);

@@ -164,7 +164,7 @@ async fn a_skip_is_a_fault_with_status_skipped_and_skips_the_strict_caller() {
     let outcome = capture.run(PlusOne { n: -1 }.execute()).await;
     assert!(outcome.is_skipped(), "{outcome:?}");
     assert_eq!(outcome.reason(), None, "skip!() gives no reason");
-    assert_eq!(outcome.metadata()["code"], "negative");
+    assert_eq!(outcome.code(), Some("negative"));
     let lines = capture.values();
     assert_eq!(
         (lines[1]["task"].as_str(), lines[1]["status"].as_str()),
@@ -198,7 +198,7 @@ async fn an_early_success_without_a_value_fails_the_strict_caller() {
         outcome.reason(),
         Some("`Math::Double` ended without a value (nothing to double)")
     );
-    assert_eq!(outcome.metadata()["code"], "no_value");
+    assert_eq!(outcome.code(), Some("no_value"));
     let lines = capture.values();
     assert_eq!(
         lines[2]["origin"], lines[1]["tid"],

@@ -202,13 +202,13 @@ async fn a_tower_timeout_fails_the_execution_with_code_timeout_and_drops_its_wor
     tokio::time::sleep(Duration::from_secs(5)).await;
 
     assert!(outcome.is_failed());
-    assert_eq!(outcome.metadata()["code"], "timeout");
+    assert_eq!(outcome.code(), Some("timeout"));
     assert!(outcome.reason().unwrap().starts_with("timed out"));
     assert_eq!(journal.count("done"), 0);
     let lines = capture.values();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["status"], "failed");
-    assert_eq!(lines[0]["metadata"]["code"], "timeout");
+    assert_eq!(lines[0]["code"], "timeout");
 }
 
 #[tokio::test(start_paused = true)]
@@ -227,17 +227,14 @@ async fn load_shedding_fails_what_the_limit_cannot_take_with_code_overloaded() {
     assert_eq!(succeeded, 2);
     assert_eq!(overloaded.len(), 3);
     for outcome in overloaded {
-        assert_eq!(outcome.metadata()["code"], "overloaded");
+        assert_eq!(outcome.code(), Some("overloaded"));
         assert!(outcome.reason().unwrap().starts_with("overloaded"));
     }
     assert_eq!(journal.count("done"), 2, "shed executions never ran work");
     assert_eq!(journal.max_in_flight(), 2);
     let lines = capture.values();
     assert_eq!(lines.len(), 5);
-    let codes = lines
-        .iter()
-        .filter(|l| l["metadata"]["code"] == "overloaded")
-        .count();
+    let codes = lines.iter().filter(|l| l["code"] == "overloaded").count();
     assert_eq!(codes, 3);
 }
 
@@ -331,11 +328,11 @@ async fn a_panicking_tower_service_fails_the_execution_and_the_next_one_still_ru
             first.reason(),
             Some(format!("middleware panicked: {message}").as_str())
         );
-        assert_eq!(first.metadata()["code"], "middleware_panicked");
+        assert_eq!(first.code(), Some("middleware_panicked"));
         // The lock around the service is released by the panic, and the
         // concurrency permit with it.
         assert!(second.is_failed(), "the service still panics");
-        assert_eq!(second.metadata()["code"], "middleware_panicked");
+        assert_eq!(second.code(), Some("middleware_panicked"));
         assert_eq!(capture.lines().len(), 2);
         let ran = journal.count("started at 0s");
         match mode {

@@ -75,7 +75,7 @@ async fn invalid_typed_input_fails_the_workflow_line_and_runs_no_step() {
     let outcome = capture.run(invalid.execute()).await;
 
     assert!(outcome.is_failed());
-    assert_eq!(outcome.metadata()["code"], "invalid_input");
+    assert_eq!(outcome.code(), Some("invalid_input"));
     let errors = outcome.field_errors().unwrap();
     assert!(errors.contains_key("sku"), "{errors:?}");
     assert!(errors.contains_key("quantity"), "{errors:?}");
@@ -84,7 +84,7 @@ async fn invalid_typed_input_fails_the_workflow_line_and_runs_no_step() {
     assert_eq!(lines.len(), 1, "only the workflow's line: {lines:?}");
     assert_eq!(lines[0]["task"], "Shop::Order");
     assert_eq!(lines[0]["status"], "failed");
-    assert_eq!(lines[0]["metadata"]["code"], "invalid_input");
+    assert_eq!(lines[0]["code"], "invalid_input");
 }
 
 #[tokio::test]
@@ -101,7 +101,7 @@ async fn execute_json_coerces_the_input_and_reports_every_invalid_field() {
         .run(Order::execute_json(json!({"sku": "", "quantity": "many"})))
         .await;
     assert!(outcome.is_failed());
-    assert_eq!(outcome.metadata()["code"], "invalid_input");
+    assert_eq!(outcome.code(), Some("invalid_input"));
     let errors = outcome.field_errors().unwrap();
     assert!(errors.contains_key("sku") && errors.contains_key("quantity"));
     assert_eq!(journal.entries(), ["B work"], "the invalid one ran no step");
@@ -244,11 +244,11 @@ async fn invalid_input_of_a_nested_typed_workflow_fails_the_outer_one_before_its
         .await;
 
     assert!(outcome.is_failed());
-    assert_eq!(outcome.metadata()["code"], "invalid_input");
+    assert_eq!(outcome.code(), Some("invalid_input"));
     assert!(outcome.field_errors().unwrap().contains_key("sku"));
     assert_eq!(journal.entries(), ["A work", "A rollback compensating"]);
     let nested = &capture.lines_for_task("Shop::Order")[0];
-    assert_eq!(nested["metadata"]["code"], "invalid_input");
+    assert_eq!(nested["code"], "invalid_input");
     capture.assert_one_line_per_execution();
 }
 
@@ -293,7 +293,7 @@ async fn a_panicking_workflow_declaration_fails_the_execution_like_panicking_set
     let outcome = capture.run(Broken {}.execute()).await;
 
     assert!(outcome.is_failed());
-    assert_eq!(outcome.metadata()["code"], "settings_panicked");
+    assert_eq!(outcome.code(), Some("settings_panicked"));
     assert!(outcome.reason().unwrap().contains("no steps today"));
     assert_eq!(capture.values().len(), 1);
 }

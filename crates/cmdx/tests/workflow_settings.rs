@@ -94,7 +94,7 @@ async fn a_workflow_time_limit_bounds_all_of_its_steps() {
 
     assert!(outcome.is_failed());
     assert_eq!(outcome.reason(), Some("timed out after 1s"));
-    assert_eq!(outcome.metadata()["code"], "timeout");
+    assert_eq!(outcome.code(), Some("timeout"));
     assert_eq!(journal.of(" work"), ["A", "B"]);
     assert_eq!(capture.lines_for_task("Probe::B")[0]["reason"], "cancelled");
     // Dropped at its limit, the workflow compensates in the background.
@@ -222,7 +222,7 @@ async fn a_deprecated_workflow_set_to_fail_runs_no_step() {
     let outcome = capture.run(Retired(ship(json!({}))).execute()).await;
 
     assert!(outcome.is_failed());
-    assert_eq!(outcome.metadata()["code"], "deprecated");
+    assert_eq!(outcome.code(), Some("deprecated"));
     assert!(outcome.reason().unwrap().contains("use Ship::V2"));
     assert!(journal.entries().is_empty());
     assert_eq!(capture.values().len(), 1);

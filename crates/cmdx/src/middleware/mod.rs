@@ -67,9 +67,6 @@
 //! struct Legacy {}
 //! impl Task for Legacy {
 //!     type Output = ();
-//!     fn name() -> &'static str {
-//!         "Legacy"
-//!     }
 //!     const TAGS: &'static [&'static str] = &["disabled"];
 //!     fn name() -> &'static str { "Billing::Legacy" }
 //!     async fn work(&self, _: &mut Cx) -> Result<(), Halt> { unreachable!("skipped") }

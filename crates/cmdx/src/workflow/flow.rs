@@ -9,6 +9,7 @@ use crate::contain::{self, Panicked, Plugin};
 use crate::exec::{self, Ending, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed, ShownInput};
 use crate::ledger::Record;
+use crate::middleware::Subject;
 use crate::{BoxError, Context, Cx, Fault, Halt, Outcome, Settings, Status};
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -187,10 +188,23 @@ fn seed<F: Flow>(flow: &F) -> Result<Context, FieldErrors> {
     Err(FieldErrors::from([("input".to_owned(), vec![message])]))
 }
 
+/// A flow's input, shared with its middleware's `Call` (for `Call::task`).
+struct FlowInput<F>(F);
+
+impl<F: Flow> Subject for FlowInput<F> {
+    fn task(&self) -> &(dyn Any + Send + Sync) {
+        &self.0
+    }
+
+    fn input(&self) -> Option<Box<RawValue>> {
+        input::to_raw(&self.0)
+    }
+}
+
 /// One execution of a typed workflow.
 pub(super) struct FlowUnit<F> {
     /// The input; `None` when it could not be built from untyped JSON.
-    flow: Option<F>,
+    flow: Option<Arc<FlowInput<F>>>,
     /// The context seeded from the input.
     input: Context,
     /// `F::workflow()`, built when the engine first asks for the settings
@@ -212,7 +226,7 @@ impl<F: Flow> FlowUnit<F> {
             }
         };
         let unit = Self {
-            flow: Some(flow),
+            flow: Some(Arc::new(FlowInput(flow))),
             input,
             declared: Arc::default(),
             engine,
@@ -252,7 +266,7 @@ impl<F: Flow> Executable for FlowUnit<F> {
     }
 
     fn input_json(&self) -> Option<Box<RawValue>> {
-        self.flow.as_ref().and_then(input::to_raw)
+        self.flow.as_ref().and_then(|flow| input::to_raw(&flow.0))
     }
 
     /// The final context as the steps' lines would show it, like an
@@ -265,12 +279,18 @@ impl<F: Flow> Executable for FlowUnit<F> {
         run::own_settings(&self.declared().inner.settings)
     }
 
+    fn share(&mut self) -> Option<Arc<dyn Subject>> {
+        self.flow.clone().map(|flow| flow as Arc<dyn Subject>)
+    }
+
     fn task_any(&self) -> Option<&(dyn Any + Send + Sync)> {
-        self.flow.as_ref().map(|flow| flow as _)
+        self.flow.as_ref().map(|flow| &flow.0 as _)
     }
 
     fn validate(&self) -> Result<(), FieldErrors> {
-        self.flow.as_ref().map_or(Ok(()), input::validate)
+        self.flow
+            .as_ref()
+            .map_or(Ok(()), |flow| input::validate(&flow.0))
     }
 
     async fn work(&self, cx: &mut Cx) -> Result<Context, Halt> {
