@@ -72,7 +72,7 @@ impl<T> fmt::Display for Secret<T> {
 }
 
 /// Serializes as `"[REDACTED]"`, except where cmdx itself hands a typed
-/// workflow's input to its steps (see [`revealed`]).
+/// workflow's input to its steps (see `input::revealed`).
 impl<T: Serialize> Serialize for Secret<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if REVEALING.get() {

@@ -116,7 +116,7 @@ impl RuntimeBuilder {
     }
 
     /// Delivers runtime events (started, retried, rolled back, executed…)
-    /// to `subscriber`. See [`Event`].
+    /// to `subscriber`. See [`Event`](crate::Event).
     pub fn subscribe(mut self, subscriber: impl Subscriber) -> Self {
         self.config_mut().subscribers.push(Arc::new(subscriber));
         self

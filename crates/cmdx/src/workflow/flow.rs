@@ -130,7 +130,7 @@ pub trait FlowExt: Flow {
     ) -> impl Future<Output = Result<Outcome<Context>, Fault>> + Send + 'static;
 
     /// Executes the workflow from untyped JSON, coerced and validated like
-    /// [`Task::execute_json`](crate::Task::execute_json): every invalid or
+    /// [`TaskExt::execute_json`](crate::TaskExt::execute_json): every invalid or
     /// missing field is reported at once, and no step runs.
     fn execute_json(input: Value) -> impl Future<Output = Outcome<Context>> + Send + 'static;
 }
