@@ -4,18 +4,18 @@
 
 use super::Workflow;
 use super::run::{self, Engine};
-use super::step::{Shown, Step, StepRun, nested_run};
+use super::step::{Shown, Step, StepRun, nested_run, shown, skipped_line};
 use crate::contain::{self, Panicked, Plugin};
-use crate::exec::{self, Ending, Executable, Spec, Start};
+use crate::exec::{Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed, ShownInput};
 use crate::ledger::Record;
 use crate::middleware::Subject;
-use crate::{BoxError, Context, Cx, Fault, Halt, Outcome, Settings, Status};
+use crate::{BoxError, Context, Cx, Fault, Halt, Outcome, Settings};
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 use std::any::Any;
 use std::borrow::Cow;
 use std::future::Future;
@@ -348,28 +348,19 @@ impl<F: Flow> Step for FlowStep<F> {
         let (name, panicked) = name_of::<F>();
         let mut spec = run::spec(Cow::Borrowed(name), tags);
         spec.panicked = panicked.map(Box::new);
-        let pending = exec::begin_with(spec, settings, || input::view::<F>(context.to_value()));
-        if let Err(panicked) = &declared {
-            pending.get().report(panicked);
-        }
-        pending
-            .finish(Ending::with_status(
-                Status::Skipped,
-                Some(reason.to_owned()),
-            ))
-            .record
+        let settings = declared.as_ref().map(|_| settings);
+        skipped_line(
+            spec,
+            settings,
+            || input::view::<F>(context.to_value()),
+            reason,
+        )
     }
 
     fn shows(&self, context: &Value) -> Shown {
-        let view: Map<String, Value> = input::view::<F>(context.clone())
-            .and_then(|raw| serde_json::from_str(raw.get()).ok())
-            .unwrap_or_default();
-        // A `workflow()` that panics (reported when the step runs) could
-        // have excluded anything it reads: leave all of it out.
-        let excluded = match contain::catch(Plugin::Settings, F::workflow) {
-            Ok(workflow) => workflow.inner.settings.exclude.clone(),
-            Err(_) => view.keys().cloned().map(Into::into).collect(),
-        };
-        Shown { view, excluded }
+        let excluded = contain::catch(Plugin::Settings, F::workflow)
+            .map(|workflow| workflow.inner.settings.exclude.clone())
+            .ok();
+        shown(input::view::<F>(context.clone()), excluded)
     }
 }

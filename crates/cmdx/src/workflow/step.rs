@@ -138,34 +138,54 @@ where
         // The task's settings hold for its skipped line too: exclusions,
         // ledger level.
         let settings = contain::catch(Plugin::Settings, T::settings);
-        let pending = exec::begin_with(
+        skipped_line(
             TaskUnit::<T>(None).spec(),
-            settings.as_ref().unwrap_or(&crate::settings::NONE),
+            settings.as_ref(),
             || input::view::<T>(context.to_value()),
-        );
-        if let Err(panicked) = &settings {
-            pending.get().report(panicked);
-        }
-        pending
-            .finish(Ending::with_status(
-                Status::Skipped,
-                Some(reason.to_owned()),
-            ))
-            .record
+            reason,
+        )
     }
 
     fn shows(&self, context: &Value) -> Shown {
-        let view: Map<String, Value> = input::view::<T>(context.clone())
-            .and_then(|raw| serde_json::from_str(raw.get()).ok())
-            .unwrap_or_default();
-        // Settings that panic (reported when the step runs) could have
-        // excluded anything it reads: leave all of it out.
-        let excluded = match contain::catch(Plugin::Settings, T::settings) {
-            Ok(settings) => settings.exclude,
-            Err(_) => view.keys().cloned().map(Into::into).collect(),
-        };
-        Shown { view, excluded }
+        let excluded = contain::catch(Plugin::Settings, T::settings)
+            .map(|settings| settings.exclude)
+            .ok();
+        shown(input::view::<T>(context.clone()), excluded)
     }
+}
+
+/// The line of a step skipped by its condition, under the step's settings
+/// (exclusions, ledger level); settings that panicked are reported on it.
+pub(super) fn skipped_line(
+    spec: Spec,
+    settings: Result<&Settings, &crate::contain::Panicked>,
+    input: impl FnOnce() -> Option<Box<RawValue>>,
+    reason: &str,
+) -> Arc<Record> {
+    let pending = exec::begin_with(spec, settings.unwrap_or(&crate::settings::NONE), input);
+    if let Err(panicked) = settings {
+        pending.get().report(panicked);
+    }
+    pending
+        .finish(Ending::with_status(
+            Status::Skipped,
+            Some(reason.to_owned()),
+        ))
+        .record
+}
+
+/// How a step shows the context: its `view`, and the keys its settings
+/// exclude — all the keys it reads when its settings panicked (`None`:
+/// reported when the step runs, they could have excluded anything).
+pub(super) fn shown(
+    view: Option<Box<RawValue>>,
+    excluded: Option<Vec<std::borrow::Cow<'static, str>>>,
+) -> Shown {
+    let view: Map<String, Value> = view
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .unwrap_or_default();
+    let excluded = excluded.unwrap_or_else(|| view.keys().cloned().map(Into::into).collect());
+    Shown { view, excluded }
 }
 
 /// What a successful step's output adds to the context. The output's
