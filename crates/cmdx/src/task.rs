@@ -246,7 +246,7 @@ pub trait TaskExt: Task {
         Self: DeserializeOwned,
     {
         async move {
-            match input::parse::<Self>(input) {
+            match input::parse::<Self>(Cow::Owned(input)) {
                 Parsed::Valid(task) => task.execute().await,
                 Parsed::Invalid { errors, input } => {
                     let start = Start::invalid(errors, input);

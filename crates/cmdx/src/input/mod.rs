@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// Validates with `garde`, as field → messages.
 pub(crate) fn validate<T: garde::Validate<Context = ()>>(input: &T) -> Result<(), FieldErrors> {
@@ -77,12 +78,14 @@ impl std::fmt::Debug for ShownInput {
 
 /// Coerces and validates untyped input, collecting every field error. A
 /// panic in the type's own `Deserialize` or validation is an invalid input,
-/// not a panic of the caller.
-pub(crate) fn parse<T>(input: Value) -> Parsed<T>
+/// not a panic of the caller. Borrowed input is copied only when invalid
+/// (its line shows it).
+pub(crate) fn parse<T>(input: Cow<'_, Value>) -> Parsed<T>
 where
     T: DeserializeOwned + Serialize + garde::Validate<Context = ()> + Send + 'static,
 {
     let Ok(coerced) = catch_unwind(AssertUnwindSafe(|| coerce::coerce::<T>(&input))) else {
+        let input = input.into_owned();
         return Parsed::Invalid {
             errors: panicked("reading"),
             input: ShownInput(Box::new(move || redacted_all(&input))),
@@ -110,6 +113,7 @@ where
         Some(value) if errors.is_empty() => Parsed::Valid(value),
         value => {
             let listed = coerced.listed;
+            let input = input.into_owned();
             Parsed::Invalid {
                 errors,
                 input: ShownInput(Box::new(move || shown(value.as_ref(), &input, &listed))),
@@ -128,13 +132,15 @@ fn panicked(doing: &str) -> FieldErrors {
 /// `"[REDACTED]"`. For input `T` cannot be built from, the given values of
 /// fields that failed as plain scalars, and `"[REDACTED]"` for every value
 /// whose type could not be checked for secrets.
-pub(crate) fn view<T>(input: Value) -> Option<Box<RawValue>>
+pub(crate) fn view<T>(input: &Value) -> Option<Value>
 where
     T: DeserializeOwned + Serialize + garde::Validate<Context = ()> + Send + 'static,
 {
-    match parse::<T>(input) {
-        Parsed::Valid(value) => to_raw(&value),
-        Parsed::Invalid { input, .. } => input.render(),
+    match parse::<T>(Cow::Borrowed(input)) {
+        Parsed::Valid(value) => serde_json::to_value(&value).ok(),
+        Parsed::Invalid { input, .. } => input
+            .render()
+            .and_then(|raw| serde_json::from_str(raw.get()).ok()),
     }
 }
 
@@ -167,9 +173,7 @@ pub fn redacted_input<T>(input: &Value) -> Value
 where
     T: DeserializeOwned + Serialize + garde::Validate<Context = ()> + Send + 'static,
 {
-    view::<T>(input.clone())
-        .and_then(|raw| serde_json::from_str(raw.get()).ok())
-        .unwrap_or(Value::Null)
+    view::<T>(input).unwrap_or(Value::Null)
 }
 
 fn top_level(path: &str) -> &str {

@@ -149,7 +149,7 @@ impl<F: Flow> FlowExt for F {
     }
 
     async fn execute_json(input: Value) -> Outcome<Context> {
-        match input::parse::<F>(input) {
+        match input::parse::<F>(Cow::Owned(input)) {
             Parsed::Valid(flow) => flow.execute().await,
             Parsed::Invalid { errors, input } => {
                 FlowUnit::<F>::absent(Engine::default())
@@ -272,7 +272,7 @@ impl<F: Flow> Executable for FlowUnit<F> {
     /// The final context as the steps' lines would show it, like an
     /// untyped workflow's.
     fn output_json(&self, output: &Context) -> Option<Box<RawValue>> {
-        input::to_raw(&self.declared().shows(&output.to_value()).view)
+        input::to_raw(&self.declared().shows(output.as_value()).view)
     }
 
     fn settings(&self) -> Settings {
@@ -325,7 +325,7 @@ impl<F: Flow> Step for FlowStep<F> {
         Box::pin(async move {
             let inner_completed = Arc::new(Mutex::new(Vec::new()));
             let engine = Engine::handing_completed_to(inner_completed.clone());
-            let (unit, start) = match input::parse::<F>(context.to_value()) {
+            let (unit, start) = match input::parse::<F>(Cow::Borrowed(context.as_value())) {
                 Parsed::Valid(flow) => FlowUnit::prepared(flow, engine),
                 Parsed::Invalid { errors, input } => {
                     (FlowUnit::absent(engine), Start::invalid(errors, input))
@@ -352,7 +352,7 @@ impl<F: Flow> Step for FlowStep<F> {
         skipped_line(
             spec,
             settings,
-            || input::view::<F>(context.to_value()),
+            || input::to_raw(&input::view::<F>(context.as_value())?),
             reason,
         )
     }
@@ -361,6 +361,6 @@ impl<F: Flow> Step for FlowStep<F> {
         let excluded = contain::catch(Plugin::Settings, F::workflow)
             .map(|workflow| workflow.inner.settings.exclude.clone())
             .ok();
-        shown(input::view::<F>(context.clone()), excluded)
+        shown(input::view::<F>(context), excluded)
     }
 }

@@ -4,26 +4,25 @@ use super::Merge;
 use crate::Context;
 use serde_json::{Map, Value};
 
-/// Merges one successful step's output (an object) into `context`.
-pub(super) fn apply(merge: &Merge, context: &mut Context, step: &str, output: &Map<String, Value>) {
+/// Merges one successful step's output (an object) into `context`. An
+/// empty output leaves the context as it is (not even copied, when it is
+/// shared with a completed step).
+pub(super) fn apply(merge: &Merge, context: &mut Context, step: &str, output: Map<String, Value>) {
     match merge {
-        Merge::LastWriteWins => {
-            for (key, value) in output {
-                context.as_map_mut().insert(key.clone(), value.clone());
-            }
-        }
+        Merge::LastWriteWins => context.merge(output),
+        Merge::Deep if output.is_empty() => {}
         Merge::Deep => deep(context.as_map_mut(), output),
         Merge::None => {}
-        Merge::Custom(merge) => merge(context, step, output),
+        Merge::Custom(merge) => merge(context, step, &output),
     }
 }
 
-fn deep(into: &mut Map<String, Value>, from: &Map<String, Value>) {
+fn deep(into: &mut Map<String, Value>, from: Map<String, Value>) {
     for (key, value) in from {
-        match (into.get_mut(key), value) {
+        match (into.get_mut(&key), value) {
             (Some(Value::Object(existing)), Value::Object(incoming)) => deep(existing, incoming),
-            _ => {
-                into.insert(key.clone(), value.clone());
+            (_, value) => {
+                into.insert(key, value);
             }
         }
     }
@@ -63,7 +62,7 @@ mod tests {
     fn deep_merge_combines_nested_objects_and_replaces_the_rest() {
         let mut context = Context::from(object(json!({"metrics": {"revenue": 1}, "n": 1})));
         let output = object(json!({"metrics": {"visitors": 2}, "n": {"x": 1}}));
-        apply(&Merge::Deep, &mut context, "Step", &output);
+        apply(&Merge::Deep, &mut context, "Step", output);
         assert_eq!(
             context.to_value(),
             json!({"metrics": {"revenue": 1, "visitors": 2}, "n": {"x": 1}})
@@ -74,7 +73,7 @@ mod tests {
     fn last_write_wins_replaces_whole_values() {
         let mut context = Context::from(object(json!({"metrics": {"revenue": 1}})));
         let output = object(json!({"metrics": {"visitors": 2}}));
-        apply(&Merge::LastWriteWins, &mut context, "Step", &output);
+        apply(&Merge::LastWriteWins, &mut context, "Step", output);
         assert_eq!(context.to_value(), json!({"metrics": {"visitors": 2}}));
     }
 

@@ -170,12 +170,12 @@ impl Executable for WorkflowUnit {
     /// The input context as the steps' lines show it: secrets redacted,
     /// excluded keys left out.
     fn input_json(&self) -> Option<Box<RawValue>> {
-        input::to_raw(&self.workflow.shows(&self.input.to_value()).view)
+        input::to_raw(&self.workflow.shows(self.input.as_value()).view)
     }
 
     /// The final context as the steps' lines would show it, like the input.
     fn output_json(&self, output: &Context) -> Option<Box<RawValue>> {
-        input::to_raw(&self.workflow.shows(&output.to_value()).view)
+        input::to_raw(&self.workflow.shows(output.as_value()).view)
     }
 
     /// The workflow's settings, with no retry and no time limit unless it
@@ -224,7 +224,7 @@ async fn sequential(
         match run.record.status {
             Status::Success => {
                 completed.extend(run.completed.take());
-                merged(cx, &group.merge, context, step.name(), &run.output)?;
+                merged(cx, &group.merge, context, step.name(), run.output)?;
             }
             status if breakpoints.contains(&status) => {
                 runs.push(run);
@@ -280,7 +280,7 @@ async fn parallel(
     let mut runs = Vec::new();
     for run in results.into_iter().flatten() {
         match run.record.status {
-            Status::Success => merged(cx, &group.merge, context, &run.record.task, &run.output)?,
+            Status::Success => merged(cx, &group.merge, context, &run.record.task, run.output)?,
             status if breakpoints.contains(&status) => runs.push(run),
             _ => {}
         }
@@ -300,7 +300,7 @@ fn merged(
     merge: &Merge,
     context: &mut Context,
     step: &str,
-    output: &Map<String, Value>,
+    output: Map<String, Value>,
 ) -> Result<(), Halt> {
     let apply = || merge::apply(merge, context, step, output);
     contain(cx, Plugin::Merge, apply).map_err(|panicked| {

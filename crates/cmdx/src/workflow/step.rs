@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::any::Any;
+use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
@@ -93,7 +94,7 @@ where
 
     fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun> {
         Box::pin(async move {
-            let task = match input::parse::<T>(context.to_value()) {
+            let task = match input::parse::<T>(Cow::Borrowed(context.as_value())) {
                 Parsed::Valid(task) => task,
                 Parsed::Invalid { errors, input } => {
                     let start = Start::invalid(errors, input);
@@ -141,7 +142,7 @@ where
         skipped_line(
             TaskUnit::<T>(None).spec(),
             settings.as_ref(),
-            || input::view::<T>(context.to_value()),
+            || input::to_raw(&input::view::<T>(context.as_value())?),
             reason,
         )
     }
@@ -150,7 +151,7 @@ where
         let excluded = contain::catch(Plugin::Settings, T::settings)
             .map(|settings| settings.exclude)
             .ok();
-        shown(input::view::<T>(context.clone()), excluded)
+        shown(input::view::<T>(context), excluded)
     }
 }
 
@@ -178,12 +179,13 @@ pub(super) fn skipped_line(
 /// exclude — all the keys it reads when its settings panicked (`None`:
 /// reported when the step runs, they could have excluded anything).
 pub(super) fn shown(
-    view: Option<Box<RawValue>>,
+    view: Option<Value>,
     excluded: Option<Vec<std::borrow::Cow<'static, str>>>,
 ) -> Shown {
-    let view: Map<String, Value> = view
-        .and_then(|raw| serde_json::from_str(raw.get()).ok())
-        .unwrap_or_default();
+    let view = match view {
+        Some(Value::Object(view)) => view,
+        _ => Map::new(),
+    };
     let excluded = excluded.unwrap_or_else(|| view.keys().cloned().map(Into::into).collect());
     Shown { view, excluded }
 }
@@ -294,7 +296,7 @@ impl Step for WorkflowStep {
     fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
         let unit = WorkflowUnit::new(self.0.clone(), Context::new());
         let pending = exec::begin_with(unit.spec(), &self.0.inner.settings, || {
-            input::to_raw(&self.0.shows(&context.to_value()).view)
+            input::to_raw(&self.0.shows(context.as_value()).view)
         });
         pending
             .finish(Ending::with_status(

@@ -1,0 +1,153 @@
+//! Heap allocations per execution, counted by a counting global allocator
+//! (`stats_alloc`: allocations and reallocations, in every thread — the
+//! ledger's writer thread included). Run:
+//!
+//! `cargo run --release -p cmdx-benches --example allocs`
+//!
+//! Each row runs its op 20,000 times (after 1,000 to warm up) on a
+//! current-thread tokio runtime, with the ledger writing real lines to the
+//! null device through the default non-blocking writer, and prints the
+//! mean per op and the target from issue 13:
+//!
+//! * typed success: `Add { a, b }.execute()`;
+//! * untyped success: `Add::execute_json(json!({..}))`, the input built
+//!   fresh for every op (its own allocations included);
+//! * nested3, per root: a task awaiting a child awaiting a grandchild;
+//! * workflow step: what one more step costs, `(3 steps − 1 step) / 2`,
+//!   for a step reading one context key and adding one.
+
+use cmdx::prelude::*;
+use cmdx::{Ledger, Runtime};
+use serde_json::json;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use std::hint::black_box;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Add {
+    #[garde(range(min = 1))]
+    a: i64,
+    #[garde(range(min = 1))]
+    b: i64,
+}
+
+impl Task for Add {
+    type Output = i64;
+    fn name() -> &'static str {
+        "Add"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
+        Ok(self.a + self.b)
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Outer {}
+
+impl Task for Outer {
+    type Output = ();
+    fn name() -> &'static str {
+        "Outer"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Middle {}.execute_strict().await?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Middle {}
+
+impl Task for Middle {
+    type Output = ();
+    fn name() -> &'static str {
+        "Middle"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Add { a: 1, b: 2 }.execute_strict().await?;
+        Ok(())
+    }
+}
+
+/// A workflow step: reads `n`, adds one key named after the step.
+macro_rules! step {
+    ($name:ident, $key:literal) => {
+        #[derive(Debug, Serialize, Deserialize, Validate)]
+        struct $name {
+            #[garde(skip)]
+            n: i64,
+        }
+
+        impl Task for $name {
+            type Output = serde_json::Value;
+            fn name() -> &'static str {
+                stringify!($name)
+            }
+            async fn work(&self, _: &mut Cx) -> Result<serde_json::Value, Halt> {
+                Ok(json!({ $key: self.n }))
+            }
+        }
+    };
+}
+
+step!(StepA, "a");
+step!(StepB, "b");
+step!(StepC, "c");
+
+const OPS: u64 = 20_000;
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .expect("the null device");
+    let runtime = Runtime::builder().ledger(Ledger::writer(null)).build();
+    let one = Workflow::new("OneStep").step::<StepA>();
+    let three = Workflow::new("ThreeSteps")
+        .step::<StepA>()
+        .step::<StepB>()
+        .step::<StepC>();
+    let mut context = Context::new();
+    context.insert("n", 7);
+
+    macro_rules! count {
+        ($op:expr) => {
+            rt.block_on(runtime.scope(async {
+                for _ in 0..1_000 {
+                    black_box($op.await);
+                }
+                let region = Region::new(GLOBAL);
+                for _ in 0..OPS {
+                    black_box($op.await);
+                }
+                let change = region.change();
+                (change.allocations + change.reallocations) as f64 / OPS as f64
+            }))
+        };
+    }
+    let typed = count!(Add { a: 1, b: 2 }.execute());
+    let untyped = count!(Add::execute_json(json!({"a": 1, "b": 2})));
+    let nested = count!(Outer {}.execute());
+    let one_step = count!(one.execute(context.clone()));
+    let three_steps = count!(three.execute(context.clone()));
+    runtime
+        .ledger()
+        .flush()
+        .expect("the null device accepts everything");
+
+    println!("| execution | allocations per op | target |");
+    println!("|---|---:|---:|");
+    println!("| typed success (`execute`) | {typed:.1} | ≤ 3 |");
+    println!("| untyped success (`execute_json`, input built per op) | {untyped:.1} | ≤ 8 |");
+    println!("| nested3, per root (3 executions) | {nested:.1} | ≤ 10 |");
+    println!("| workflow of 1 step | {one_step:.1} | — |");
+    println!("| workflow of 3 steps | {three_steps:.1} | — |");
+    let step = (three_steps - one_step) / 2.0;
+    println!("| one more workflow step | {step:.1} | ≤ 6 |");
+}
