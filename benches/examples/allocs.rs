@@ -17,7 +17,7 @@
 //!   for a step reading one context key and adding one.
 
 use cmdx::prelude::*;
-use cmdx::{Ledger, Runtime};
+use cmdx::{Ledger, Runtime, Status};
 use serde_json::json;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::hint::black_box;
@@ -119,12 +119,14 @@ fn main() {
     macro_rules! count {
         ($op:expr) => {
             rt.block_on(runtime.scope(async {
+                // A count of the wrong path is worthless.
+                assert_eq!($op.await.status(), Status::Success);
                 for _ in 0..1_000 {
-                    black_box($op.await);
+                    let _ = black_box($op.await);
                 }
                 let region = Region::new(GLOBAL);
                 for _ in 0..OPS {
-                    black_box($op.await);
+                    let _ = black_box($op.await);
                 }
                 let change = region.change();
                 (change.allocations + change.reallocations) as f64 / OPS as f64
