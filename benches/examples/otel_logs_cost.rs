@@ -1,6 +1,9 @@
 //! Runs `N` executions with the OpenTelemetry layer and the ledger on
 //! (`otel`), or with every ledger line also exported as an OTel log record
-//! (`logs`), both to in-process exporters that drop every batch — for a
+//! (`logs`), both to in-process exporters that drop every batch, or `N`
+//! calls of the hand-rolled equivalent (`hand`: `#[tracing::instrument]`
+//! and one `tracing::info!` through `tracing-subscriber`'s JSON formatter
+//! and the same OpenTelemetry layer, as in `benches/telemetry.rs`) — for a
 //! load-independent count under callgrind (all threads):
 //!
 //! ```sh
@@ -58,10 +61,50 @@ impl LogExporter for DiscardLogs {
     }
 }
 
+/// The hand-rolled equivalent of `Reserve`: a span with the inputs, one
+/// JSON event with the outcome.
+#[inline(never)]
+#[tracing::instrument(name = "Reserve", skip_all, fields(sku = %sku, quantity))]
+async fn hand_rolled(sku: &str, quantity: i64) -> i64 {
+    let reserved = black_box(quantity);
+    tracing::info!(status = "success", reserved, "reserve finished");
+    reserved
+}
+
+/// `N` calls of [`hand_rolled`] under the JSON formatter and the OTel layer.
+fn hand(n: usize) {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(Discard)
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(std::io::sink),
+        )
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("hand-rolled")));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    tracing::subscriber::with_default(subscriber, || {
+        rt.block_on(async {
+            for i in 0..n {
+                black_box(hand_rolled(black_box("SKU-1234"), black_box(i as i64 + 1)).await);
+            }
+        });
+    });
+    provider.shutdown().expect("shut down");
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let variant = args.next().unwrap_or_else(|| "otel".into());
     let n: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    if variant == "hand" {
+        return hand(n);
+    }
     let mut builder = Telemetry::builder()
         .read_env(false)
         .exporter(Discard)
