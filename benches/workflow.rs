@@ -84,7 +84,10 @@ impl Task for ByHand {
 }
 
 fn workflows(c: &mut Criterion) {
+    // With timers: compensations are bounded by a tokio timer, and a
+    // runtime without one makes every compensation catch tokio's panic.
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("a tokio runtime");
     let runtime = Runtime::builder().ledger(Ledger::off()).build();

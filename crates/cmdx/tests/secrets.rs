@@ -337,3 +337,80 @@ async fn a_skipped_step_and_a_workflow_from_untyped_input_hide_secrets() {
         "two skipped steps and two workflows"
     );
 }
+
+/// A field whose `Serialize` always fails.
+#[derive(Debug, Deserialize)]
+struct Unshowable(#[allow(dead_code)] u8);
+
+impl Serialize for Unshowable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("cannot be shown"))
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Odd {
+    #[garde(skip)]
+    token: Secret<String>,
+    #[garde(skip)]
+    odd: Unshowable,
+    #[garde(skip)]
+    big: u128,
+}
+
+impl Task for Odd {
+    type Output = ();
+    fn name() -> &'static str {
+        "Odd"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Huge {
+    #[garde(skip)]
+    token: Secret<String>,
+    #[garde(skip)]
+    big: u128,
+}
+
+impl Task for Huge {
+    type Output = ();
+    fn name() -> &'static str {
+        "Huge"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Ok(())
+    }
+}
+
+#[test]
+fn an_input_that_does_not_serialize_shows_every_value_redacted() {
+    let body = json!({"token": MARKER, "odd": 1, "big": 2});
+    let shown = cmdx::redacted_input::<Odd>(&body);
+    assert_eq!(
+        shown,
+        json!({"token": cmdx::REDACTED, "odd": cmdx::REDACTED, "big": cmdx::REDACTED})
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_workflow_line_hides_the_secret_of_a_step_whose_view_cannot_be_a_json_value() {
+    // u64::MAX + 1: a `Value` cannot hold it, JSON text can.
+    let big = u128::from(u64::MAX) + 1;
+    let mut context = Context::new();
+    context.insert("token", MARKER);
+    context.insert("big", big.to_string());
+    let workflow = Workflow::new("Huge").step::<Huge>();
+    let capture = Capture::new();
+    let outcome = capture.run(workflow.execute(context)).await;
+    for line in capture.lines() {
+        assert_hidden(&line.to_string(), "a workflow's lines");
+    }
+    let input = outcome.record().input_value();
+    assert_eq!(input["token"], cmdx::REDACTED);
+    // Shown through JSON text (as a float): not hidden with the secret.
+    assert_eq!(input["big"], json!(big as f64));
+}

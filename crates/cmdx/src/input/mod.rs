@@ -136,11 +136,16 @@ pub(crate) fn view<T>(input: &Value) -> Option<Value>
 where
     T: DeserializeOwned + Serialize + garde::Validate<Context = ()> + Send + 'static,
 {
+    let from_text = |raw: Box<RawValue>| serde_json::from_str(raw.get()).ok();
     match parse::<T>(Cow::Borrowed(input)) {
-        Parsed::Valid(value) => serde_json::to_value(&value).ok(),
-        Parsed::Invalid { input, .. } => input
-            .render()
-            .and_then(|raw| serde_json::from_str(raw.get()).ok()),
+        // Text first where `Value` cannot hold a number (an `i128` beyond
+        // 64 bits); every value hidden if `T` does not serialize at all,
+        // since which of its fields are secret is then unknown.
+        Parsed::Valid(value) => serde_json::to_value(&value)
+            .ok()
+            .or_else(|| to_raw(&value).and_then(from_text))
+            .or_else(|| redacted_all(input).and_then(from_text)),
+        Parsed::Invalid { input, .. } => input.render().and_then(from_text),
     }
 }
 
