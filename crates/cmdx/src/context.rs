@@ -213,6 +213,22 @@ mod tests {
     }
 
     #[test]
+    fn a_context_converts_from_and_to_json_with_its_keys_and_debug_shows_only_keys() {
+        let json = json!({"card": "4242", "n": 2});
+        let made = [
+            Context::try_from(json.clone()).expect("an object"),
+            serde_json::from_value(json.clone()).expect("an object"),
+            Context::from(json.as_object().cloned().expect("an object")),
+        ];
+        for context in &made {
+            assert_eq!(context.get::<i64>("n"), Some(2));
+            assert_eq!(context.to_value(), json);
+            assert_eq!(serde_json::to_value(context).expect("serializes"), json);
+            assert_eq!(format!("{context:?}"), r#"Context { keys: ["card", "n"], .. }"#);
+        }
+    }
+
+    #[test]
     fn reading_and_removing_absent_keys_changes_nothing() {
         let mut context = Context::new();
         assert_eq!(context.remove("nope"), None);
