@@ -351,3 +351,19 @@ async fn work_reads_its_chain_id_from_the_task_local() {
     let outcome = Capture::new().run(WhereAmI {}.execute()).await;
     assert_eq!(outcome.value(), Some(&Some(outcome.chain_id())));
 }
+
+/// A parent's future holds its child's execution by pointer (the engine's
+/// state is allocated per execution): nesting does not grow the future a
+/// parent awaits, nor the root a `tokio::spawn` copies and keeps.
+#[test]
+fn nesting_does_not_grow_the_future_of_an_execution() {
+    let leaf = size_of_val(&Leaf { n: 1 }.execute());
+    let nested = size_of_val(&Nested {}.execute());
+    let strict = size_of_val(&Nested {}.execute_strict());
+    assert_eq!(leaf, nested);
+    // The task's fields, how it starts, one pointer.
+    assert!(
+        strict <= 96,
+        "a strict execution's future is {strict} bytes"
+    );
+}

@@ -39,49 +39,36 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
     }
 
     /// Runs the lifecycle; `deadline` is the limit middleware set on `work`.
+    ///
+    /// The hooks and around hooks are looked up again where they are
+    /// used rather than held: what this future keeps across its `.await`
+    /// is part of every execution's state (see [`super::execute`]).
     pub(crate) async fn run(
         &mut self,
         cx: &mut Cx,
         execution: &Execution,
         deadline: Option<Deadline>,
     ) -> Ending {
-        let task = self.unit.task_any();
-        let global = execution.runtime().config();
-        let settings = self.settings;
-        let hooks = HookSet {
-            global: &global.hooks,
-            local: &settings.hooks,
-        };
-        let mut ending = match self.prepare(cx, execution, task, hooks) {
+        let mut ending = match self.prepare(cx, execution) {
             Err(ending) => ending,
             Ok(()) => {
-                let arounds = AroundSet {
-                    global: &global.arounds,
-                    local: &settings.arounds,
-                };
-                let mut ending = if arounds.is_empty() {
+                let ending = if self.arounds(execution).is_empty() {
                     self.work(cx, execution, deadline).await
                 } else {
-                    let mut work = Work {
-                        lifecycle: &mut *self,
-                        execution,
-                        deadline,
-                    };
-                    Box::pin(arounds.run(cx, task, &mut work)).await
+                    Box::pin(self.around(cx, execution, deadline)).await
                 };
-                if !hooks.is_empty()
-                    && let Err(failed) = hooks.run(Hook::AfterExecution, cx, task, Some(&ending))
-                {
-                    ending = failed;
-                }
-                ending
+                self.hook(Hook::AfterExecution, cx, execution, ending)
             }
         };
-        if !hooks.is_empty() {
-            for &hook in Hook::for_status(ending.status) {
-                if let Err(failed) = hooks.run(hook, cx, task, Some(&ending)) {
-                    ending = failed;
-                    break;
+        for &hook in Hook::for_status(ending.status) {
+            match self.hooks(execution) {
+                hooks if hooks.is_empty() => break,
+                hooks => {
+                    let task = self.unit.task_any();
+                    if let Err(failed) = hooks.run(hook, cx, task, Some(&ending)) {
+                        ending = failed;
+                        break;
+                    }
                 }
             }
         }
@@ -97,6 +84,54 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
         ending
     }
 
+    /// The runtime's hooks, then the task's.
+    fn hooks<'s>(&'s self, execution: &'s Execution) -> HookSet<'s> {
+        HookSet {
+            global: &execution.runtime().config().hooks,
+            local: &self.settings.hooks,
+        }
+    }
+
+    /// The runtime's around hooks, then the task's.
+    fn arounds<'s>(&'s self, execution: &'s Execution) -> AroundSet<'s> {
+        AroundSet {
+            global: &execution.runtime().config().arounds,
+            local: &self.settings.arounds,
+        }
+    }
+
+    /// Runs `hook` after `ending`; a hook's failure replaces it.
+    fn hook(&self, hook: Hook, cx: &mut Cx, execution: &Execution, ending: Ending) -> Ending {
+        let hooks = self.hooks(execution);
+        if hooks.is_empty() {
+            return ending;
+        }
+        match hooks.run(hook, cx, self.unit.task_any(), Some(&ending)) {
+            Err(failed) => failed,
+            Ok(()) => ending,
+        }
+    }
+
+    /// [`work`](Self::work) inside the around hooks.
+    async fn around(
+        &mut self,
+        cx: &mut Cx,
+        execution: &Execution,
+        deadline: Option<Deadline>,
+    ) -> Ending {
+        let arounds = AroundSet {
+            global: &execution.runtime().config().arounds,
+            local: &self.settings.arounds,
+        };
+        let task = self.unit.task_any();
+        let mut work = Work {
+            lifecycle: &mut *self,
+            execution,
+            deadline,
+        };
+        arounds.run(cx, task, &mut work).await
+    }
+
     /// `work`, with its retries and deadline, and the rollback after a
     /// failure: what around hooks wrap.
     async fn work(
@@ -106,15 +141,15 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
         outer: Option<Deadline>,
     ) -> Ending {
         self.worked = true;
-        let global = execution.runtime().config();
-        let policy = self.settings.retry.as_ref().or(global.retry.as_ref());
-        let timeout = self.settings.timeout.unwrap_or(global.timeout);
-        let deadline = Deadline::min(outer, timeout.map(Deadline::after));
         // Retries and deadlines are boxed, and so is the rollback:
         // the plain path (one attempt) keeps this future small.
-        let (value, mut ending) = if policy.is_none() && deadline.is_none() {
+        let (value, mut ending) = if outer.is_none() && self.is_plain(execution) {
             settle(attempt(self.unit, cx, execution).await)
         } else {
+            let global = execution.runtime().config();
+            let policy = self.settings.retry.as_ref().or(global.retry.as_ref());
+            let timeout = self.settings.timeout.unwrap_or(global.timeout);
+            let deadline = Deadline::min(outer, timeout.map(Deadline::after));
             Box::pin(run_work(self.unit, cx, execution, policy, deadline)).await
         };
         self.value = value;
@@ -123,6 +158,15 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
             Box::pin(rollback(self.unit, cx, execution, &mut ending, limit)).await;
         }
         ending
+    }
+
+    /// Whether `work` runs once, with no retry policy and no time limit.
+    fn is_plain(&self, execution: &Execution) -> bool {
+        let global = execution.runtime().config();
+        let settings = self.settings;
+        settings.retry.is_none()
+            && global.retry.is_none()
+            && settings.timeout.unwrap_or(global.timeout).is_none()
     }
 
     /// How long the task's rollback may run: its setting, else the runtime's.
@@ -134,13 +178,8 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
     }
 
     /// Everything before `work`; an `Err` ends the execution there.
-    fn prepare(
-        &mut self,
-        cx: &Cx,
-        execution: &Execution,
-        task: Option<&(dyn Any + Send + Sync)>,
-        hooks: HookSet<'_>,
-    ) -> Result<(), Ending> {
+    fn prepare(&mut self, cx: &Cx, execution: &Execution) -> Result<(), Ending> {
+        let (hooks, task) = (self.hooks(execution), self.unit.task_any());
         if let Some(deprecation) = &self.settings.deprecation {
             let name = &execution.spec.task;
             if deprecation.refuses() {

@@ -10,9 +10,15 @@
 //!    line, chain. If the future is dropped before that, the guard's `Drop`
 //!    writes it as `cancelled` — children first, since their futures are
 //!    dropped before the parent's guard.
+//!
+//! All of it runs in one heap allocation per execution ([`execute`] boxes
+//! the engine's future), so an execution awaited by another costs its
+//! parent a pointer.
 
 mod execution;
 mod lifecycle;
+#[cfg(test)]
+mod size;
 mod span;
 mod work;
 
@@ -215,7 +221,19 @@ pub(crate) fn within<F: Future>(execution: &Execution, fut: F) -> impl Future<Ou
     }
 }
 
-pub(crate) async fn execute<E: Executable>(mut unit: E, start: Start) -> Outcome<E::Output> {
+/// Executes `unit`. The engine's state (the execution, its `Cx`, the
+/// lifecycle and the task's `work` future) lives in one allocation of its
+/// own, made when the execution begins and freed when it ends: a parent
+/// that awaits this future holds a pointer, not the state, so a root's
+/// future stays the same small size however deep its nesting. Inline, a
+/// root of three nested executions was 5.7 KB, which `tokio::spawn` copies
+/// several times and keeps in the task for its whole life (see
+/// `benches/README.md`, "Two cores").
+pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::Output> {
+    Box::pin(engine(unit, start)).await
+}
+
+async fn engine<E: Executable>(mut unit: E, start: Start) -> Outcome<E::Output> {
     let Start {
         invalid,
         context,
@@ -261,39 +279,17 @@ pub(crate) async fn execute<E: Executable>(mut unit: E, start: Start) -> Outcome
     // The middleware onion around the task's lifecycle; without
     // middleware, the lifecycle directly. Everything the execution runs
     // (middleware, hooks, `work`, rollback) runs with it current for the
-    // log layer.
+    // log layer. The onion's path is boxed: inline, its state (the call,
+    // the onion, a second lifecycle future) would double the size of every
+    // execution's future — and of every parent's that awaits one.
     let mut lifecycle = Lifecycle::new(&unit, settings, invalid);
-    let ending = logged(execution, async {
-        let Some(input) = input else {
-            return lifecycle.run(&mut cx, execution, None).await;
-        };
-        let call = Call::new(cx, identity(execution), input);
-        let (next, port) = middleware::onion(execution.runtime().clone(), local);
-        // The onion is owned (`'static`): the lifecycle, which borrows the
-        // task, runs beside it and receives the call when the onion
-        // reaches it.
-        let lifecycle = &mut lifecycle;
-        let serve = pin!(port.serve(|mut call| async move {
-            lifecycle.run(&mut call.cx, execution, call.deadline).await
-        }));
-        // The lifecycle contains the task's own panics and its plug-ins':
-        // what unwinds out of the onion is a middleware's.
-        let onion = pin!(AssertUnwindSafe(next.run(call)).catch_unwind());
-        let done = match futures::future::select(onion, serve).await {
-            Either::Left((done, _)) => done,
-            Either::Right((never, _)) => match never {},
-        };
-        match done {
-            Ok(done) => done.ending,
-            Err(payload) => {
-                let panicked = Panicked::from_payload(Plugin::Middleware, &*payload);
-                execution.report(&panicked);
-                let reason = format!("middleware panicked: {}", panicked.message);
-                contained_failure(reason, "middleware_panicked", &panicked)
-            }
+    let ending = match input {
+        None => logged(execution, lifecycle.run(&mut cx, execution, None)).await,
+        Some(input) => {
+            let onion = through_middleware(&mut lifecycle, cx, execution, input, local);
+            logged(execution, Box::pin(onion)).await
         }
-    })
-    .await;
+    };
     let value = match ending.status {
         Status::Success => lifecycle.value.take(),
         _ => None,
@@ -305,6 +301,41 @@ pub(crate) async fn execute<E: Executable>(mut unit: E, start: Start) -> Outcome
         pending.get_mut().output = Some(output);
     }
     Outcome::new(pending.finish(ending), value)
+}
+
+/// The lifecycle inside the middleware onion (the runtime's layers, then
+/// the task's `local` ones).
+async fn through_middleware<E: Executable>(
+    lifecycle: &mut Lifecycle<'_, E>,
+    cx: Cx,
+    execution: &Execution,
+    input: Input,
+    local: Vec<Arc<dyn middleware::DynMiddleware>>,
+) -> Ending {
+    let call = Call::new(cx, identity(execution), input);
+    let (next, port) = middleware::onion(execution.runtime().clone(), local);
+    // The onion is owned (`'static`): the lifecycle, which borrows the
+    // task, runs beside it and receives the call when the onion
+    // reaches it.
+    let serve = pin!(port.serve(|mut call| async move {
+        lifecycle.run(&mut call.cx, execution, call.deadline).await
+    }));
+    // The lifecycle contains the task's own panics and its plug-ins':
+    // what unwinds out of the onion is a middleware's.
+    let onion = pin!(AssertUnwindSafe(next.run(call)).catch_unwind());
+    let done = match futures::future::select(onion, serve).await {
+        Either::Left((done, _)) => done,
+        Either::Right((never, _)) => match never {},
+    };
+    match done {
+        Ok(done) => done.ending,
+        Err(payload) => {
+            let panicked = Panicked::from_payload(Plugin::Middleware, &*payload);
+            execution.report(&panicked);
+            let reason = format!("middleware panicked: {}", panicked.message);
+            contained_failure(reason, "middleware_panicked", &panicked)
+        }
+    }
 }
 
 /// Who `execution` is, for its [`Call`].
