@@ -224,7 +224,10 @@ mod tests {
             assert_eq!(context.get::<i64>("n"), Some(2));
             assert_eq!(context.to_value(), json);
             assert_eq!(serde_json::to_value(context).expect("serializes"), json);
-            assert_eq!(format!("{context:?}"), r#"Context { keys: ["card", "n"], .. }"#);
+            assert_eq!(
+                format!("{context:?}"),
+                r#"Context { keys: ["card", "n"], .. }"#
+            );
         }
     }
 
