@@ -28,3 +28,107 @@ impl Task for Add {
 pub async fn add(a: i64, b: i64) -> Result<i64, Halt> {
     Ok(a + b)
 }
+
+/// `nested3`: an outer task awaits a child that awaits a grandchild, one
+/// chain (the peer scenario, the allocation count, the two-core batches).
+#[derive(Debug, Serialize, Deserialize, Validate)]
+pub struct Outer {}
+
+impl Task for Outer {
+    type Output = ();
+    fn name() -> &'static str {
+        "Outer"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Child { depth: 1 }.execute_strict().await?;
+        Ok(())
+    }
+}
+
+/// The middle of [`Outer`]'s chain.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+pub struct Child {
+    /// How deep in the chain.
+    #[garde(skip)]
+    pub depth: u32,
+}
+
+impl Task for Child {
+    type Output = ();
+    fn name() -> &'static str {
+        "Child"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        let _ = Grandchild {
+            depth: self.depth + 1,
+        }
+        .execute_strict()
+        .await?;
+        Ok(())
+    }
+}
+
+/// The leaf of [`Outer`]'s chain.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+pub struct Grandchild {
+    /// How deep in the chain.
+    #[garde(skip)]
+    pub depth: u32,
+}
+
+impl Task for Grandchild {
+    type Output = u32;
+    fn name() -> &'static str {
+        "Grandchild"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<u32, Halt> {
+        Ok(self.depth)
+    }
+}
+
+/// One workflow step: reads `order_id` from the context, adds one key (or
+/// fails); its rollback does nothing but exist.
+macro_rules! step {
+    ($name:ident, $key:ident, $fails:expr) => {
+        #[doc = concat!("A workflow step adding `", stringify!($key), "` to the context.")]
+        #[derive(Debug, Serialize, Deserialize, Validate)]
+        pub struct $name {
+            /// Read from the context.
+            #[garde(skip)]
+            pub order_id: i64,
+        }
+
+        impl Task for $name {
+            type Output = serde_json::Value;
+            fn name() -> &'static str {
+                stringify!($name)
+            }
+            async fn work(&self, _: &mut Cx) -> Result<serde_json::Value, Halt> {
+                if $fails {
+                    fail!("declined", code = "declined");
+                }
+                Ok(serde_json::json!({ stringify!($key): self.order_id }))
+            }
+            async fn rollback(&self, cx: &mut Cx) -> Result<(), cmdx::BoxError> {
+                std::hint::black_box(cx.is_compensating());
+                Ok(())
+            }
+        }
+    };
+}
+
+step!(StepA, a, false);
+step!(StepB, b, false);
+step!(StepC, c, false);
+step!(StepCFails, c, true);
+
+/// What a Rust team would write instead of a cmdx task: a span with the
+/// inputs, one JSON event with the outcome (the baseline of
+/// `benches/telemetry.rs` and `examples/otel_logs_cost.rs`).
+#[inline(never)]
+#[tracing::instrument(name = "Reserve", skip_all, fields(sku = %sku, quantity))]
+pub async fn hand_rolled(sku: &str, quantity: i64) -> i64 {
+    let reserved = std::hint::black_box(quantity);
+    tracing::info!(status = "success", reserved, "reserve finished");
+    reserved
+}

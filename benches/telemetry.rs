@@ -17,6 +17,7 @@
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime};
+use cmdx_benches::hand_rolled;
 use cmdx_telemetry::{OtelBridge, Telemetry};
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry::trace::TracerProvider as _;
@@ -44,16 +45,6 @@ impl Task for Reserve {
     async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
         Ok(self.quantity)
     }
-}
-
-/// The hand-rolled equivalent of `Reserve`: a span with the inputs, one
-/// JSON event with the outcome.
-#[inline(never)]
-#[tracing::instrument(name = "Reserve", skip_all, fields(sku = %sku, quantity))]
-async fn hand_rolled(sku: &str, quantity: i64) -> i64 {
-    let reserved = black_box(quantity);
-    tracing::info!(status = "success", reserved, "reserve finished");
-    reserved
 }
 
 /// `tracing-subscriber`'s JSON formatter writing to `io::sink`.

@@ -17,88 +17,20 @@
 //! * workflow step: what one more step costs, `(3 steps − 1 step) / 2`,
 //!   for a step reading one context key and adding one.
 //!
+//! The tasks are `cmdx_benches`' (`benches/lib.rs`), shared with `peers`.
+//!
 //! `ALLOCS_ONLY=typed` (or `untyped`, `nested`, `workflow`) runs one row
 //! only, to find the allocation sites with `heaptrack`.
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime, Status};
+use cmdx_benches::{Add, Outer, StepA, StepB, StepC};
 use serde_json::json;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::hint::black_box;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Add {
-    #[garde(range(min = 1))]
-    a: i64,
-    #[garde(range(min = 1))]
-    b: i64,
-}
-
-impl Task for Add {
-    type Output = i64;
-    fn name() -> &'static str {
-        "Add"
-    }
-    async fn work(&self, _: &mut Cx) -> Result<i64, Halt> {
-        Ok(self.a + self.b)
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Outer {}
-
-impl Task for Outer {
-    type Output = ();
-    fn name() -> &'static str {
-        "Outer"
-    }
-    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        Middle {}.execute_strict().await?;
-        Ok(())
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Middle {}
-
-impl Task for Middle {
-    type Output = ();
-    fn name() -> &'static str {
-        "Middle"
-    }
-    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        Add { a: 1, b: 2 }.execute_strict().await?;
-        Ok(())
-    }
-}
-
-/// A workflow step: reads `n`, adds one key named after the step.
-macro_rules! step {
-    ($name:ident, $key:literal) => {
-        #[derive(Debug, Serialize, Deserialize, Validate)]
-        struct $name {
-            #[garde(skip)]
-            n: i64,
-        }
-
-        impl Task for $name {
-            type Output = serde_json::Value;
-            fn name() -> &'static str {
-                stringify!($name)
-            }
-            async fn work(&self, _: &mut Cx) -> Result<serde_json::Value, Halt> {
-                Ok(json!({ $key: self.n }))
-            }
-        }
-    };
-}
-
-step!(StepA, "a");
-step!(StepB, "b");
-step!(StepC, "c");
 
 const OPS: u64 = 20_000;
 
@@ -118,7 +50,7 @@ fn main() {
         .step::<StepB>()
         .step::<StepC>();
     let mut context = Context::new();
-    context.insert("n", 7);
+    context.insert("order_id", 7);
 
     let only = std::env::var("ALLOCS_ONLY").ok();
     let runs = |row: &str| only.as_deref().is_none_or(|only| only == row);

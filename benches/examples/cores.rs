@@ -36,60 +36,10 @@
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime, Status};
+use cmdx_benches::{Grandchild, Outer};
 use rustix::time::{ClockId, clock_gettime};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Outer {}
-
-impl Task for Outer {
-    type Output = ();
-    fn name() -> &'static str {
-        "Outer"
-    }
-    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        Child { depth: 1 }.execute_strict().await?;
-        Ok(())
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Child {
-    #[garde(skip)]
-    depth: u32,
-}
-
-impl Task for Child {
-    type Output = ();
-    fn name() -> &'static str {
-        "Child"
-    }
-    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        let _ = Grandchild {
-            depth: self.depth + 1,
-        }
-        .execute_strict()
-        .await?;
-        Ok(())
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Grandchild {
-    #[garde(skip)]
-    depth: u32,
-}
-
-impl Task for Grandchild {
-    type Output = u32;
-    fn name() -> &'static str {
-        "Grandchild"
-    }
-    async fn work(&self, _: &mut Cx) -> Result<u32, Halt> {
-        Ok(self.depth)
-    }
-}
 
 /// The baseline: the same nesting as plain `async fn`s.
 #[inline(never)]

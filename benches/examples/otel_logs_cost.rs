@@ -17,6 +17,7 @@
 
 use cmdx::Ledger;
 use cmdx::prelude::*;
+use cmdx_benches::hand_rolled;
 use cmdx_telemetry::Telemetry;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter};
@@ -59,16 +60,6 @@ impl LogExporter for DiscardLogs {
         black_box(batch.iter().count());
         Ok(())
     }
-}
-
-/// The hand-rolled equivalent of `Reserve`: a span with the inputs, one
-/// JSON event with the outcome.
-#[inline(never)]
-#[tracing::instrument(name = "Reserve", skip_all, fields(sku = %sku, quantity))]
-async fn hand_rolled(sku: &str, quantity: i64) -> i64 {
-    let reserved = black_box(quantity);
-    tracing::info!(status = "success", reserved, "reserve finished");
-    reserved
 }
 
 /// `N` calls of [`hand_rolled`] under the JSON formatter and the OTel layer.

@@ -13,6 +13,7 @@
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, LedgerLevel, Runtime, Settings, Status};
+use cmdx_benches::{Outer, StepA, StepB, StepC, StepCFails};
 use serde_json::json;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::future::Future;
@@ -96,90 +97,6 @@ impl Task for ReserveQuiet {
         Ok(self.quantity)
     }
 }
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Outer {}
-
-impl Task for Outer {
-    type Output = ();
-    fn name() -> &'static str {
-        "Outer"
-    }
-    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        Child { depth: 1 }.execute_strict().await?;
-        Ok(())
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Child {
-    #[garde(skip)]
-    depth: u32,
-}
-
-impl Task for Child {
-    type Output = ();
-    fn name() -> &'static str {
-        "Child"
-    }
-    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
-        let _ = Grandchild {
-            depth: self.depth + 1,
-        }
-        .execute_strict()
-        .await?;
-        Ok(())
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize, Validate)]
-struct Grandchild {
-    #[garde(skip)]
-    depth: u32,
-}
-
-impl Task for Grandchild {
-    type Output = u32;
-    fn name() -> &'static str {
-        "Grandchild"
-    }
-    async fn work(&self, _: &mut Cx) -> Result<u32, Halt> {
-        Ok(self.depth)
-    }
-}
-
-/// One workflow step: reads `order_id` from the context, adds one key.
-macro_rules! step {
-    ($name:ident, $key:ident, $fails:expr) => {
-        #[derive(Debug, Serialize, Deserialize, Validate)]
-        struct $name {
-            #[garde(skip)]
-            order_id: i64,
-        }
-
-        impl Task for $name {
-            type Output = serde_json::Value;
-            fn name() -> &'static str {
-                stringify!($name)
-            }
-            async fn work(&self, _: &mut Cx) -> Result<serde_json::Value, Halt> {
-                if $fails {
-                    fail!("declined", code = "declined");
-                }
-                Ok(json!({ stringify!($key): self.order_id }))
-            }
-            async fn rollback(&self, cx: &mut Cx) -> Result<(), cmdx::BoxError> {
-                black_box(cx.is_compensating());
-                Ok(())
-            }
-        }
-    };
-}
-
-step!(StepA, a, false);
-step!(StepB, b, false);
-step!(StepC, c, false);
-step!(StepCFails, c, true);
 
 const SCENARIOS: [&str; 7] = [
     "success",
