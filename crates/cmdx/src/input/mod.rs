@@ -138,9 +138,10 @@ where
 {
     let from_text = |raw: Box<RawValue>| serde_json::from_str(raw.get()).ok();
     match parse::<T>(Cow::Borrowed(input)) {
-        // Text first where `Value` cannot hold a number (an `i128` beyond
-        // 64 bits); every value hidden if `T` does not serialize at all,
-        // since which of its fields are secret is then unknown.
+        // A `Value`; JSON text where a `Value` cannot hold a number (an
+        // `i128` beyond 64 bits); every value hidden if `T` does not
+        // serialize at all, since which of its fields are secret is then
+        // unknown.
         Parsed::Valid(value) => serde_json::to_value(&value)
             .ok()
             .or_else(|| to_raw(&value).and_then(from_text))
