@@ -23,6 +23,17 @@ impl Task for Add {
     }
 }
 
+/// The ledger the example benchmarks write to: the default non-blocking
+/// writer on the null device, so every line is encoded, queued and
+/// written, and nothing is kept.
+pub fn null_ledger() -> cmdx::Ledger {
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .expect("the null device");
+    cmdx::Ledger::writer(null)
+}
+
 /// The baseline: the same work as [`Add`] as a plain `async fn`.
 #[inline(never)]
 pub async fn add(a: i64, b: i64) -> Result<i64, Halt> {

@@ -23,8 +23,8 @@
 //! only, to find the allocation sites with `heaptrack`.
 
 use cmdx::prelude::*;
-use cmdx::{Ledger, Runtime, Status};
-use cmdx_benches::{Add, Outer, StepA, StepB, StepC};
+use cmdx::{Runtime, Status};
+use cmdx_benches::{Add, Outer, StepA, StepB, StepC, null_ledger};
 use serde_json::json;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::hint::black_box;
@@ -39,11 +39,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let null = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/null")
-        .expect("the null device");
-    let runtime = Runtime::builder().ledger(Ledger::writer(null)).build();
+    let runtime = Runtime::builder().ledger(null_ledger()).build();
     let one = Workflow::new("OneStep").step::<StepA>();
     let three = Workflow::new("ThreeSteps")
         .step::<StepA>()

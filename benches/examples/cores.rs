@@ -36,7 +36,7 @@
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime, Status};
-use cmdx_benches::{Grandchild, Outer};
+use cmdx_benches::{Grandchild, Outer, null_ledger};
 use rustix::time::{ClockId, clock_gettime};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -182,13 +182,9 @@ fn main() {
             .expect("a tokio runtime")
     };
     let tokios = [workers(1), workers(2)];
-    let null = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/null")
-        .expect("the null device");
     let runtimes = [
         Runtime::builder().ledger(Ledger::off()).build(),
-        Runtime::builder().ledger(Ledger::writer(null)).build(),
+        Runtime::builder().ledger(null_ledger()).build(),
     ];
     // CORES_ONLY=baseline|off|null and CORES_WORKERS=1|2 (for `perf`).
     let only = std::env::var("CORES_ONLY").ok();

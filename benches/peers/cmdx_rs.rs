@@ -12,8 +12,8 @@
 //! through the default non-blocking writer.
 
 use cmdx::prelude::*;
-use cmdx::{Ledger, LedgerLevel, Runtime, Settings, Status};
-use cmdx_benches::{Outer, StepA, StepB, StepC, StepCFails};
+use cmdx::{LedgerLevel, Runtime, Settings, Status};
+use cmdx_benches::{Outer, StepA, StepB, StepC, StepCFails, null_ledger};
 use serde_json::json;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::future::Future;
@@ -118,11 +118,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let null = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/null")
-        .expect("the null device");
-    let runtime = Runtime::builder().ledger(Ledger::writer(null)).build();
+    let runtime = Runtime::builder().ledger(null_ledger()).build();
     let three = Workflow::new("ThreeSteps")
         .step::<StepA>()
         .step::<StepB>()
