@@ -1,11 +1,11 @@
 //! [`Fault`]: the error of the strict call.
 
+use crate::chain::shared::SharedRecord;
 use crate::halt::SharedError;
 use crate::ledger::Record;
 use crate::{Chain, Status};
 use std::error::Error;
 use std::fmt;
-use std::sync::Arc;
 use uuid::Uuid;
 
 /// An execution that did not give its value, as the `Err` of
@@ -49,8 +49,8 @@ use uuid::Uuid;
 /// ```
 #[derive(Clone)]
 pub struct Fault {
-    record: Arc<Record>,
-    origin: Arc<Record>,
+    record: SharedRecord,
+    origin: SharedRecord,
     chain: Option<Chain>,
     error: Option<SharedError>,
 }
@@ -60,14 +60,14 @@ pub struct Fault {
 /// successes carry 8 bytes of `None`.
 #[derive(Debug)]
 pub(crate) struct Failure {
-    pub(crate) origin: Arc<Record>,
+    pub(crate) origin: SharedRecord,
     pub(crate) error: Option<SharedError>,
 }
 
 impl Fault {
     pub(crate) fn new(
-        record: Arc<Record>,
-        origin: Arc<Record>,
+        record: SharedRecord,
+        origin: SharedRecord,
         chain: Option<Chain>,
         error: Option<SharedError>,
     ) -> Self {
@@ -80,7 +80,7 @@ impl Fault {
     }
 
     /// The origin's record, shared (a propagated failure carries it up).
-    pub(crate) fn origin_record(&self) -> &Arc<Record> {
+    pub(crate) fn origin_record(&self) -> &SharedRecord {
         &self.origin
     }
 

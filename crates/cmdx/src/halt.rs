@@ -1,8 +1,8 @@
 //! [`Halt`]: how `work` stops early, and the `fail!` / `skip!` / `success!` macros.
 
 use crate::Status;
+use crate::chain::shared::SharedRecord;
 use crate::fault::Fault;
-use crate::ledger::Record;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -48,7 +48,7 @@ pub(crate) struct Stop {
     pub(crate) cause: Option<String>,
     /// The record of the execution that caused a propagated failure (from
     /// the child's [`Fault`]), so no execution has to look it up.
-    pub(crate) origin: Option<Arc<Record>>,
+    pub(crate) origin: Option<SharedRecord>,
     /// The typed error: read by retry predicates, then kept on the outcome.
     pub(crate) error: Option<crate::BoxError>,
 }

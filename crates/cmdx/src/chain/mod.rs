@@ -7,6 +7,7 @@
 
 mod retained;
 pub(crate) mod scope;
+pub(crate) mod shared;
 mod spawn;
 
 pub(crate) use retained::Retention;
@@ -16,6 +17,7 @@ use crate::ledger::Record;
 use crate::{Runtime, Status};
 use retained::Snapshot;
 use scope::{ChainState, Frame, Scope};
+use shared::SharedRecord;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use uuid::Uuid;
@@ -39,15 +41,16 @@ use uuid::Uuid;
 /// [`spawn`]ed child finished includes that child too.
 #[derive(Clone)]
 pub struct Chain {
-    state: Arc<ChainState>,
-    root: Arc<Record>,
+    /// The root's record, which holds the chain's state.
+    root: SharedRecord,
     records: OnceLock<Snapshot>,
 }
 
 impl Chain {
-    pub(crate) fn new(state: Arc<ChainState>, root: Arc<Record>) -> Self {
+    /// The chain of `root`, a root's record (see
+    /// [`SharedRecord::chain_of_root`]).
+    pub(crate) fn new(root: SharedRecord) -> Self {
         Self {
-            state,
             root,
             records: OnceLock::new(),
         }
@@ -55,19 +58,23 @@ impl Chain {
 
     fn snapshot(&self) -> &Snapshot {
         self.records.get_or_init(|| {
-            let mut snapshot = self.state.snapshot();
+            let mut snapshot = self
+                .root
+                .chain_of_root()
+                .map(|state| state.snapshot())
+                .unwrap_or_default();
             snapshot.records.insert(0, self.root.clone());
             snapshot
         })
     }
 
-    fn all(&self) -> &[Arc<Record>] {
+    fn all(&self) -> &[SharedRecord] {
         &self.snapshot().records
     }
 
     /// The chain id (UUIDv7).
     pub fn id(&self) -> Uuid {
-        self.state.cid
+        self.root.cid
     }
 
     /// Every record kept, ordered by index (every record of the chain when

@@ -4,9 +4,8 @@
 //!
 //! [`Outcome::chain`]: crate::Outcome::chain
 
-use crate::ledger::Record;
+use super::shared::SharedRecord;
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 /// How many records of a chain are kept in memory: the first `first` and the
 /// last `last` to finish (the root's record is kept by its outcome, apart).
@@ -30,8 +29,8 @@ impl Default for Retention {
 /// The window itself. Nothing is allocated until a record arrives.
 #[derive(Debug, Default)]
 pub(crate) struct Retained {
-    first: Vec<Arc<Record>>,
-    last: VecDeque<Arc<Record>>,
+    first: Vec<SharedRecord>,
+    last: VecDeque<SharedRecord>,
     omitted: u64,
 }
 
@@ -39,7 +38,7 @@ pub(crate) struct Retained {
 /// and how many were left out.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Snapshot {
-    pub(crate) records: Vec<Arc<Record>>,
+    pub(crate) records: Vec<SharedRecord>,
     pub(crate) omitted: u64,
 }
 
@@ -49,9 +48,9 @@ impl Retained {
     /// the caller to drop outside its lock.
     pub(crate) fn push(
         &mut self,
-        record: Arc<Record>,
+        record: SharedRecord,
         retention: Retention,
-    ) -> Option<Arc<Record>> {
+    ) -> Option<SharedRecord> {
         if self.first.len() < retention.first {
             self.first.push(record);
             return None;
@@ -73,7 +72,7 @@ impl Retained {
     /// The records kept, sorted by index (a compensation after the execution
     /// it undoes: it starts later), and how many were left out.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        let mut records: Vec<Arc<Record>> = self.first.iter().chain(&self.last).cloned().collect();
+        let mut records: Vec<SharedRecord> = self.first.iter().chain(&self.last).cloned().collect();
         records.sort_by_key(|record| record.index);
         Snapshot {
             records,
@@ -83,12 +82,18 @@ impl Retained {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::ledger::Record;
     use crate::{Kind, State, Status};
 
-    fn record(index: u32) -> Arc<Record> {
-        Arc::new(Record {
+    fn record(index: u32) -> SharedRecord {
+        SharedRecord::own(a_record(index))
+    }
+
+    /// A record at `index`, for the chain's unit tests.
+    pub(in crate::chain) fn a_record(index: u32) -> Record {
+        Record {
             v: 2,
             ts: chrono::DateTime::default(),
             cid: uuid::Uuid::nil(),
@@ -119,7 +124,7 @@ mod tests {
             trace_id: None,
             span_id: None,
             tags: Vec::new(),
-        })
+        }
     }
 
     fn indexes(retained: &Retained) -> Vec<u32> {

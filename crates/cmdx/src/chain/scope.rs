@@ -1,6 +1,7 @@
 //! The task-local that carries the current runtime and chain through `.await`.
 
 use super::retained::{Retained, Snapshot};
+use super::shared::SharedRecord;
 use crate::Runtime;
 use crate::ledger::Record;
 use std::future::Future;
@@ -50,8 +51,9 @@ impl std::fmt::Debug for ChainState {
     }
 }
 
-/// One chain: its ids, the next index to hand out, and a bounded window of
-/// its records (see [`Retained`]): memory flat in the chain's length.
+/// One chain: its ids, the next index to hand out, its root's record once
+/// finished, and a bounded window of the others (see [`Retained`]): memory
+/// flat in the chain's length.
 pub(crate) struct ChainState {
     pub(crate) cid: Uuid,
     /// The runtime every execution of the chain runs under.
@@ -60,8 +62,13 @@ pub(crate) struct ChainState {
     /// first execution's middleware (correlation).
     xid: OnceLock<Arc<str>>,
     next_index: AtomicU32,
-    /// Allocated with the first descendant: a lone task's chain has none.
-    records: Mutex<Option<Box<Retained>>>,
+    /// The root's record, set when it finishes (see [`SharedRecord`]).
+    ///
+    /// [`SharedRecord`]: super::shared::SharedRecord
+    root: OnceLock<Record>,
+    /// Inline: empty, it allocates nothing, and a chain with descendants
+    /// saves an allocation.
+    records: Mutex<Retained>,
 }
 
 impl ChainState {
@@ -75,7 +82,8 @@ impl ChainState {
             runtime,
             xid: cell,
             next_index: AtomicU32::new(0),
-            records: Mutex::new(None),
+            root: OnceLock::new(),
+            records: Mutex::new(Retained::default()),
         }
     }
 
@@ -105,21 +113,28 @@ impl ChainState {
 
     /// Offers a finished descendant's record to the window kept for
     /// [`Chain`](crate::Chain); one pushed out is dropped after the lock.
-    pub(crate) fn push(&self, record: Arc<Record>) {
+    pub(crate) fn push(&self, record: SharedRecord) {
         let retention = self.runtime.config().chain_retention;
-        let evicted = self.lock().get_or_insert_default().push(record, retention);
+        let evicted = self.lock().push(record, retention);
         drop(evicted);
     }
 
     /// The records kept, sorted by index, and how many were left out.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        self.lock()
-            .as_deref()
-            .map(Retained::snapshot)
-            .unwrap_or_default()
+        self.lock().snapshot()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Box<Retained>>> {
+    /// Keeps the root's record, or gives it back if one is kept already.
+    pub(crate) fn set_root(&self, record: Record) -> Option<Record> {
+        self.root.set(record).err()
+    }
+
+    /// The root's record, once it finished.
+    pub(crate) fn root(&self) -> Option<&Record> {
+        self.root.get()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Retained> {
         self.records
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -2,6 +2,7 @@
 
 use super::Ending;
 use crate::chain::scope::ChainState;
+use crate::chain::shared::SharedRecord;
 use crate::contain::{Panicked, Plugin};
 use crate::events::EventKind;
 use crate::fault::Failure;
@@ -138,8 +139,8 @@ fn utc(since_epoch: Duration) -> DateTime<Utc> {
 /// The finished record, plus the chain for roots, and for failures their
 /// origin and typed error.
 pub(crate) struct Finished {
-    pub(crate) record: Arc<Record>,
-    pub(crate) chain: Option<Arc<ChainState>>,
+    /// A root's holds its chain (see [`SharedRecord::chain_of_root`]).
+    pub(crate) record: SharedRecord,
     pub(crate) failure: Option<Box<Failure>>,
 }
 
@@ -196,7 +197,7 @@ impl Execution {
         let origin_tid = failed.then(|| detail.origin.as_ref().map_or(self.tid, |o| o.tid));
         let trace = self.chain.runtime.trace();
         let (elapsed, ended) = self.clock.end();
-        let mut record = Arc::new(Record {
+        let mut record = Record {
             v: SCHEMA_VERSION,
             ts: ended,
             cid: self.chain.cid,
@@ -227,7 +228,7 @@ impl Execution {
             trace_id: None,
             span_id: None,
             tags: tags(&self.chain.runtime, self.spec.tags),
-        });
+        };
         // Span fields first, trace ids last: a tracer that starts its span
         // only when asked for ids then takes every field in one go.
         super::span::record_end(&self.span, &record);
@@ -240,10 +241,7 @@ impl Execution {
                 trace.finish(&self.span, &record)
             });
             let read = || trace.trace_ids(&self.span);
-            // The record is not shared yet: `get_mut` always succeeds.
-            if let Ok(Some(read)) = global.contain(Plugin::TraceBridge, &record.task, ids, read)
-                && let Some(record) = Arc::get_mut(&mut record)
-            {
+            if let Ok(Some(read)) = global.contain(Plugin::TraceBridge, &record.task, ids, read) {
                 record.trace_id = Some(read.trace_id);
                 record.span_id = Some(read.span_id);
             }
@@ -256,24 +254,23 @@ impl Execution {
         }
         let executed = EventKind::Executed { record: &record };
         global.emit(&record.task, ids, executed);
-        // A root's record travels with its outcome; only descendants are
-        // offered to the chain state (which keeps a bounded window of them),
-        // so a lone task allocates no list.
-        if !record.root {
+        // A root's record is kept in its chain's state, and travels with
+        // its outcome; descendants are offered to the chain state (which
+        // keeps a bounded window of them), so a lone task allocates no list.
+        let record = if record.root {
+            SharedRecord::root(record, self.chain)
+        } else {
+            let record = SharedRecord::own(record);
             self.chain.push(record.clone());
-        }
+            record
+        };
         let failure = failed.then(|| {
             Box::new(Failure {
                 origin: detail.origin.unwrap_or_else(|| record.clone()),
                 error: detail.error.map(SharedError::from),
             })
         });
-        let chain = record.root.then_some(self.chain);
-        Finished {
-            record,
-            chain,
-            failure,
-        }
+        Finished { record, failure }
     }
 }
 

@@ -2,14 +2,13 @@
 
 pub(crate) mod status;
 
-use crate::chain::scope::ChainState;
+use crate::chain::shared::SharedRecord;
 use crate::exec::Finished;
 use crate::fault::Failure;
 use crate::ledger::Record;
 use crate::{Chain, Fault, State, Status};
 use serde_json::{Map, Value};
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -54,9 +53,9 @@ use uuid::Uuid;
 /// ```
 #[must_use = "an outcome may be a failure; check it, or use `execute_strict` and `?`"]
 pub struct Outcome<T> {
-    record: Arc<Record>,
+    /// A root's holds its chain.
+    record: SharedRecord,
     value: Option<T>,
-    chain: Option<Arc<ChainState>>,
     /// Origin and typed error, for failures only.
     failure: Option<Box<Failure>>,
 }
@@ -66,13 +65,12 @@ impl<T> Outcome<T> {
         Self {
             record: finished.record,
             value,
-            chain: finished.chain,
             failure: finished.failure,
         }
     }
 
     /// The record and the value, for workflows that keep a step's record.
-    pub(crate) fn into_record_and_value(self) -> (Arc<Record>, Option<T>) {
+    pub(crate) fn into_record_and_value(self) -> (SharedRecord, Option<T>) {
         (self.record, self.value)
     }
 
@@ -228,9 +226,9 @@ impl<T> Outcome<T> {
     /// For a root: the whole chain, every record, index 0 first (collected
     /// when first read, so a root nobody asks about costs nothing).
     pub fn chain(&self) -> Option<Chain> {
-        self.chain
-            .as_ref()
-            .map(|state| Chain::new(state.clone(), self.record.clone()))
+        self.record
+            .chain_of_root()
+            .map(|_| Chain::new(self.record.clone()))
     }
 
     /// The execution that caused a failure: this one, or a nested one whose
@@ -323,7 +321,6 @@ impl<T> Outcome<T> {
         Outcome {
             record: self.record,
             value: self.value.map(f),
-            chain: self.chain,
             failure: self.failure,
         }
     }

@@ -8,6 +8,7 @@
 
 use super::report::CompensationFailure;
 use super::step::{Completed, Undo};
+use crate::chain::shared::SharedRecord;
 use crate::contain::Plugin;
 use crate::exec::{self, Ending, Execution, Spec};
 use crate::halt::error_chain;
@@ -16,7 +17,6 @@ use crate::{Kind, Runtime, Status, TraceIds};
 use futures::FutureExt;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Undoes `completed` in reverse completion order, each once; a failing or
@@ -75,7 +75,7 @@ pub(super) fn not_run(step: Completed, runtime: &Runtime) {
     drop(pending.finish(ending));
 }
 
-async fn one(step: Completed) -> (Arc<Record>, Vec<CompensationFailure>) {
+async fn one(step: Completed) -> (SharedRecord, Vec<CompensationFailure>) {
     let Completed {
         record: undone,
         tags,

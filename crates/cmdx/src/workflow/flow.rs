@@ -5,10 +5,10 @@
 use super::Workflow;
 use super::run::{self, Engine};
 use super::step::{Shown, Step, StepRun, nested_run, shown, skipped_line};
+use crate::chain::shared::SharedRecord;
 use crate::contain::{self, Panicked, Plugin};
 use crate::exec::{Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed, ShownInput};
-use crate::ledger::Record;
 use crate::middleware::Subject;
 use crate::{BoxError, Context, Cx, Fault, Halt, Outcome, Settings};
 use futures::future::BoxFuture;
@@ -339,7 +339,7 @@ impl<F: Flow> Step for FlowStep<F> {
         })
     }
 
-    fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
+    fn skip(&self, context: &Context, reason: &str) -> SharedRecord {
         let declared = contain::catch(Plugin::Settings, F::workflow);
         let (settings, tags) = match &declared {
             Ok(workflow) => (&workflow.inner.settings, workflow.inner.tags),

@@ -3,6 +3,7 @@
 
 use super::run::{Engine, WorkflowUnit};
 use super::{Workflow, compensate, merge};
+use crate::chain::shared::SharedRecord;
 use crate::contain::{self, Plugin};
 use crate::exec::{self, Ending, Executable, Spec, Start};
 use crate::input::{self, FieldErrors, Parsed};
@@ -28,7 +29,7 @@ pub(super) trait Step: Send + Sync {
     fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun>;
 
     /// Writes the `skipped` line of a step whose group's condition was false.
-    fn skip(&self, context: &Context, reason: &str) -> Arc<Record>;
+    fn skip(&self, context: &Context, reason: &str) -> SharedRecord;
 
     /// How this step's line would show `context`: its inputs as its task
     /// reads them (coerced, [`Secret`](crate::Secret) fields redacted), and
@@ -49,7 +50,7 @@ pub(super) struct Shown {
 /// when it failed its [`Fault`] (origin and typed error, for the workflow's
 /// own failure), and — when it completed — how to undo it.
 pub(super) struct StepRun {
-    pub(super) record: Arc<Record>,
+    pub(super) record: SharedRecord,
     pub(super) output: Map<String, Value>,
     pub(super) fault: Option<Fault>,
     pub(super) completed: Option<Completed>,
@@ -57,7 +58,7 @@ pub(super) struct StepRun {
 
 /// A completed step, kept until the workflow ends so it can be compensated.
 pub(super) struct Completed {
-    pub(super) record: Arc<Record>,
+    pub(super) record: SharedRecord,
     pub(super) tags: &'static [&'static str],
     /// The context the step read, which its `rollback` sees again.
     pub(super) context: Context,
@@ -135,7 +136,7 @@ where
         })
     }
 
-    fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
+    fn skip(&self, context: &Context, reason: &str) -> SharedRecord {
         // The task's settings hold for its skipped line too: exclusions,
         // ledger level.
         let settings = contain::catch(Plugin::Settings, T::settings);
@@ -162,7 +163,7 @@ pub(super) fn skipped_line(
     settings: Result<&Settings, &crate::contain::Panicked>,
     input: impl FnOnce() -> Option<Box<RawValue>>,
     reason: &str,
-) -> Arc<Record> {
+) -> SharedRecord {
     let pending = exec::begin_with(spec, settings.unwrap_or(&crate::settings::NONE), input);
     if let Err(panicked) = settings {
         pending.get().report(panicked);
@@ -293,7 +294,7 @@ impl Step for WorkflowStep {
         })
     }
 
-    fn skip(&self, context: &Context, reason: &str) -> Arc<Record> {
+    fn skip(&self, context: &Context, reason: &str) -> SharedRecord {
         let unit = WorkflowUnit::new(self.0.clone(), Context::new());
         let pending = exec::begin_with(unit.spec(), &self.0.inner.settings, || {
             input::to_raw(&self.0.shows(context.as_value()).view)
