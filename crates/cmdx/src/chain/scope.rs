@@ -72,6 +72,7 @@ pub(crate) struct ChainState {
 }
 
 impl ChainState {
+    #[inline]
     pub(crate) fn new(cid: Uuid, xid: Option<Arc<str>>, runtime: Runtime) -> Self {
         let cell = OnceLock::new();
         if let Some(xid) = xid {
@@ -88,6 +89,7 @@ impl ChainState {
     }
 
     /// A new chain whose index 0 is taken by the root that starts it.
+    #[inline]
     pub(crate) fn started_by_root(cid: Uuid, runtime: Runtime) -> Self {
         Self {
             next_index: AtomicU32::new(1),
@@ -125,6 +127,7 @@ impl ChainState {
     }
 
     /// Keeps the root's record, or gives it back if one is kept already.
+    #[inline]
     pub(crate) fn set_root(&self, record: Record) -> Option<Record> {
         self.root.set(record).err()
     }

@@ -21,6 +21,7 @@ enum Shared {
 
 impl SharedRecord {
     /// Shares the record of `chain`'s root, kept in the chain's state.
+    #[inline]
     pub(crate) fn root(record: Record, chain: Arc<ChainState>) -> Self {
         match chain.set_root(record) {
             None => Self(Shared::Root(chain)),
