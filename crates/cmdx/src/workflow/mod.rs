@@ -279,20 +279,28 @@ impl Workflow {
     /// [`Secret`](crate::Secret) redacted, a key any step (or the workflow)
     /// excludes left out; keys no step reads as given.
     fn shows(&self, context: &Value) -> step::Shown {
-        let mut view = context.as_object().cloned().unwrap_or_default();
         let mut excluded = self.inner.settings.exclude.clone();
-        let mut read = std::collections::HashSet::new();
+        let mut read = serde_json::Map::new();
         for step in self.steps() {
             let shown = step.shows(context);
             excluded.extend(shown.excluded);
             for (key, value) in shown.view {
                 // The first step to read a key shows it, unless a later
                 // one hides a secret in it.
-                if read.insert(key.clone()) || holds_redacted(&value) {
-                    view.insert(key, value);
+                match read.entry(key) {
+                    serde_json::map::Entry::Vacant(first) => {
+                        first.insert(value);
+                    }
+                    serde_json::map::Entry::Occupied(mut shown) => {
+                        if holds_redacted(&value) {
+                            shown.insert(value);
+                        }
+                    }
                 }
             }
         }
+        let mut view = context.as_object().cloned().unwrap_or_default();
+        view.extend(read);
         for key in &excluded {
             view.remove(key.as_ref());
         }

@@ -62,12 +62,13 @@ pub(super) struct Completed {
     pub(super) tags: &'static [&'static str],
     /// The context the step read, which its `rollback` sees again.
     pub(super) context: Context,
-    pub(super) undo: Box<dyn Undo>,
+    /// A task step's is the task it executed (no allocation of its own).
+    pub(super) undo: Arc<dyn Undo>,
 }
 
 /// Undoes one completed step; consumed, so it runs at most once.
 pub(super) trait Undo: Send + Sync {
-    fn undo(self: Box<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>>;
+    fn undo(self: Arc<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>>;
 
     /// The undone task's settings (its rollback's time limit), or `None`
     /// when the undo is not bounded as a whole (a nested workflow: each of
@@ -125,7 +126,7 @@ where
                 record: record.clone(),
                 tags: T::TAGS,
                 context: context.clone(),
-                undo: Box::new(TaskUndo(task)),
+                undo: task,
             });
             StepRun {
                 record,
@@ -252,11 +253,10 @@ impl<T: Task> Executable for Borrowed<'_, T> {
     }
 }
 
-struct TaskUndo<T>(Arc<T>);
-
-impl<T: Task> Undo for TaskUndo<T> {
-    fn undo(self: Box<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
-        Box::pin(async move { self.0.rollback(cx).await })
+/// A completed task step is undone by its task's `rollback`.
+impl<T: Task> Undo for T {
+    fn undo(self: Arc<Self>, cx: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
+        Box::pin(async move { self.rollback(cx).await })
     }
 
     fn settings(&self) -> Option<fn() -> Settings> {
@@ -336,7 +336,7 @@ pub(super) fn nested_run(
             record: record.clone(),
             tags,
             context: read.clone(),
-            undo: Box::new(NestedUndo(steps)),
+            undo: Arc::new(NestedUndo(Mutex::new(steps))),
         }
     });
     StepRun {
@@ -349,12 +349,13 @@ pub(super) fn nested_run(
 
 /// Undoing a completed nested workflow: its own completed steps, in
 /// reverse completion order, as children of its compensation.
-struct NestedUndo(Vec<Completed>);
+struct NestedUndo(Mutex<Vec<Completed>>);
 
 impl Undo for NestedUndo {
-    fn undo(mut self: Box<Self>, _: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
+    fn undo(self: Arc<Self>, _: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
+        let mut steps = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
         Box::pin(async move {
-            let failures = compensate::all(&mut self.0).await;
+            let failures = compensate::all(&mut steps).await;
             if failures.is_empty() {
                 Ok(())
             } else {
