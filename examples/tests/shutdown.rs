@@ -41,6 +41,9 @@ struct Server {
     base: String,
     stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
     stderr: Option<std::thread::JoinHandle<Vec<String>>>,
+    /// The example's `TMPDIR`, removed after the example exits (a killed
+    /// one cannot remove its temporary database).
+    _tmp: tempfile::TempDir,
 }
 
 impl Server {
@@ -48,7 +51,9 @@ impl Server {
     /// traces endpoint).
     fn start(example: &str, traces: &str) -> Self {
         let binary = cmdx_test::build_example("cmdx-examples", example, false);
+        let tmp = tempfile::tempdir().expect("a temporary directory");
         let mut child = Command::new(binary)
+            .env("TMPDIR", tmp.path())
             .env("CMDX_ADDR", "127.0.0.1:0")
             .env("CMDX_TEST_ENDPOINTS", "1")
             .env("CMDX_SHUTDOWN_TIMEOUT_MS", TIMEOUT_MS.to_string())
@@ -91,6 +96,7 @@ impl Server {
             base,
             stdout: Some(stdout),
             stderr: Some(stderr),
+            _tmp: tmp,
         }
     }
 

@@ -45,6 +45,9 @@ struct Server {
     child: Child,
     url: String,
     stderr: Arc<Mutex<String>>,
+    /// The example's `TMPDIR`, removed after the example exits (a killed
+    /// one cannot remove its temporary database).
+    _tmp: tempfile::TempDir,
 }
 
 impl Server {
@@ -53,7 +56,9 @@ impl Server {
             Some(path) => path.into(),
             None => cmdx_test::build_example("cmdx-examples", "axum_inventory", release),
         };
+        let tmp = tempfile::tempdir().expect("a temporary directory");
         let mut child = Command::new(binary)
+            .env("TMPDIR", tmp.path())
             .env("CMDX_ADDR", "127.0.0.1:0")
             .env("OTEL_SDK_DISABLED", "true")
             .stdin(Stdio::null())
@@ -76,7 +81,12 @@ impl Server {
         let url = addr_found
             .recv_timeout(Duration::from_secs(30))
             .expect("the server prints its address");
-        Self { child, url, stderr }
+        Self {
+            child,
+            url,
+            stderr,
+            _tmp: tmp,
+        }
     }
 
     fn rss_kib(&self) -> u64 {

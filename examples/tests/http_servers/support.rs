@@ -26,6 +26,9 @@ pub(crate) struct ExampleServer {
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
     readers: Vec<JoinHandle<()>>,
+    /// The example's `TMPDIR`: a killed example cannot remove its
+    /// temporary database, so the test does, after the kill.
+    _tmp: tempfile::TempDir,
 }
 
 pub(crate) fn executable(example: &'static str) -> PathBuf {
@@ -42,7 +45,9 @@ impl ExampleServer {
     /// Starts `example` on `127.0.0.1:0` with `env` added (no telemetry
     /// export), and waits for the address it prints on stderr.
     pub(crate) fn start(example: &'static str, env: &[(&str, String)]) -> Self {
+        let tmp = tempfile::tempdir().expect("a temporary directory");
         let mut child = Command::new(executable(example))
+            .env("TMPDIR", tmp.path())
             .env("CMDX_ADDR", "127.0.0.1:0")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .env_remove("CMDX_DB")
@@ -83,6 +88,7 @@ impl ExampleServer {
             stdout,
             stderr,
             readers,
+            _tmp: tmp,
         };
         match addr {
             Some(addr) => server.addr = addr,
