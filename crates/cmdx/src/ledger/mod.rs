@@ -120,7 +120,8 @@ impl Ledger {
     /// // … executions …
     /// ledger.flush().expect("stored");
     /// assert!(Ledger::sqlite("/no/such/dir/ledger.db").is_err());
-    /// # drop((runtime, ledger)); let _ = std::fs::remove_file(path);
+    /// # drop((runtime, ledger));
+    /// # for end in ["", "-wal", "-shm"] { let _ = std::fs::remove_file(format!("{}{end}", path.display())); }
     /// ```
     #[cfg(feature = "sqlite")]
     pub fn sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, StoreError> {
