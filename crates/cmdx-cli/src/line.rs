@@ -26,16 +26,7 @@ pub const OLDEST_SCHEMA_VERSION: u64 = 1;
 /// The `metadata` keys where a v1 line kept the framework's data: `code`
 /// and `errors` (their own keys in v2) and the keys v2 keeps in
 /// `framework`.
-pub const V1_FRAMEWORK_KEYS: &[&str] = &[
-    "code",
-    "errors",
-    "rollback_error",
-    "hook",
-    "halted_by",
-    "failures",
-    "compensation_failures",
-    "not_started",
-];
+pub use cmdx_store::V1_FRAMEWORK_KEYS;
 
 /// A JSON string that borrows from the line when it holds no escape sequence.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -26,5 +26,20 @@ pub use row::{LineKind, Row, RowError};
 pub use store::{Backend, Store};
 pub use url::StoreUrl;
 
+/// The `metadata` keys where a v1 ledger line kept the framework's data: a
+/// v2 line has them in `code`, `errors` and `framework`. Shared by the
+/// engine (which reads v1 lines back as v2) and the CLI (whose queries on
+/// v1 lines read them where v2 puts them).
+pub const V1_FRAMEWORK_KEYS: &[&str] = &[
+    "code",
+    "errors",
+    "rollback_error",
+    "hook",
+    "halted_by",
+    "failures",
+    "compensation_failures",
+    "not_started",
+];
+
 /// The newest schema version this crate writes (`cmdx_migrations.version`).
 pub const SCHEMA_VERSION: i64 = 2;

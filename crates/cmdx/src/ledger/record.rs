@@ -14,16 +14,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// The `metadata` keys a v1 line used for the framework's own data; a v2
 /// line has them in `code`, `errors` and `framework` (see
 /// [`Record::from_line`], which moves them when it reads a v1 line).
-pub const V1_FRAMEWORK_KEYS: &[&str] = &[
-    "code",
-    "errors",
-    "rollback_error",
-    "hook",
-    "halted_by",
-    "failures",
-    "compensation_failures",
-    "not_started",
-];
+pub use cmdx_store::V1_FRAMEWORK_KEYS;
 
 /// One execution as recorded in the ledger: exactly the fields of one ledger
 /// line, in the order they are written (schema v2, see `docs/ledger-schema.md`).
