@@ -97,6 +97,14 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_record_debugs_as_its_record() {
+        let shared = SharedRecord::root(a_record(0), chain());
+        assert_eq!(format!("{shared:?}"), format!("{:?}", a_record(0)));
+        let own = SharedRecord::own(a_record(3));
+        assert_eq!(format!("{own:?}"), format!("{:?}", a_record(3)));
+    }
+
+    #[test]
     fn any_other_record_has_no_chain() {
         let own = SharedRecord::own(a_record(3));
         assert!(own.chain_of_root().is_none());
