@@ -414,3 +414,56 @@ async fn a_workflow_line_hides_the_secret_of_a_step_whose_view_cannot_be_a_json_
     // Shown through JSON text (as a float): not hidden with the secret.
     assert_eq!(input["big"], json!(big as f64));
 }
+
+/// Reads `token` as plain text, before a step that keeps it secret.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct ReadsTokenPlainly {
+    #[garde(skip)]
+    token: String,
+}
+
+impl Task for ReadsTokenPlainly {
+    type Output = ();
+    fn name() -> &'static str {
+        "ReadsTokenPlainly"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Ok(())
+    }
+}
+
+/// Keeps `token` secret.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct KeepsTokenSecret {
+    #[garde(skip)]
+    token: Secret<String>,
+}
+
+impl Task for KeepsTokenSecret {
+    type Output = ();
+    fn name() -> &'static str {
+        "KeepsTokenSecret"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_key_an_earlier_step_reads_plainly_stays_hidden_when_a_later_step_keeps_it_secret() {
+    let mut context = Context::new();
+    context.insert("token", MARKER);
+    let workflow = Workflow::new("PlainThenSecret")
+        .step::<ReadsTokenPlainly>()
+        .step::<KeepsTokenSecret>();
+    let capture = Capture::new();
+    let outcome = capture.run(workflow.execute(context)).await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    let line = &capture.lines_of_kind("workflow")[0];
+    assert_eq!(line["input"]["token"], cmdx::REDACTED);
+    assert_hidden(&line.to_string(), "the workflow's line");
+    // The plain step's own line shows what it read: the secret is the
+    // other step's, and the workflow's line is where both meet.
+    let plain = capture.lines_for_task("ReadsTokenPlainly");
+    assert_eq!(plain[0]["input"]["token"], MARKER);
+}
