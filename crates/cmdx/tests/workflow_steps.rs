@@ -230,3 +230,64 @@ async fn a_workflow_execution_can_be_spawned_and_keeps_the_chain() {
     assert_eq!(journal.of(" work"), ["A", "B"]);
     assert_eq!(capture.chain(outcome.chain_id()).len(), 3);
 }
+
+/// Reads `qty` as a number (coerced from text).
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct QtyAsNumber {
+    #[garde(skip)]
+    qty: i64,
+}
+
+impl Task for QtyAsNumber {
+    type Output = ();
+    fn name() -> &'static str {
+        "QtyAsNumber"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Ok(())
+    }
+}
+
+/// Reads `qty` as text.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct QtyAsText {
+    #[garde(skip)]
+    qty: String,
+}
+
+impl Task for QtyAsText {
+    type Output = ();
+    fn name() -> &'static str {
+        "QtyAsText"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_workflows_line_shows_a_key_in_the_form_of_the_first_step_that_reads_it() {
+    for (workflow, shown) in [
+        (
+            Workflow::new("NumberFirst")
+                .step::<QtyAsNumber>()
+                .step::<QtyAsText>(),
+            json!(5),
+        ),
+        (
+            Workflow::new("TextFirst")
+                .step::<QtyAsText>()
+                .step::<QtyAsNumber>(),
+            json!("5"),
+        ),
+    ] {
+        let capture = Capture::new();
+        let outcome = capture
+            .run(workflow.execute(context(json!({"qty": "5", "note": "as given"}))))
+            .await;
+        assert!(outcome.is_success(), "{outcome:?}");
+        let line = &capture.lines_of_kind("workflow")[0];
+        assert_eq!(line["input"]["qty"], shown, "{}", line["task"]);
+        assert_eq!(line["input"]["note"], "as given", "a key no step reads");
+    }
+}
