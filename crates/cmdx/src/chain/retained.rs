@@ -8,7 +8,8 @@ use super::shared::SharedRecord;
 use std::collections::VecDeque;
 
 /// How many records of a chain are kept in memory: the first `first` and the
-/// last `last` to finish (the root's record is kept by its outcome, apart).
+/// last `last` to finish (the root's record is kept apart, in the chain's
+/// state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Retention {
     pub(crate) first: usize,

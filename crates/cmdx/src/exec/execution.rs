@@ -136,10 +136,10 @@ fn utc(since_epoch: Duration) -> DateTime<Utc> {
     }
 }
 
-/// The finished record, plus the chain for roots, and for failures their
+/// The finished record (a root's holds its chain), and for failures their
 /// origin and typed error.
 pub(crate) struct Finished {
-    /// A root's holds its chain (see [`SharedRecord::chain_of_root`]).
+    /// See [`SharedRecord::chain_of_root`].
     pub(crate) record: SharedRecord,
     pub(crate) failure: Option<Box<Failure>>,
 }
@@ -254,9 +254,9 @@ impl Execution {
         }
         let executed = EventKind::Executed { record: &record };
         global.emit(&record.task, ids, executed);
-        // A root's record is kept in its chain's state, and travels with
-        // its outcome; descendants are offered to the chain state (which
-        // keeps a bounded window of them), so a lone task allocates no list.
+        // A root's record is kept in its chain's state (one allocation for
+        // both); descendants are offered to the chain state, which keeps a
+        // bounded window of them.
         let record = if record.root {
             SharedRecord::root(record, self.chain)
         } else {
