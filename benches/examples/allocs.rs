@@ -15,7 +15,10 @@
 //!   fresh for every op (its own allocations included);
 //! * nested3, per root: a task awaiting a child awaiting a grandchild;
 //! * workflow step: what one more step costs, `(3 steps − 1 step) / 2`,
-//!   for a step reading one context key and adding one.
+//!   for a step reading one context key and adding one; then the same
+//!   with 20 more keys in the context, to show what grows with its size
+//!   (the copy of the context each merge makes, since the step's
+//!   compensation keeps the context it read).
 //!
 //! The tasks are `cmdx_benches`' (`benches/lib.rs`), shared with `peers`.
 //!
@@ -47,6 +50,10 @@ fn main() {
         .step::<StepC>();
     let mut context = Context::new();
     context.insert("order_id", 7);
+    let mut larger = context.clone();
+    for key in 0..20 {
+        larger.insert(format!("key_{key:02}"), format!("value {key}"));
+    }
 
     let only = std::env::var("ALLOCS_ONLY").ok();
     let runs = |row: &str| only.as_deref().is_none_or(|only| only == row);
@@ -77,15 +84,17 @@ fn main() {
     let nested = count!("nested", Outer {}.execute());
     let one_step = count!("workflow", one.execute(context.clone()));
     let three_steps = count!("workflow", three.execute(context.clone()));
+    let one_larger = count!("workflow", one.execute(larger.clone()));
+    let three_larger = count!("workflow", three.execute(larger.clone()));
     runtime
         .ledger()
         .flush()
         .expect("the null device accepts everything");
 
-    let step = (
-        (three_steps.0 - one_step.0) / 2.0,
-        (three_steps.1 - one_step.1) / 2.0,
-    );
+    let per_step =
+        |one: (f64, f64), three: (f64, f64)| ((three.0 - one.0) / 2.0, (three.1 - one.1) / 2.0);
+    let step = per_step(one_step, three_steps);
+    let step_larger = per_step(one_larger, three_larger);
     println!("| execution | allocations per op | target | reallocations per op |");
     println!("|---|---:|---:|---:|");
     for (row, (allocations, reallocations), target) in [
@@ -99,6 +108,11 @@ fn main() {
         ("workflow of 1 step", one_step, "—"),
         ("workflow of 3 steps", three_steps, "—"),
         ("one more workflow step", step, "≤ 6"),
+        (
+            "one more workflow step, 20 more keys in the context",
+            step_larger,
+            "—",
+        ),
     ] {
         println!("| {row} | {allocations:.1} | {target} | {reallocations:.1} |");
     }
