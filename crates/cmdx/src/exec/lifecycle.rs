@@ -10,6 +10,7 @@ use crate::events::EventKind;
 use crate::hooks::{AroundSet, Continuation, Hook, HookSet};
 use crate::input::FieldErrors;
 use crate::middleware::Deadline;
+use crate::retry::RetryPolicy;
 use crate::settings::Settings;
 use crate::{Cx, Status};
 use futures::FutureExt;
@@ -57,18 +58,17 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
                 } else {
                     Box::pin(self.around(cx, execution, deadline)).await
                 };
-                self.hook(Hook::AfterExecution, cx, execution, ending)
+                self.hook(Hook::AfterExecution, cx, execution, &ending)
+                    .unwrap_or(ending)
             }
         };
-        for &hook in Hook::for_status(ending.status) {
-            match self.hooks(execution) {
-                hooks if hooks.is_empty() => break,
-                hooks => {
-                    let task = self.unit.task_any();
-                    if let Err(failed) = hooks.run(hook, cx, task, Some(&ending)) {
-                        ending = failed;
-                        break;
-                    }
+        // The first of these hooks to fail replaces the ending; no hooks
+        // at all is the common case, looked at once.
+        if !self.hooks(execution).is_empty() {
+            for &hook in Hook::for_status(ending.status) {
+                if let Some(failed) = self.hook(hook, cx, execution, &ending) {
+                    ending = failed;
+                    break;
                 }
             }
         }
@@ -84,32 +84,47 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
         ending
     }
 
-    /// The runtime's hooks, then the task's.
-    fn hooks<'s>(&'s self, execution: &'s Execution) -> HookSet<'s> {
+    /// The runtime's hooks, then the task's (borrowing the settings, not
+    /// `self`).
+    fn hooks<'e>(&self, execution: &'e Execution) -> HookSet<'e>
+    where
+        'u: 'e,
+    {
+        let settings: &'u Settings = self.settings;
         HookSet {
             global: &execution.runtime().config().hooks,
-            local: &self.settings.hooks,
+            local: &settings.hooks,
         }
     }
 
-    /// The runtime's around hooks, then the task's.
-    fn arounds<'s>(&'s self, execution: &'s Execution) -> AroundSet<'s> {
+    /// The runtime's around hooks, then the task's (borrowing the settings,
+    /// not `self`).
+    fn arounds<'e>(&self, execution: &'e Execution) -> AroundSet<'e>
+    where
+        'u: 'e,
+    {
+        let settings: &'u Settings = self.settings;
         AroundSet {
             global: &execution.runtime().config().arounds,
-            local: &self.settings.arounds,
+            local: &settings.arounds,
         }
     }
 
-    /// Runs `hook` after `ending`; a hook's failure replaces it.
-    fn hook(&self, hook: Hook, cx: &mut Cx, execution: &Execution, ending: Ending) -> Ending {
+    /// Runs `hook` after `ending`; the hook's failure, which replaces it.
+    fn hook(
+        &self,
+        hook: Hook,
+        cx: &mut Cx,
+        execution: &Execution,
+        ending: &Ending,
+    ) -> Option<Ending> {
         let hooks = self.hooks(execution);
         if hooks.is_empty() {
-            return ending;
+            return None;
         }
-        match hooks.run(hook, cx, self.unit.task_any(), Some(&ending)) {
-            Err(failed) => failed,
-            Ok(()) => ending,
-        }
+        hooks
+            .run(hook, cx, self.unit.task_any(), Some(ending))
+            .err()
     }
 
     /// [`work`](Self::work) inside the around hooks.
@@ -119,10 +134,7 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
         execution: &Execution,
         deadline: Option<Deadline>,
     ) -> Ending {
-        let arounds = AroundSet {
-            global: &execution.runtime().config().arounds,
-            local: &self.settings.arounds,
-        };
+        let arounds = self.arounds(execution);
         let task = self.unit.task_any();
         let mut work = Work {
             lifecycle: &mut *self,
@@ -146,9 +158,7 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
         let (value, mut ending) = if outer.is_none() && self.is_plain(execution) {
             settle(attempt(self.unit, cx, execution).await)
         } else {
-            let global = execution.runtime().config();
-            let policy = self.settings.retry.as_ref().or(global.retry.as_ref());
-            let timeout = self.settings.timeout.unwrap_or(global.timeout);
+            let (policy, timeout) = self.limits(execution);
             let deadline = Deadline::min(outer, timeout.map(Deadline::after));
             Box::pin(run_work(self.unit, cx, execution, policy, deadline)).await
         };
@@ -160,13 +170,20 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
         ending
     }
 
+    /// The retry policy and the time limit of `work`: the task's, else the
+    /// runtime's. Looked up where used, not held across `work`'s `.await`.
+    fn limits<'e>(&self, execution: &'e Execution) -> (Option<&'e RetryPolicy>, Option<Duration>)
+    where
+        'u: 'e,
+    {
+        let (settings, global): (&'u Settings, _) = (self.settings, execution.runtime().config());
+        let policy = settings.retry.as_ref().or(global.retry.as_ref());
+        (policy, settings.timeout.unwrap_or(global.timeout))
+    }
+
     /// Whether `work` runs once, with no retry policy and no time limit.
     fn is_plain(&self, execution: &Execution) -> bool {
-        let global = execution.runtime().config();
-        let settings = self.settings;
-        settings.retry.is_none()
-            && global.retry.is_none()
-            && settings.timeout.unwrap_or(global.timeout).is_none()
+        matches!(self.limits(execution), (None, None))
     }
 
     /// How long the task's rollback may run: its setting, else the runtime's.
