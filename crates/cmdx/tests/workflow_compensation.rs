@@ -2,6 +2,7 @@
 //! rollback runs, then every completed step's rollback in reverse
 //! completion order, each as a new `rollback` line.
 
+use cmdx::Merge;
 use cmdx::prelude::*;
 use cmdx_test::{Capture, Probe, context};
 use serde_json::json;
@@ -310,5 +311,111 @@ async fn a_dropped_workflow_still_compensates_its_completed_steps() {
         undo["compensates"],
         capture.lines_for_task("Probe::A")[0]["tid"]
     );
+    capture.assert_one_line_per_execution();
+}
+
+/// A step that adds its letter under its own key, under `last`, and under
+/// `nested` (an object other steps add to), and whose rollback notes the
+/// whole context it sees: `"<letter> saw <context>"`.
+macro_rules! writer {
+    ($name:ident, $letter:literal) => {
+        #[derive(Debug, Serialize, Deserialize, Validate)]
+        struct $name {}
+
+        impl Task for $name {
+            type Output = serde_json::Value;
+            fn name() -> &'static str {
+                $letter
+            }
+            async fn work(&self, _: &mut Cx) -> Result<serde_json::Value, Halt> {
+                Ok(json!({ $letter: $letter, "last": $letter, "nested": { $letter: true } }))
+            }
+            async fn rollback(&self, cx: &mut Cx) -> Result<(), cmdx::BoxError> {
+                let journal = cx.resource::<cmdx_test::Journal>()?.clone();
+                journal.push(format!("{} saw {}", $letter, serde_json::to_string(cx.context())?));
+                Ok(())
+            }
+        }
+    };
+}
+
+writer!(WriteA, "A");
+writer!(WriteB, "B");
+writer!(WriteC, "C");
+writer!(WriteD, "D");
+writer!(WriteE, "E");
+
+/// What each writer's rollback saw, by letter.
+fn seen(journal: &cmdx_test::Journal) -> std::collections::BTreeMap<String, serde_json::Value> {
+    journal
+        .entries()
+        .iter()
+        .filter_map(|entry| entry.split_once(" saw "))
+        .map(|(letter, context)| (letter.to_owned(), serde_json::from_str(context).unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_rollback_sees_exactly_the_context_its_step_read_not_what_later_steps_merged() {
+    let (capture, journal) = Capture::with_journal();
+    let workflow = Workflow::new("Order")
+        .step::<WriteA>()
+        .group(
+            Group::new()
+                .task::<WriteB>()
+                .task::<WriteC>()
+                .parallel(2)
+                .merge(Merge::Deep),
+        )
+        .workflow(Workflow::new("Inner").step::<WriteD>().step::<WriteE>())
+        .step::<D>();
+    let plan = json!({"plan": {"D": {"fail": "declined"}}});
+
+    let outcome = capture.run(workflow.execute(context(plan.clone()))).await;
+
+    assert_eq!(outcome.reason(), Some("declined"));
+    let after_a = json!({"plan": plan["plan"], "A": "A", "last": "A", "nested": {"A": true}});
+    let after_group = json!({
+        "plan": plan["plan"], "A": "A", "B": "B", "C": "C", "last": "C",
+        "nested": {"A": true, "B": true, "C": true},
+    });
+    let mut after_d = after_group.clone();
+    after_d["D"] = json!("D");
+    after_d["last"] = json!("D");
+    after_d["nested"] = json!({"D": true});
+    let expected = [
+        ("A", plan.clone()),
+        ("B", after_a.clone()),
+        ("C", after_a),
+        ("D", after_group),
+        ("E", after_d),
+    ];
+    let expected = expected.map(|(letter, context)| (letter.to_owned(), context));
+    assert_eq!(seen(&journal), expected.into());
+    capture.assert_one_line_per_execution();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_workflows_rollbacks_see_the_context_their_steps_read() {
+    let (capture, journal) = Capture::with_journal();
+    let workflow = Workflow::new("Order")
+        .step::<WriteA>()
+        .step::<WriteB>()
+        .step::<D>();
+    let plan = json!({"plan": {"D": {"delay_ms": 1_000}}});
+
+    let timed_out = capture
+        .run(tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            workflow.execute(context(plan.clone())),
+        ))
+        .await;
+    tokio::task::yield_now().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+
+    assert!(timed_out.is_err(), "the caller gave up");
+    let after_a = json!({"plan": plan["plan"], "A": "A", "last": "A", "nested": {"A": true}});
+    let expected = [("A".to_owned(), plan), ("B".to_owned(), after_a)];
+    assert_eq!(seen(&journal), expected.into());
     capture.assert_one_line_per_execution();
 }

@@ -11,6 +11,9 @@ pub(crate) mod shared;
 mod spawn;
 
 pub(crate) use retained::Retention;
+/// A record for unit tests outside the chain module.
+#[cfg(test)]
+pub(crate) use retained::tests::a_record;
 pub use spawn::spawn;
 
 use crate::ledger::Record;

@@ -83,7 +83,7 @@ impl Retained {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ledger::Record;
     use crate::{Kind, State, Status};
@@ -93,7 +93,7 @@ pub(super) mod tests {
     }
 
     /// A record at `index`, for the chain's unit tests.
-    pub(in crate::chain) fn a_record(index: u32) -> Record {
+    pub(crate) fn a_record(index: u32) -> Record {
         Record {
             v: 2,
             ts: chrono::DateTime::default(),

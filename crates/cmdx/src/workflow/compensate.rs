@@ -6,6 +6,7 @@
 //! `parent` the execution running the compensation (the workflow) — so the
 //! span is a child of the workflow's span, with a link to the undone span.
 
+use super::progress::Progress;
 use super::report::CompensationFailure;
 use super::step::{Completed, Undo};
 use crate::chain::shared::SharedRecord;
@@ -13,21 +14,22 @@ use crate::contain::Plugin;
 use crate::exec::{self, Ending, Execution, Spec};
 use crate::halt::error_chain;
 use crate::ledger::Record;
-use crate::{Kind, Runtime, Status, TraceIds};
+use crate::{Context, Kind, Runtime, Status, TraceIds};
 use futures::FutureExt;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-/// Undoes `completed` in reverse completion order, each once; a failing or
-/// panicking rollback is recorded and the others still run. Returns the
-/// compensations that failed (including those inside nested workflows).
-/// Steps are taken from the end of `completed` one at a time, so if this
-/// future is dropped, the steps not yet compensated are still there.
-pub(super) async fn all(completed: &mut Vec<Completed>) -> Vec<CompensationFailure> {
+/// Undoes the completed steps of `progress` in reverse completion order,
+/// each once, with the context it read; a failing or panicking rollback is
+/// recorded and the others still run. Returns the compensations that
+/// failed (including those inside nested workflows). Steps are taken one
+/// at a time, so if this future is dropped, the steps not yet compensated
+/// are still there.
+pub(super) async fn all(progress: &mut Progress) -> Vec<CompensationFailure> {
     let mut failures = Vec::new();
-    while let Some(step) = completed.pop() {
-        let (record, nested) = one(step).await;
+    while let Some((step, context)) = progress.pop() {
+        let (record, nested) = one(step, context).await;
         failures.extend(nested);
         if record.status == Status::Failed {
             failures.push(CompensationFailure::of(&record));
@@ -75,11 +77,10 @@ pub(super) fn not_run(step: Completed, runtime: &Runtime) {
     drop(pending.finish(ending));
 }
 
-async fn one(step: Completed) -> (SharedRecord, Vec<CompensationFailure>) {
+async fn one(step: Completed, context: Context) -> (SharedRecord, Vec<CompensationFailure>) {
     let Completed {
         record: undone,
         tags,
-        context,
         undo,
     } = step;
     let spec = spec(&undone, tags);

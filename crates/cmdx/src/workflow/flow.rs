@@ -3,6 +3,7 @@
 //! nests one in another workflow.
 
 use super::Workflow;
+use super::progress::Progress;
 use super::run::{self, Engine};
 use super::step::{Shown, Step, StepRun, nested_run, shown, skipped_line};
 use crate::chain::shared::SharedRecord;
@@ -323,8 +324,8 @@ impl<F: Flow> Step for FlowStep<F> {
 
     fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun> {
         Box::pin(async move {
-            let inner_completed = Arc::new(Mutex::new(Vec::new()));
-            let engine = Engine::handing_completed_to(inner_completed.clone());
+            let inner = Arc::new(Mutex::new(Progress::default()));
+            let engine = Engine::handing_progress_to(inner.clone());
             let (unit, start) = match input::parse::<F>(Cow::Borrowed(context.as_value())) {
                 Parsed::Valid(flow) => FlowUnit::prepared(flow, engine),
                 Parsed::Invalid { errors, input } => {
@@ -335,7 +336,7 @@ impl<F: Flow> Step for FlowStep<F> {
             let declared = unit.declared.clone();
             let outcome = unit.execute(start).await;
             let tags = declared.get().map_or(&[][..], |w| w.inner.tags);
-            nested_run(outcome, &seeded, context, tags, &inner_completed)
+            nested_run(outcome, &seeded, tags, &inner)
         })
     }
 

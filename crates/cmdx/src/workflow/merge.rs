@@ -4,16 +4,63 @@ use super::Merge;
 use crate::Context;
 use serde_json::{Map, Value};
 
-/// Merges one successful step's output (an object) into `context`. An
-/// empty output leaves the context as it is (not even copied, when it is
-/// shared with a completed step).
-pub(super) fn apply(merge: &Merge, context: &mut Context, step: &str, output: Map<String, Value>) {
+/// What one merge replaced in the context, to put it back.
+pub(super) enum Replaced {
+    /// A key's value before the merge; `None` when the merge added it.
+    Key(String, Option<Value>),
+    /// The whole context before a custom merge, which may change anything.
+    Whole(Context),
+}
+
+/// Merges one successful step's output (an object) into `context`, logging
+/// in `replaced` what [`undo`] needs to put back. An empty output leaves
+/// the context as it is (not even copied, when it is shared).
+pub(super) fn apply(
+    merge: &Merge,
+    context: &mut Context,
+    step: &str,
+    output: Map<String, Value>,
+    replaced: &mut Vec<Replaced>,
+) {
     match merge {
-        Merge::LastWriteWins => context.merge(output),
-        Merge::Deep if output.is_empty() => {}
-        Merge::Deep => deep(context.as_map_mut(), output),
         Merge::None => {}
-        Merge::Custom(merge) => merge(context, step, &output),
+        Merge::LastWriteWins => {
+            for (key, value) in output {
+                let old = context.as_map_mut().insert(key.clone(), value);
+                replaced.push(Replaced::Key(key, old));
+            }
+        }
+        Merge::Deep => {
+            for (key, value) in output {
+                let map = context.as_map_mut();
+                let old = match (map.get_mut(&key), value) {
+                    (Some(Value::Object(existing)), Value::Object(incoming)) => {
+                        let old = Value::Object(existing.clone());
+                        deep(existing, incoming);
+                        Some(old)
+                    }
+                    (_, value) => map.insert(key.clone(), value),
+                };
+                replaced.push(Replaced::Key(key, old));
+            }
+        }
+        Merge::Custom(merge) => {
+            replaced.push(Replaced::Whole(context.clone()));
+            merge(context, step, &output);
+        }
+    }
+}
+
+/// Puts back what one merge replaced.
+pub(super) fn undo(context: &mut Context, replaced: Replaced) {
+    match replaced {
+        Replaced::Key(key, Some(old)) => {
+            context.as_map_mut().insert(key, old);
+        }
+        Replaced::Key(key, None) => {
+            context.remove(&key);
+        }
+        Replaced::Whole(before) => *context = before,
     }
 }
 
@@ -62,7 +109,7 @@ mod tests {
     fn deep_merge_combines_nested_objects_and_replaces_the_rest() {
         let mut context = Context::from(object(json!({"metrics": {"revenue": 1}, "n": 1})));
         let output = object(json!({"metrics": {"visitors": 2}, "n": {"x": 1}}));
-        apply(&Merge::Deep, &mut context, "Step", output);
+        apply(&Merge::Deep, &mut context, "Step", output, &mut Vec::new());
         assert_eq!(
             context.to_value(),
             json!({"metrics": {"revenue": 1, "visitors": 2}, "n": {"x": 1}})
@@ -73,7 +120,13 @@ mod tests {
     fn last_write_wins_replaces_whole_values() {
         let mut context = Context::from(object(json!({"metrics": {"revenue": 1}})));
         let output = object(json!({"metrics": {"visitors": 2}}));
-        apply(&Merge::LastWriteWins, &mut context, "Step", output);
+        apply(
+            &Merge::LastWriteWins,
+            &mut context,
+            "Step",
+            output,
+            &mut Vec::new(),
+        );
         assert_eq!(context.to_value(), json!({"metrics": {"visitors": 2}}));
     }
 

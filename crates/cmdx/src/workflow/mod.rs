@@ -19,6 +19,7 @@ mod compensate;
 mod flow;
 mod group;
 mod merge;
+mod progress;
 mod report;
 mod run;
 mod saga;

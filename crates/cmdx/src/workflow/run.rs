@@ -2,10 +2,11 @@
 //! declaration order, and halts — compensating completed steps on failure —
 //! when a step ends with a breakpoint status.
 
+use super::progress::Progress;
 use super::report::{self, CompensationFailure, StepReport};
 use super::saga::{AfterLine, Leftover, Saga};
-use super::step::{Completed, StepRun};
-use super::{Group, Merge, Workflow, compensate, merge};
+use super::step::StepRun;
+use super::{Group, Merge, Workflow, compensate};
 use crate::contain::{Panicked, Plugin};
 use crate::exec::{self, Executable, Spec, Start};
 use crate::input::{self, FieldErrors};
@@ -32,17 +33,17 @@ pub(super) struct WorkflowUnit {
 /// groups.
 #[derive(Default)]
 pub(super) struct Engine {
-    /// Where a nested workflow hands its completed steps on success, so the
-    /// enclosing workflow can compensate them later.
-    completed_sink: Option<Arc<Mutex<Vec<Completed>>>>,
+    /// Where a nested workflow hands its progress (its completed steps) on
+    /// success, so the enclosing workflow can compensate them later.
+    progress_sink: Option<Arc<Mutex<Progress>>>,
     /// Where the saga leaves its steps when the workflow is dropped.
     pub(super) leftover: Leftover,
 }
 
 impl Engine {
-    pub(super) fn handing_completed_to(sink: Arc<Mutex<Vec<Completed>>>) -> Self {
+    pub(super) fn handing_progress_to(sink: Arc<Mutex<Progress>>) -> Self {
         Self {
-            completed_sink: Some(sink),
+            progress_sink: Some(sink),
             leftover: Leftover::default(),
         }
     }
@@ -54,17 +55,17 @@ impl Engine {
         input: &Context,
         cx: &Cx,
     ) -> Result<Context, Halt> {
-        let mut context = input.clone();
-        let mut saga = Saga::new(self.leftover.clone());
-        let completed = &mut saga.completed;
+        let mut saga = Saga::new(Progress::new(input.clone()), self.leftover.clone());
+        let progress = &mut saga.progress;
         for group in &workflow.inner.groups {
             // A condition is a plug-in: if it panics, whether the group
             // should run is unknown, and the workflow fails.
-            match contain(cx, Plugin::Condition, || group.condition_holds(&context)) {
+            let context = progress.context();
+            match contain(cx, Plugin::Condition, || group.condition_holds(context)) {
                 Ok(true) => {}
                 Ok(false) => {
                     for step in &group.steps {
-                        step.skip(&context, CONDITION_FALSE);
+                        step.skip(context, CONDITION_FALSE);
                     }
                     continue;
                 }
@@ -75,7 +76,7 @@ impl Engine {
                         panicked.message
                     );
                     let failure = plugin_failure(reason, "condition_panicked", &panicked);
-                    return Err(compensated(failure, completed).await);
+                    return Err(compensated(failure, progress).await);
                 }
             }
             let breakpoints = group
@@ -83,24 +84,26 @@ impl Engine {
                 .as_deref()
                 .unwrap_or(&workflow.inner.breakpoints);
             let halted = match group.concurrency {
-                None => sequential(cx, group, breakpoints, &mut context, completed).await,
-                Some(limit) => {
-                    parallel(cx, group, limit, breakpoints, &mut context, completed).await
-                }
+                None => sequential(cx, group, breakpoints, progress).await,
+                Some(limit) => parallel(cx, group, limit, breakpoints, progress).await,
             };
             match halted {
                 Ok(None) => {}
-                Ok(Some(halted)) => return Err(halt(halted, completed).await),
-                Err(failure) => return Err(compensated(failure, completed).await),
+                Ok(Some(halted)) => return Err(halt(halted, progress).await),
+                Err(failure) => return Err(compensated(failure, progress).await),
             }
         }
         // Success: nothing to compensate here. A nested workflow hands its
         // completed steps on, in case the enclosing workflow fails later.
-        let completed = std::mem::take(completed);
-        if let Some(sink) = &self.completed_sink {
-            *sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = completed;
+        let progress = std::mem::take(progress);
+        match &self.progress_sink {
+            Some(sink) => {
+                let context = progress.context().clone();
+                *sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = progress;
+                Ok(context)
+            }
+            None => Ok(progress.into_context()),
         }
-        Ok(context)
     }
 }
 
@@ -215,16 +218,18 @@ async fn sequential(
     cx: &Cx,
     group: &Group,
     breakpoints: &[Status],
-    context: &mut Context,
-    completed: &mut Vec<Completed>,
+    progress: &mut Progress,
 ) -> Result<Option<Halted>, Halt> {
     let mut runs = Vec::new();
     for step in &group.steps {
-        let mut run = step.run(context).await;
+        let read = progress.mark();
+        let mut run = step.run(progress.context()).await;
         match run.record.status {
             Status::Success => {
-                completed.extend(run.completed.take());
-                merged(cx, &group.merge, context, step.name(), run.output)?;
+                if let Some(completed) = run.completed.take() {
+                    progress.complete(completed, read);
+                }
+                merged(cx, &group.merge, progress, step.name(), run.output)?;
             }
             status if breakpoints.contains(&status) => {
                 runs.push(run);
@@ -251,10 +256,10 @@ async fn parallel(
     group: &Group,
     limit: usize,
     breakpoints: &[Status],
-    context: &mut Context,
-    completed: &mut Vec<Completed>,
+    progress: &mut Progress,
 ) -> Result<Option<Halted>, Halt> {
-    let base = context.clone();
+    // Every step reads the context as it was when the group started.
+    let (base, read) = (progress.context().clone(), progress.mark());
     let steps = &group.steps;
     let mut results: Vec<Option<StepRun>> = steps.iter().map(|_| None).collect();
     let mut running = FuturesUnordered::new();
@@ -271,7 +276,11 @@ async fn parallel(
         };
         match run.record.status {
             // Completion order: compensation runs in its reverse.
-            Status::Success => completed.extend(run.completed.take()),
+            Status::Success => {
+                if let Some(completed) = run.completed.take() {
+                    progress.complete(completed, read);
+                }
+            }
             status if breakpoints.contains(&status) => stop |= !group.continue_on_failure,
             _ => {}
         }
@@ -280,7 +289,7 @@ async fn parallel(
     let mut runs = Vec::new();
     for run in results.into_iter().flatten() {
         match run.record.status {
-            Status::Success => merged(cx, &group.merge, context, &run.record.task, run.output)?,
+            Status::Success => merged(cx, &group.merge, progress, &run.record.task, run.output)?,
             status if breakpoints.contains(&status) => runs.push(run),
             _ => {}
         }
@@ -298,11 +307,11 @@ async fn parallel(
 fn merged(
     cx: &Cx,
     merge: &Merge,
-    context: &mut Context,
+    progress: &mut Progress,
     step: &str,
     output: Map<String, Value>,
 ) -> Result<(), Halt> {
-    let apply = || merge::apply(merge, context, step, output);
+    let apply = || progress.merge(merge, step, output);
     contain(cx, Plugin::Merge, apply).map_err(|panicked| {
         let reason = format!(
             "merging the output of `{step}` panicked: {}",
@@ -340,8 +349,8 @@ fn step_names(group: &Group) -> String {
 
 /// Compensates the completed steps after a failure that is no step's
 /// (a panicking condition or merge), noting failed compensations.
-async fn compensated(failure: Halt, completed: &mut Vec<Completed>) -> Halt {
-    let failed = compensate::all(completed).await;
+async fn compensated(failure: Halt, progress: &mut Progress) -> Halt {
+    let failed = compensate::all(progress).await;
     let mut failure = failure;
     if !failed.is_empty() {
         failure
@@ -356,7 +365,7 @@ async fn compensated(failure: Halt, completed: &mut Vec<Completed>) -> Halt {
 /// metadata, cause and origin, plus what the workflow knows about the
 /// others (in `errors` and `framework`: the step's own metadata keys are
 /// never overwritten). On a failure, completed steps are compensated first.
-async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
+async fn halt(halted: Halted, progress: &mut Progress) -> Halt {
     let first = halted.runs[0].record.clone();
     let fault = halted.runs[0].fault.clone();
     let mut framework = first.framework.clone();
@@ -383,9 +392,9 @@ async fn halt(halted: Halted, completed: &mut Vec<Completed>) -> Halt {
     }
     if first.status != Status::Failed {
         // A halt that is not a failure (a skip breakpoint) undoes nothing.
-        completed.clear();
+        progress.forget_completed();
     } else {
-        let failed = compensate::all(completed).await;
+        let failed = compensate::all(progress).await;
         if !failed.is_empty() {
             let mut all: Vec<CompensationFailure> = framework
                 .get(report::COMPENSATION_FAILURES)

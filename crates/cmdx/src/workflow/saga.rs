@@ -12,18 +12,19 @@
 //! whose compensation never ran gets a `rollback` line saying so.
 
 use super::compensate;
-use super::step::Completed;
+use super::progress::Progress;
 use crate::Runtime;
 use crate::chain::scope::{self, Scope};
 use crate::shutdown::Abort;
 use std::sync::{Arc, Mutex};
 use tracing::Instrument;
 
-/// Holds the completed steps until the workflow either succeeds (they are
-/// handed on), fails (they are compensated, one by one, taken from here) or
-/// is dropped (the rest go to the [`Leftover`] slot).
+/// Holds the workflow's [`Progress`] until the workflow either succeeds
+/// (its completed steps are handed on), fails (they are compensated, one by
+/// one, taken from here) or is dropped (what is left goes to the
+/// [`Leftover`] slot).
 pub(super) struct Saga {
-    pub(super) completed: Vec<Completed>,
+    pub(super) progress: Progress,
     /// The workflow's chain position and span, captured while it runs.
     scope: Option<Scope>,
     span: tracing::Span,
@@ -33,9 +34,9 @@ pub(super) struct Saga {
 impl Saga {
     /// Call from inside the workflow's `work`, so the chain position is the
     /// workflow's.
-    pub(super) fn new(leftover: Leftover) -> Self {
+    pub(super) fn new(progress: Progress, leftover: Leftover) -> Self {
         Self {
-            completed: Vec::new(),
+            progress,
             scope: scope::current(),
             span: tracing::Span::current(),
             leftover,
@@ -45,15 +46,15 @@ impl Saga {
 
 impl Drop for Saga {
     fn drop(&mut self) {
-        let completed = std::mem::take(&mut self.completed);
+        let progress = std::mem::take(&mut self.progress);
         let Some(scope) = self.scope.take() else {
             return;
         };
-        if completed.is_empty() {
+        if !progress.has_completed() {
             return;
         }
         let left = Left {
-            completed,
+            progress,
             scope,
             span: self.span.clone(),
         };
@@ -70,7 +71,7 @@ impl Drop for Saga {
 pub(super) struct Leftover(Arc<Mutex<Option<Left>>>);
 
 pub(super) struct Left {
-    completed: Vec<Completed>,
+    progress: Progress,
     scope: Scope,
     span: tracing::Span,
 }
@@ -96,7 +97,7 @@ impl Drop for AfterLine {
 /// Spawns the compensation of `left` as work tracked by its runtime.
 fn compensate_later(left: Left) {
     let Left {
-        completed,
+        progress,
         scope,
         span,
     } = left;
@@ -104,7 +105,7 @@ fn compensate_later(left: Left) {
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
         // No tokio runtime left to run the compensations on: each step
         // gets a line saying its compensation did not run.
-        scope::sync_enter(scope, || drop(NotRun(completed, runtime)));
+        scope::sync_enter(scope, || drop(NotRun(progress, runtime)));
         return;
     };
     let registration = runtime.register(Abort::NotYet);
@@ -112,7 +113,7 @@ fn compensate_later(left: Left) {
     let compensations = async move {
         // Dropped last: the set is left once every line is written.
         let _registration = registration;
-        let mut remaining = NotRun(completed, runtime);
+        let mut remaining = NotRun(progress, runtime);
         let _ = compensate::all(&mut remaining.0).await;
     };
     let task = handle.spawn(scope::enter(scope, compensations).instrument(span));
@@ -122,11 +123,11 @@ fn compensate_later(left: Left) {
 /// Steps whose compensation has not run; dropped with some left (the
 /// compensation task was aborted at the shutdown deadline), each gets a
 /// `rollback` line saying its compensation did not run.
-struct NotRun(Vec<Completed>, Runtime);
+struct NotRun(Progress, Runtime);
 
 impl Drop for NotRun {
     fn drop(&mut self) {
-        while let Some(step) = self.0.pop() {
+        while let Some((step, _)) = self.0.pop() {
             compensate::not_run(step, &self.1);
         }
     }

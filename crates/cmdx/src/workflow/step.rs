@@ -1,6 +1,7 @@
 //! The steps of a workflow, type-erased: a task read from the context, or a
 //! nested workflow. A completed step keeps what it needs to be undone.
 
+use super::progress::Progress;
 use super::run::{Engine, WorkflowUnit};
 use super::{Workflow, compensate, merge};
 use crate::chain::shared::SharedRecord;
@@ -56,12 +57,11 @@ pub(super) struct StepRun {
     pub(super) completed: Option<Completed>,
 }
 
-/// A completed step, kept until the workflow ends so it can be compensated.
+/// A completed step, kept until the workflow ends so it can be compensated
+/// (with the context it read: see [`Progress`]).
 pub(super) struct Completed {
     pub(super) record: SharedRecord,
     pub(super) tags: &'static [&'static str],
-    /// The context the step read, which its `rollback` sees again.
-    pub(super) context: Context,
     /// A task step's is the task it executed (no allocation of its own).
     pub(super) undo: Arc<dyn Undo>,
 }
@@ -125,7 +125,6 @@ where
             let completed = (record.status == Status::Success).then(|| Completed {
                 record: record.clone(),
                 tags: T::TAGS,
-                context: context.clone(),
                 undo: task,
             });
             StepRun {
@@ -280,17 +279,11 @@ impl Step for WorkflowStep {
 
     fn run<'a>(&'a self, context: &'a Context) -> BoxFuture<'a, StepRun> {
         Box::pin(async move {
-            let inner_completed = Arc::new(Mutex::new(Vec::new()));
-            let engine = Engine::handing_completed_to(inner_completed.clone());
+            let inner = Arc::new(Mutex::new(Progress::default()));
+            let engine = Engine::handing_progress_to(inner.clone());
             let unit = WorkflowUnit::with_engine(self.0.clone(), context.clone(), engine);
             let outcome = unit.execute(Start::default()).await;
-            nested_run(
-                outcome,
-                context,
-                context,
-                self.0.inner.tags,
-                &inner_completed,
-            )
+            nested_run(outcome, context, self.0.inner.tags, &inner)
         })
     }
 
@@ -314,29 +307,26 @@ impl Step for WorkflowStep {
 
 /// What a nested workflow's execution leaves as a step: what it changed
 /// since `before` (the context it started from), and on success its own
-/// completed steps (taken from `inner_completed`) to undo later, undone
-/// with `read` (the enclosing context it was run from).
+/// progress (taken from `inner`: its completed steps) to undo later.
 pub(super) fn nested_run(
     outcome: crate::Outcome<Context>,
     before: &Context,
-    read: &Context,
     tags: &'static [&'static str],
-    inner_completed: &Mutex<Vec<Completed>>,
+    inner: &Mutex<Progress>,
 ) -> StepRun {
     let fault = outcome.fault();
     let (record, value) = outcome.into_record_and_value();
     let output = value.map_or_else(Map::new, |after| merge::changes(before, after));
     let completed = (record.status == Status::Success).then(|| {
-        let steps = std::mem::take(
-            &mut *inner_completed
+        let progress = std::mem::take(
+            &mut *inner
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
         Completed {
             record: record.clone(),
             tags,
-            context: read.clone(),
-            undo: Arc::new(NestedUndo(Mutex::new(steps))),
+            undo: Arc::new(NestedUndo(Mutex::new(progress))),
         }
     });
     StepRun {
@@ -348,14 +338,15 @@ pub(super) fn nested_run(
 }
 
 /// Undoing a completed nested workflow: its own completed steps, in
-/// reverse completion order, as children of its compensation.
-struct NestedUndo(Mutex<Vec<Completed>>);
+/// reverse completion order, as children of its compensation (each with
+/// the nested workflow's context it read).
+struct NestedUndo(Mutex<Progress>);
 
 impl Undo for NestedUndo {
     fn undo(self: Arc<Self>, _: &mut Cx) -> BoxFuture<'_, Result<(), BoxError>> {
-        let mut steps = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut progress = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
         Box::pin(async move {
-            let failures = compensate::all(&mut steps).await;
+            let failures = compensate::all(&mut progress).await;
             if failures.is_empty() {
                 Ok(())
             } else {
