@@ -303,7 +303,8 @@ async fn parallel(
 }
 
 /// Merges a step's output; a custom merge that panics fails the workflow
-/// (the context may be half-merged).
+/// (the context may be half-merged). Only a custom merge is plug-in code
+/// run under containment: the built-in ones do not panic.
 fn merged(
     cx: &Cx,
     merge: &Merge,
@@ -311,6 +312,10 @@ fn merged(
     step: &str,
     output: Map<String, Value>,
 ) -> Result<(), Halt> {
+    if !matches!(merge, Merge::Custom(_)) {
+        progress.merge(merge, step, output);
+        return Ok(());
+    }
     let apply = || progress.merge(merge, step, output);
     contain(cx, Plugin::Merge, apply).map_err(|panicked| {
         let reason = format!(
