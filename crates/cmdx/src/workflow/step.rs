@@ -191,11 +191,22 @@ pub(super) fn shown(
     Shown { view, excluded }
 }
 
-/// What a successful step's output adds to the context. The output's
-/// `Serialize` impl is a plug-in: if it fails or panics, nothing is merged
-/// (a panic is reported about the step's execution).
-fn output_of(record: &Record, value: impl Serialize) -> Map<String, Value> {
+/// What a successful step's output adds to the context. An output that is
+/// JSON already (a `serde_json::Value` or `Map`) is moved in as it is;
+/// any other is serialized, and its `Serialize` impl is a plug-in: if it
+/// fails or panics, nothing is merged (a panic is reported about the
+/// step's execution).
+fn output_of<O: Serialize + 'static>(record: &Record, value: O) -> Map<String, Value> {
+    let mut value = Some(value);
+    let any: &mut dyn Any = &mut value;
+    if let Some(json) = any.downcast_mut::<Option<Value>>() {
+        return merge::output_map(&record.task, json.take().unwrap_or_default());
+    }
+    if let Some(map) = any.downcast_mut::<Option<Map<String, Value>>>() {
+        return map.take().unwrap_or_default();
+    }
     let ids = (record.cid, record.tid, record.index);
+    // `Some(output)` serializes as the output itself.
     let serialize = || serde_json::to_value(value);
     let global = Runtime::current();
     match global
@@ -357,5 +368,48 @@ impl Undo for NestedUndo {
 
     fn settings(&self) -> Option<fn() -> Settings> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::a_record;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("test values are objects"),
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Typed {
+        sku: &'static str,
+    }
+
+    struct Refuses;
+
+    impl Serialize for Refuses {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no"))
+        }
+    }
+
+    #[test]
+    fn json_outputs_merge_as_they_are_and_others_as_they_serialize() {
+        let record = a_record(0);
+        let merged = |map: Map<String, Value>| Value::Object(map);
+        assert_eq!(merged(output_of(&record, json!({"a": 1}))), json!({"a": 1}));
+        assert_eq!(merged(output_of(&record, json!(7))), json!({"T": 7}));
+        assert_eq!(merged(output_of(&record, Value::Null)), json!({}));
+        let map = object(json!({"b": [1, 2]}));
+        assert_eq!(merged(output_of(&record, map)), json!({"b": [1, 2]}));
+        let typed = Typed { sku: "SKU-1" };
+        assert_eq!(merged(output_of(&record, typed)), json!({"sku": "SKU-1"}));
+        assert_eq!(merged(output_of(&record, Some(3))), json!({"T": 3}));
+        assert_eq!(merged(output_of(&record, ())), json!({}));
+        assert_eq!(merged(output_of(&record, Refuses)), json!({}));
     }
 }
