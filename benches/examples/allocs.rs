@@ -16,18 +16,23 @@
 //! * nested3, per root: a task awaiting a child awaiting a grandchild;
 //! * workflow step: what one more step costs, `(3 steps − 1 step) / 2`,
 //!   for a step reading one context key and adding one; then the same
-//!   with 20 more keys in the context, to show what grows with its size
-//!   (the copy of the context each merge makes, since the step's
-//!   compensation keeps the context it read).
+//!   with 20 more keys in the context, to show that nothing grows with
+//!   its size (merges change one context in place and log what they
+//!   replaced; each used to copy it, while a completed step's
+//!   compensation kept the context it read);
+//! * the same step's task awaited by hand: what one more `StepA`
+//!   awaited in a parent task costs, `(3 awaits − 1 await) / 2`, the
+//!   step's own share of a workflow step.
 //!
 //! The tasks are `cmdx_benches`' (`benches/lib.rs`), shared with `peers`.
 //!
-//! `ALLOCS_ONLY=typed` (or `untyped`, `nested`, `workflow`) runs one row
-//! only, to find the allocation sites with `heaptrack`.
+//! `ALLOCS_ONLY=typed` (or `untyped`, `nested`, `workflow`, `by_hand`)
+//! runs one row only, to find the allocation sites with `heaptrack`.
 
 use cmdx::prelude::*;
 use cmdx::{Runtime, Status};
 use cmdx_benches::{Add, Outer, StepA, StepB, StepC, null_ledger};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::hint::black_box;
@@ -36,6 +41,27 @@ use std::hint::black_box;
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
 const OPS: u64 = 20_000;
+
+/// A parent task awaiting `StepA` `times` times by hand, as a workflow
+/// would run it as a step.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct ByHand {
+    #[garde(skip)]
+    times: u8,
+}
+
+impl Task for ByHand {
+    type Output = ();
+    fn name() -> &'static str {
+        "ByHand"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        for _ in 0..self.times {
+            StepA { order_id: 7 }.execute_strict().await?;
+        }
+        Ok(())
+    }
+}
 
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -86,6 +112,8 @@ fn main() {
     let three_steps = count!("workflow", three.execute(context.clone()));
     let one_larger = count!("workflow", one.execute(larger.clone()));
     let three_larger = count!("workflow", three.execute(larger.clone()));
+    let one_await = count!("by_hand", ByHand { times: 1 }.execute());
+    let three_awaits = count!("by_hand", ByHand { times: 3 }.execute());
     runtime
         .ledger()
         .flush()
@@ -95,6 +123,7 @@ fn main() {
         |one: (f64, f64), three: (f64, f64)| ((three.0 - one.0) / 2.0, (three.1 - one.1) / 2.0);
     let step = per_step(one_step, three_steps);
     let step_larger = per_step(one_larger, three_larger);
+    let by_hand = per_step(one_await, three_awaits);
     println!("| execution | allocations per op | target | reallocations per op |");
     println!("|---|---:|---:|---:|");
     for (row, (allocations, reallocations), target) in [
@@ -113,6 +142,7 @@ fn main() {
             step_larger,
             "—",
         ),
+        ("the step's task awaited by hand, one more", by_hand, "—"),
     ] {
         println!("| {row} | {allocations:.1} | {target} | {reallocations:.1} |");
     }
