@@ -83,6 +83,10 @@ impl Log {
     /// The errors by field, and the listed entries. `complete` tells
     /// whether the whole input was checked.
     pub(super) fn finish(self, complete: bool) -> (FieldErrors, Vec<Entry>) {
+        if self.entries.is_empty() {
+            // Valid input: nothing listed, so nothing omitted either.
+            return (FieldErrors::new(), Vec::new());
+        }
         let mut errors: FieldErrors = self
             .entries
             .iter()
