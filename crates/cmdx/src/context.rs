@@ -30,8 +30,8 @@ use std::sync::{Arc, LazyLock};
 /// assert_eq!(format!("{context:?}"), r#"Context { keys: ["card"], .. }"#);
 /// ```
 /// Cloning a context is cheap: clones share one copy of the values until
-/// one of them is changed (copy on write), so a workflow can keep the
-/// context each step read, for its compensation, without copying it.
+/// one of them is changed (copy on write), so each workflow step's `Cx`
+/// shares the workflow's context instead of copying it.
 #[derive(Clone, Default)]
 pub struct Context {
     /// Always an object when set; `None` is the empty context (no
