@@ -94,11 +94,12 @@ pub(super) fn changes(before: &Context, after: Context) -> Map<String, Value> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn object(value: Value) -> Map<String, Value> {
+    /// A JSON object literal as a map, for the workflow's unit tests.
+    pub(in crate::workflow) fn object(value: Value) -> Map<String, Value> {
         match value {
             Value::Object(map) => map,
             _ => unreachable!("test inputs are objects"),

@@ -98,6 +98,7 @@ mod tests {
     use super::*;
     use crate::chain::a_record;
     use crate::chain::shared::SharedRecord;
+    use crate::workflow::merge::tests::object;
     use crate::workflow::step::Undo;
     use crate::{BoxError, Cx, Settings};
     use futures::future::BoxFuture;
@@ -121,13 +122,6 @@ mod tests {
             record: SharedRecord::own(a_record(index)),
             tags: &[],
             undo: Arc::new(Nothing),
-        }
-    }
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("test values are objects"),
         }
     }
 

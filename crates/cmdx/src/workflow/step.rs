@@ -375,14 +375,8 @@ impl Undo for NestedUndo {
 mod tests {
     use super::*;
     use crate::chain::a_record;
+    use crate::workflow::merge::tests::object;
     use serde_json::json;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("test values are objects"),
-        }
-    }
 
     #[derive(Serialize)]
     struct Typed {
