@@ -316,7 +316,7 @@ async fn a_dropped_workflow_still_compensates_its_completed_steps() {
 
 /// A step that adds its letter under its own key, under `last`, and under
 /// `nested` (an object other steps add to), and whose rollback notes the
-/// whole context it sees: `"<letter> saw <context>"`.
+/// whole context it sees (`"<letter> saw <context>"`), then changes it.
 macro_rules! writer {
     ($name:ident, $letter:literal) => {
         #[derive(Debug, Serialize, Deserialize, Validate)]
@@ -333,6 +333,10 @@ macro_rules! writer {
             async fn rollback(&self, cx: &mut Cx) -> Result<(), cmdx::BoxError> {
                 let journal = cx.resource::<cmdx_test::Journal>()?.clone();
                 journal.push(format!("{} saw {}", $letter, serde_json::to_string(cx.context())?));
+                // Scribbles on its own context: the next rollback must not
+                // see it.
+                cx.context_mut().insert("scribbled", $letter);
+                cx.context_mut().remove("last");
                 Ok(())
             }
         }
