@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 /// A point in a workflow's context history: how many changes had been
 /// logged when a step read the context.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Mark(usize);
 
 /// A running workflow's context, the log of what its merges replaced, and
