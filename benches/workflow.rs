@@ -18,7 +18,7 @@ use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use tasks::{ByHand, ByHandOne, cmdx_benches_context, one, three};
+use tasks::{ByHand, cmdx_benches_context, one, three};
 
 #[path = "workflow_tasks.rs"]
 mod tasks;
@@ -36,38 +36,36 @@ fn workflows(c: &mut Criterion) {
     let ok = cmdx_benches_context(false);
     let failing = cmdx_benches_context(true);
 
-    let mut group = c.benchmark_group("workflow/sequential_3_steps");
-    group.bench_function("hand_awaited", |b| {
-        b.to_async(&rt)
-            .iter(|| runtime.scope(async { black_box(ByHand { fail: false }.execute().await) }))
-    });
-    group.bench_function("workflow", |b| {
-        b.to_async(&rt)
-            .iter(|| runtime.scope(async { black_box(workflow.execute(ok.clone()).await) }))
-    });
-    group.finish();
-
-    let mut group = c.benchmark_group("workflow/one_step");
-    group.bench_function("hand_awaited", |b| {
-        b.to_async(&rt)
-            .iter(|| runtime.scope(async { black_box(ByHandOne { fail: false }.execute().await) }))
-    });
-    group.bench_function("workflow", |b| {
-        b.to_async(&rt)
-            .iter(|| runtime.scope(async { black_box(one_step.execute(ok.clone()).await) }))
-    });
-    group.finish();
-
-    let mut group = c.benchmark_group("workflow/failing_with_2_compensations");
-    group.bench_function("hand_awaited", |b| {
-        b.to_async(&rt)
-            .iter(|| runtime.scope(async { black_box(ByHand { fail: true }.execute().await) }))
-    });
-    group.bench_function("workflow", |b| {
-        b.to_async(&rt)
-            .iter(|| runtime.scope(async { black_box(workflow.execute(failing.clone()).await) }))
-    });
-    group.finish();
+    let by_hand = |fail, steps| ByHand { fail, steps };
+    let compare =
+        |c: &mut Criterion, name, hand: ByHand, workflow: &Workflow, context: &Context| {
+            let mut group = c.benchmark_group(name);
+            group.bench_function("hand_awaited", |b| {
+                b.to_async(&rt)
+                    .iter(|| runtime.scope(async { black_box(hand.execute().await) }))
+            });
+            group.bench_function("workflow", |b| {
+                b.to_async(&rt).iter(|| {
+                    runtime.scope(async { black_box(workflow.execute(context.clone()).await) })
+                })
+            });
+            group.finish();
+        };
+    compare(
+        c,
+        "workflow/sequential_3_steps",
+        by_hand(false, 3),
+        &workflow,
+        &ok,
+    );
+    compare(c, "workflow/one_step", by_hand(false, 1), &one_step, &ok);
+    compare(
+        c,
+        "workflow/failing_with_2_compensations",
+        by_hand(true, 3),
+        &workflow,
+        &failing,
+    );
 }
 
 fn config() -> Criterion {

@@ -15,7 +15,7 @@
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime};
 use std::hint::black_box;
-use tasks::{ByHand, ByHandOne, cmdx_benches_context, one, three};
+use tasks::{ByHand, cmdx_benches_context, one, three};
 
 #[path = "../workflow_tasks.rs"]
 mod tasks;
@@ -39,8 +39,8 @@ fn main() {
             let status = match workload.as_str() {
                 "workflow" => three.execute(context.clone()).await.status(),
                 "workflow1" => one.execute(context.clone()).await.status(),
-                "hand" => ByHand { fail }.execute().await.status(),
-                "hand1" => ByHandOne { fail }.execute().await.status(),
+                "hand" => ByHand { fail, steps: 3 }.execute().await.status(),
+                "hand1" => ByHand { fail, steps: 1 }.execute().await.status(),
                 other => panic!("unknown WORKLOAD {other}: workflow, workflow1, hand, hand1"),
             };
             black_box(status);
