@@ -18,7 +18,7 @@ use super::read::{self, INVALID, LIST, OBJECT, REQUIRED};
 use crate::input::secret::SECRET;
 
 /// Containers nested deeper than this are rejected (no stack overflow).
-const MAX_DEPTH: u32 = 128;
+pub(super) const MAX_DEPTH: u32 = 128;
 
 /// Text placeholders, tried in turn until the visitor accepts one: plain
 /// strings, decimals, chrono's date-times, dates and times, UUIDs.
@@ -424,7 +424,10 @@ impl<'a, 'p> ValueDe<'a, 'p> {
 }
 
 /// Feeds a JSON number to a visitor as the narrowest matching kind.
-fn visit_number<'a, V: Visitor<'a>>(number: &Number, visitor: V) -> Result<V::Value, Error> {
+pub(super) fn visit_number<'a, V: Visitor<'a>>(
+    number: &Number,
+    visitor: V,
+) -> Result<V::Value, Error> {
     if let Some(u) = number.as_u64() {
         visitor.visit_u64(u)
     } else if let Some(i) = number.as_i64() {
@@ -437,7 +440,10 @@ fn visit_number<'a, V: Visitor<'a>>(number: &Number, visitor: V) -> Result<V::Va
 }
 
 /// Feeds text to a visitor, borrowing when possible.
-fn visit_text<'a, V: Visitor<'a>>(text: Cow<'a, str>, visitor: V) -> Result<V::Value, Error> {
+pub(super) fn visit_text<'a, V: Visitor<'a>>(
+    text: Cow<'a, str>,
+    visitor: V,
+) -> Result<V::Value, Error> {
     match text {
         Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
         Cow::Owned(s) => visitor.visit_string(s),
@@ -457,7 +463,8 @@ macro_rules! scalar_method {
     };
 }
 
-/// The scalar `deserialize_*` methods shared by [`ValueDe`] and [`KeyDe`].
+/// The scalar `deserialize_*` methods shared by [`ValueDe`], [`KeyDe`] and
+/// the direct walk's readers (`direct.rs`).
 /// The second placeholder serves types that refuse zero (`NonZeroU32`).
 macro_rules! scalar_methods {
     () => {
@@ -478,6 +485,7 @@ macro_rules! scalar_methods {
         );)*
     };
 }
+pub(super) use {scalar_method, scalar_methods};
 
 impl<'a> Deserializer<'a> for ValueDe<'a, '_> {
     type Error = Error;

@@ -330,15 +330,27 @@ fn valid_input_and_scalar_mismatches_take_one_pass_and_placeholders_report_nothi
 }
 
 #[test]
+fn valid_input_is_read_once_node_by_node() {
+    let input = json!({ "items": vec![json!({"a": 1}); 1_000] });
+    let coerced = coerce::<Items>(&input);
+    assert!(coerced.errors.is_empty());
+    assert_eq!((coerced.passes, coerced.visited), (1, nodes(&input)));
+}
+
+#[test]
 fn a_field_found_missing_late_resumes_the_next_pass_where_it_was_found() {
-    // Only the last element lacks `a`: the pass that learns `a` is required
-    // has visited everything; the next starts at that element, not at the
-    // root; then the build pass. Two visits per node, not three.
+    // Only the last element lacks `a`: the direct walk reads everything
+    // before it stops there; so does the pass that learns `a` is required;
+    // the next starts at that element, not at the root; then the build
+    // pass. Three visits per node, not four.
     let n = 20_000;
     let mut items = vec![json!({"a": 1}); n];
     items.push(json!({}));
     let input = json!({ "items": items });
-    let coerced = linear::<Items>(&input, 2);
+    let coerced = linear::<Items>(&input, 3);
+    // The direct walk, the first pass and the build pass each visit every
+    // node, and every visit counts.
+    assert!(coerced.visited >= 3 * nodes(&input));
     assert_eq!(coerced.passes, 3);
     assert_eq!(coerced.errors.len(), 1);
     assert_eq!(coerced.errors[&format!("items[{n}].a")], [REQUIRED]);

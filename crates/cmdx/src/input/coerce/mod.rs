@@ -25,8 +25,10 @@
 //! enum variant, `None`). The first [`LISTED`] invalid fields are listed,
 //! the rest counted (under `input`).
 //!
-//! Valid input takes one pass, and so does input whose problems are all
-//! scalar mismatches. Failures only the type's own visitor can see (a
+//! Valid input takes one pass, read directly (`direct`: no paths, no error
+//! log); at its first problem that pass stops and the full walk starts
+//! over, recording every error. The full walk takes one pass too when the
+//! input's problems are all scalar mismatches. Failures only the type's own visitor can see (a
 //! missing field, an unparsable date, `deny_unknown_fields`) stop a pass;
 //! the next one learns from them (see `plan`): per type, so a million list
 //! elements that each lack a field take two passes; and it resumes where
@@ -51,6 +53,7 @@
 
 mod access;
 mod de;
+mod direct;
 mod error;
 mod keys;
 mod log;
@@ -66,6 +69,7 @@ use serde_json::Value;
 
 use self::access::EntryLists;
 use self::de::{Pass, ValueDe};
+use self::direct::Direct;
 use self::log::Log;
 use self::plan::Plan;
 #[cfg(test)]
@@ -89,12 +93,12 @@ pub(crate) struct Coerced<T> {
     pub(crate) errors: FieldErrors,
     /// The listed errors' paths, and how the shown input treats each.
     pub(crate) listed: Vec<Entry>,
-    /// How many passes ran.
+    /// How many passes of the full walk ran (1 when the direct walk read
+    /// the input).
     #[cfg_attr(not(test), expect(dead_code, reason = "read by the linearity tests"))]
     pub(crate) passes: usize,
     /// How many nodes the passes visited in all: linear in the input's
     /// size (tested in `hostile.rs`, benchmarked in `benches/coerce.rs`).
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by the linearity tests"))]
     pub(crate) visited: u64,
 }
 
@@ -104,6 +108,44 @@ const MAX_PASSES: usize = 4 * LISTED;
 
 /// Converts `input` into `T`, coercing scalars and collecting every field error.
 pub(crate) fn coerce<T: DeserializeOwned>(input: &Value) -> Coerced<T> {
+    let visited = Cell::new(0);
+    let direct = T::deserialize(Direct::root(input, &visited));
+    #[cfg(test)]
+    agree::<T>(input, direct.is_ok());
+    match direct {
+        Ok(value) => Coerced {
+            value: Some(value),
+            errors: FieldErrors::new(),
+            listed: Vec::new(),
+            passes: 1,
+            visited: visited.get(),
+        },
+        Err(_) => {
+            let mut walked = walk::<T>(input);
+            walked.visited += visited.get();
+            walked
+        }
+    }
+}
+
+/// Asserts that the direct walk read `input` exactly when the full walk
+/// reads it in one pass without recording anything (see `direct.rs`).
+#[cfg(test)]
+fn agree<T: DeserializeOwned>(input: &Value, direct: bool) {
+    let walked = walk::<T>(input);
+    let clean = walked.passes == 1 && walked.errors.is_empty() && walked.value.is_some();
+    assert_eq!(
+        direct,
+        clean,
+        "the direct walk and the full walk disagree about {input} read as {}: {:?}",
+        std::any::type_name::<T>(),
+        walked.errors
+    );
+}
+
+/// The full walk: every field error recorded, in as many passes as it
+/// takes.
+fn walk<T: DeserializeOwned>(input: &Value) -> Coerced<T> {
     let mut plan = Plan::default();
     let log = RefCell::new(Log::default());
     let ids = Cell::new(0);

@@ -790,3 +790,42 @@ fn deep_nesting_is_reported_not_overflowed() {
     let tree: Tree = ok(input);
     assert_eq!(tree.name, "root");
 }
+
+/// A chain of enum variants, each holding the next.
+#[derive(Debug, Deserialize, PartialEq)]
+enum Chain {
+    End,
+    Link(Box<Chain>),
+}
+
+/// `End` inside `depth` links.
+fn chain(depth: usize) -> Value {
+    let mut value = json!("End");
+    for _ in 0..depth {
+        value = json!({ "Link": value });
+    }
+    value
+}
+
+#[test]
+fn the_direct_and_the_full_walk_stop_at_the_same_depth() {
+    // The innermost list at depth 128 is read; one at 129 is refused, by
+    // both walks (`coerce` checks they agree).
+    let _: Value = ok(nested(129, false));
+    assert!(!errs::<Value>(nested(130, false)).is_empty());
+    let mut value: Chain = ok(chain(128));
+    let mut links = 0;
+    while let Chain::Link(next) = value {
+        links += 1;
+        value = *next;
+    }
+    assert_eq!(links, 128);
+    assert!(!errs::<Chain>(chain(129)).is_empty());
+}
+
+#[test]
+fn an_enum_object_names_one_variant_only() {
+    let errors = errs::<Payment>(json!({"Cash": 1, "Free": null}));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let _: Payment = ok(json!({"Cash": 1}));
+}
