@@ -629,21 +629,42 @@ impl<'a> Deserializer<'a> for ValueDe<'a, '_> {
     }
 }
 
+/// Where the failures of an object key's deserializer go: to its entry in
+/// the full walk, which records them and feeds a placeholder; nowhere in
+/// the direct walk, which stops.
+pub(super) trait KeyEntry: Copy {
+    /// The key was refused for `message`: the placeholder to go on with.
+    fn refused<X: Clone, V>(&self, message: &str, placeholders: &[X]) -> Result<(X, bool), Error>;
+
+    /// Attaches the entry to `error` (see [`ValueDe::locate`]).
+    fn locate(&self, error: Error, fed: bool, scalar: bool, key: &'static str) -> Error;
+}
+
+impl KeyEntry for ValueDe<'_, '_> {
+    fn refused<X: Clone, V>(&self, message: &str, placeholders: &[X]) -> Result<(X, bool), Error> {
+        self.report(message, Overlay::Redact);
+        self.fallback::<X, V>(placeholders, 0)
+    }
+
+    fn locate(&self, error: Error, fed: bool, scalar: bool, key: &'static str) -> Error {
+        ValueDe::locate(self, error, fed, scalar, key)
+    }
+}
+
 /// Deserializes an object key: text, or a coerced scalar for non-string
 /// keys. Its failures belong to the entry (`entry`).
 #[derive(Debug)]
-pub(super) struct KeyDe<'a, 'p> {
+pub(super) struct KeyDe<'a, E> {
     key: &'a str,
-    entry: ValueDe<'a, 'p>,
+    entry: E,
 }
 
-impl<'a, 'p> KeyDe<'a, 'p> {
-    pub(super) fn new(key: &'a str, entry: ValueDe<'a, 'p>) -> Self {
+impl<'a, E: KeyEntry> KeyDe<'a, E> {
+    pub(super) fn new(key: &'a str, entry: E) -> Self {
         Self { key, entry }
     }
 
-    /// Reads the key as a scalar; on failure records why and returns the
-    /// first placeholder.
+    /// Reads the key as a scalar; on failure hands why to the entry.
     fn scalar<X: Clone, V>(
         &self,
         read: impl FnOnce(&Value) -> Result<X, String>,
@@ -651,10 +672,7 @@ impl<'a, 'p> KeyDe<'a, 'p> {
     ) -> Result<(X, bool), Error> {
         match read(&Value::String(self.key.to_owned())) {
             Ok(x) => Ok((x, false)),
-            Err(message) => {
-                self.entry.report(&message, Overlay::Redact);
-                self.entry.fallback::<X, V>(placeholders, 0)
-            }
+            Err(message) => self.entry.refused::<X, V>(&message, placeholders),
         }
     }
 
@@ -663,7 +681,7 @@ impl<'a, 'p> KeyDe<'a, 'p> {
     }
 }
 
-impl<'a> Deserializer<'a> for KeyDe<'a, '_> {
+impl<'a, E: KeyEntry> Deserializer<'a> for KeyDe<'a, E> {
     type Error = Error;
 
     scalar_methods!();

@@ -25,7 +25,9 @@ use serde::de::{
 };
 use serde_json::Value;
 
-use super::de::{MAX_DEPTH, scalar_method, scalar_methods, visit_number, visit_text};
+use super::de::{
+    KeyDe, KeyEntry, MAX_DEPTH, scalar_method, scalar_methods, visit_number, visit_text,
+};
 use super::error::Error;
 use super::read::{self, INVALID};
 
@@ -303,7 +305,7 @@ impl<'a> MapAccess<'a> for Entries<'a> {
         let Some((key, value)) = self.entries.next() else {
             return Ok(None);
         };
-        let key = seed.deserialize(Key(key))?;
+        let key = seed.deserialize(KeyDe::new(key, Stop))?;
         self.pending = Some(value);
         Ok(Some(key))
     }
@@ -318,63 +320,17 @@ impl<'a> MapAccess<'a> for Entries<'a> {
     }
 }
 
-/// An object key: text, or a coerced scalar for non-string keys.
-struct Key<'a>(&'a String);
+/// The direct walk's side of an object key: a refused key stops it.
+#[derive(Debug, Clone, Copy)]
+struct Stop;
 
-impl<'a> Key<'a> {
-    #[expect(
-        clippy::extra_unused_type_parameters,
-        reason = "the shape `scalar_methods!` calls"
-    )]
-    fn scalar<X, V>(
-        &self,
-        read: impl FnOnce(&Value) -> Result<X, String>,
-        _placeholders: &[X],
-    ) -> Result<(X, bool), Error> {
-        let key = Value::String(self.0.clone());
-        read(&key).map(|x| (x, false)).map_err(|_| stop())
+impl KeyEntry for Stop {
+    fn refused<X: Clone, V>(&self, _: &str, _: &[X]) -> Result<(X, bool), Error> {
+        Err(stop())
     }
 
-    #[expect(clippy::unused_self, reason = "the shape `scalar_methods!` calls")]
-    fn locate(&self, error: Error, _fed: bool, _scalar: bool, _key: &'static str) -> Error {
+    fn locate(&self, error: Error, _: bool, _: bool, _: &'static str) -> Error {
         error
-    }
-}
-
-impl<'a> Deserializer<'a> for Key<'a> {
-    type Error = Error;
-
-    scalar_methods!();
-
-    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_borrowed_str(self.0)
-    }
-
-    fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_some(self)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'a>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'a>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        visitor.visit_enum(BorrowedStrDeserializer::new(self.0))
-    }
-
-    serde::forward_to_deserialize_any! {
-        <W: Visitor<'a>>
-        str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
-        ignored_any
     }
 }
 
