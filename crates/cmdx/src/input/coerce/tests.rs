@@ -829,3 +829,130 @@ fn an_enum_object_names_one_variant_only() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     let _: Payment = ok(json!({"Cash": 1}));
 }
+
+/// Scalars that hit the coercion rules: numbers as text, whole floats,
+/// boolean spellings, variant names, dates, out-of-range numbers.
+const SCALARS: &[&str] = &[
+    "null",
+    "true",
+    "false",
+    "0",
+    "1",
+    "-1",
+    "255",
+    "256",
+    "1.0",
+    "1.5",
+    "1e300",
+    "18446744073709551615",
+    "-9223372036854775808",
+    r#""""#,
+    r#"" 7 ""#,
+    r#""-3""#,
+    r#""1.5""#,
+    r#""yes""#,
+    r#""off""#,
+    r#""t""#,
+    r#""x""#,
+    r#""ab""#,
+    r#""é""#,
+    r#""Draft""#,
+    r#""Cash""#,
+    r#""Free""#,
+    r#""Split""#,
+    r#""2026-01-01""#,
+    r#""2026-01-01T00:00:00Z""#,
+    r#""2026-01-01T10:00:00""#,
+    r#""12.5""#,
+    r#""67e55044-10b1-426f-9247-bb680e5fe0c8""#,
+];
+
+/// Field lists of the types below, so random objects often have the
+/// right keys; plus keys no type has.
+const FIELDS: &[&[&str]] = &[
+    &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
+    &["x", "y"],
+    &["on"],
+    &["s", "c"],
+    &["n", "s"],
+    &["quantity", "active", "name", "price"],
+    &["zip", "city", "geo", "lat"],
+    &["name", "address"],
+    &["sku", "qty"],
+    &["flags", "lines", "pair"],
+    &["status", "payment"],
+    &["Card", "last4"],
+    &["Cash"],
+    &["Split"],
+    &["day", "at", "local", "until", "count"],
+    &["kind", "type", "n"],
+    &["user", "pin", "token"],
+    &["n", "extra", "keyed"],
+    &["name", "children"],
+    &["order", "post", "cart", "money", "when", "map", "any"],
+    &["7", "-2", "300", "k", "password"],
+];
+
+/// A seeded generator (wyrand), so a failure can be replayed.
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0xa076_1d64_78bd_642f);
+        let t = u128::from(self.0) * u128::from(self.0 ^ 0xe703_7ed1_a0b4_28db);
+        (((t >> 64) as u64 ^ t as u64) % n as u64) as usize
+    }
+
+    fn value(&mut self, depth: u32) -> Value {
+        match self.below(if depth == 0 { 1 } else { 8 }) {
+            0..=3 => serde_json::from_str(SCALARS[self.below(SCALARS.len())]).expect("JSON"),
+            4 => (0..self.below(4)).map(|_| self.value(depth - 1)).collect(),
+            _ => {
+                let fields = FIELDS[self.below(FIELDS.len())];
+                let mut object = serde_json::Map::new();
+                for field in fields {
+                    if self.below(6) > 0 {
+                        object.insert((*field).to_owned(), self.value(depth - 1));
+                    }
+                }
+                Value::Object(object)
+            }
+        }
+    }
+}
+
+#[test]
+fn the_direct_and_the_full_walk_agree_on_random_inputs() {
+    // `coerce` asserts, for every input, that the direct walk read it
+    // exactly when the full walk read it in one pass without an error.
+    let mut random = Random(0x5eed);
+    let mut read = 0;
+    for _ in 0..400 {
+        let input = random.value(4);
+        let mut clean = |ok: bool| read += usize::from(ok);
+        clean(coerce::<Ints>(&input).errors.is_empty());
+        clean(coerce::<Floats>(&input).errors.is_empty());
+        clean(coerce::<Flag>(&input).errors.is_empty());
+        clean(coerce::<Texts>(&input).errors.is_empty());
+        clean(coerce::<Optional>(&input).errors.is_empty());
+        clean(coerce::<Customer>(&input).errors.is_empty());
+        clean(coerce::<Geo>(&input).errors.is_empty());
+        clean(coerce::<Cart>(&input).errors.is_empty());
+        clean(coerce::<Post>(&input).errors.is_empty());
+        clean(coerce::<Payment>(&input).errors.is_empty());
+        clean(coerce::<Schedule>(&input).errors.is_empty());
+        clean(coerce::<HasTagged>(&input).errors.is_empty());
+        clean(coerce::<Login>(&input).errors.is_empty());
+        clean(coerce::<Loose>(&input).errors.is_empty());
+        clean(coerce::<NonZero>(&input).errors.is_empty());
+        clean(coerce::<Tree>(&input).errors.is_empty());
+        clean(coerce::<Everything>(&input).errors.is_empty());
+        clean(coerce::<Value>(&input).errors.is_empty());
+        clean(coerce::<Vec<Option<u8>>>(&input).errors.is_empty());
+        clean(coerce::<(u8, Status)>(&input).errors.is_empty());
+        clean(coerce::<HashMap<i64, bool>>(&input).errors.is_empty());
+        clean(coerce::<Option<Chain>>(&input).errors.is_empty());
+    }
+    // Both outcomes occur often enough to test both directions.
+    assert!(read > 400, "{read} clean reads");
+}
