@@ -28,12 +28,13 @@
 //! Valid input takes one pass, read directly (`direct`: no paths, no error
 //! log); at its first problem that pass stops and the full walk starts
 //! over, recording every error. The full walk takes one pass too when the
-//! input's problems are all scalar mismatches. Failures only the type's own visitor can see (a
-//! missing field, an unparsable date, `deny_unknown_fields`) stop a pass;
-//! the next one learns from them (see `plan`): per type, so a million list
-//! elements that each lack a field take two passes; and it resumes where
-//! the last one stopped, so no part of the input is read for real twice.
-//! Cost is linear in the input's size (benchmarked in `benches/coerce.rs`).
+//! input's problems are all scalar mismatches. Failures only the type's
+//! own visitor can see (a missing field, an unparsable date,
+//! `deny_unknown_fields`) stop a pass; the next one learns from them (see
+//! `plan`): per type, so a million list elements that each lack a field
+//! take two passes; and it resumes where the last one stopped, so the full
+//! walk reads no part of the input for real twice. Cost is linear in the
+//! input's size (benchmarked in `benches/coerce.rs`).
 //!
 //! Messages never contain the received value: inputs may carry secrets.
 //! Messages of the type's own `Deserialize` impl are replaced by
