@@ -230,10 +230,13 @@ pub(crate) fn within<F: Future>(execution: &Execution, fut: F) -> impl Future<Ou
 /// several times and keeps in the task for its whole life (see
 /// `benches/README.md`, "Two cores").
 pub(crate) async fn execute<E: Executable>(unit: E, start: Start) -> Outcome<E::Output> {
-    Box::pin(engine(unit, start)).await
+    Box::pin(inline(unit, start)).await
 }
 
-async fn engine<E: Executable>(mut unit: E, start: Start) -> Outcome<E::Output> {
+/// [`execute`] with the engine's state inline in the caller's future, for
+/// a caller whose own future is boxed already (a workflow step's): the
+/// execution then costs no allocation of its own for its state.
+pub(crate) async fn inline<E: Executable>(mut unit: E, start: Start) -> Outcome<E::Output> {
     let Start {
         invalid,
         context,

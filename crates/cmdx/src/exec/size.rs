@@ -48,6 +48,6 @@ fn the_engine_state_of_a_plain_task_stays_under_a_kib() {
     // glibc serves allocations up to 1,032 bytes from its per-thread
     // cache; past 1,024 bytes, a `malloc` may first consolidate free
     // chunks. Every execution allocates this state once.
-    let state = size_of_val(&super::engine(Unit(1), super::Start::default()));
+    let state = size_of_val(&super::inline(Unit(1), super::Start::default()));
     assert!(state <= 1000, "the engine's state is {state} bytes");
 }

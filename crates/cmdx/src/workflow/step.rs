@@ -118,7 +118,9 @@ where
             // Shared (not moved) with the step's middleware: the workflow
             // keeps the task for compensation.
             let task = Arc::new(task);
-            let outcome = exec::execute(Borrowed(&task), start).await;
+            // This future is boxed (`BoxFuture`): the engine's state can
+            // live in that box instead of one of its own.
+            let outcome = exec::inline(Borrowed(&task), start).await;
             let fault = outcome.fault();
             let (record, value) = outcome.into_record_and_value();
             let output = value.map_or_else(Map::new, |value| output_of(&record, value));
@@ -389,6 +391,37 @@ mod tests {
         fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
             Err(serde::ser::Error::custom("no"))
         }
+    }
+
+    #[derive(Debug, Serialize, serde::Deserialize, garde::Validate)]
+    struct Plain {
+        #[garde(skip)]
+        n: i64,
+    }
+
+    impl Task for Plain {
+        type Output = ();
+        fn name() -> &'static str {
+            "Plain"
+        }
+        async fn work(&self, _: &mut Cx) -> Result<(), crate::Halt> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_steps_future_holds_its_executions_state_in_one_allocation_under_a_kib() {
+        // The engine's state lives in the step's own box (`exec::inline`),
+        // which glibc serves from its per-thread cache up to 1,032 bytes.
+        let (step, context) = (TaskStep::<Plain>::new(), Context::new());
+        let future = step.run(&context);
+        let size = size_of_val(&*future);
+        // Boxed apart, the engine's state would leave the step's future
+        // about a hundred bytes.
+        assert!(
+            (500..=1000).contains(&size),
+            "a step's future is {size} bytes"
+        );
     }
 
     #[test]
