@@ -34,6 +34,25 @@ pub fn null_ledger() -> cmdx::Ledger {
     cmdx::Ledger::writer(null)
 }
 
+/// The process's CPU time, every thread, user + system
+/// (`CLOCK_PROCESS_CPUTIME_ID`: time the host gives to other jobs does not
+/// count).
+pub fn process_cpu_time() -> std::time::Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
 /// The baseline: the same work as [`Add`] as a plain `async fn`.
 #[inline(never)]
 pub async fn add(a: i64, b: i64) -> Result<i64, Halt> {

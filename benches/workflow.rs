@@ -36,7 +36,6 @@ fn workflows(c: &mut Criterion) {
     let ok = cmdx_benches_context(false);
     let failing = cmdx_benches_context(true);
 
-    let by_hand = |fail, steps| ByHand { fail, steps };
     let compare =
         |c: &mut Criterion, name, hand: ByHand, workflow: &Workflow, context: &Context| {
             let mut group = c.benchmark_group(name);
@@ -54,15 +53,30 @@ fn workflows(c: &mut Criterion) {
     compare(
         c,
         "workflow/sequential_3_steps",
-        by_hand(false, 3),
+        ByHand {
+            fail: false,
+            steps: 3,
+        },
         &workflow,
         &ok,
     );
-    compare(c, "workflow/one_step", by_hand(false, 1), &one_step, &ok);
+    compare(
+        c,
+        "workflow/one_step",
+        ByHand {
+            fail: false,
+            steps: 1,
+        },
+        &one_step,
+        &ok,
+    );
     compare(
         c,
         "workflow/failing_with_2_compensations",
-        by_hand(true, 3),
+        ByHand {
+            fail: true,
+            steps: 3,
+        },
         &workflow,
         &failing,
     );

@@ -36,8 +36,7 @@
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime, Status};
-use cmdx_benches::{Grandchild, Outer, null_ledger};
-use rustix::time::{ClockId, clock_gettime};
+use cmdx_benches::{Grandchild, Outer, median, null_ledger, process_cpu_time};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -94,12 +93,6 @@ struct Sample {
     faults: u64,
 }
 
-/// The process's CPU time, every thread, user + system.
-fn cpu_now() -> Duration {
-    let t = clock_gettime(ClockId::ProcessCPUTime);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
 /// Minor page faults of the process so far (`/proc/self/stat`, field 10).
 fn minor_faults() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -122,7 +115,7 @@ fn batch(
         Variant::DevNull => runtimes[1].clone(),
         _ => runtimes[0].clone(),
     };
-    let (faults, cpu, start) = (minor_faults(), cpu_now(), Instant::now());
+    let (faults, cpu, start) = (minor_faults(), process_cpu_time(), Instant::now());
     let driver = async move {
         match variant {
             Variant::Baseline => {
@@ -149,18 +142,8 @@ fn batch(
     }
     Sample {
         wall: start.elapsed(),
-        cpu: cpu_now() - cpu,
+        cpu: process_cpu_time() - cpu,
         faults: minor_faults() - faults,
-    }
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
     }
 }
 

@@ -19,9 +19,8 @@
 
 use cmdx::prelude::*;
 use cmdx::{Ledger, Runtime, Workflow};
-use rustix::time::{ClockId, clock_gettime};
+use cmdx_benches::{median, process_cpu_time};
 use std::hint::black_box;
-use std::time::Duration;
 use tasks::{ByHand, cmdx_benches_context, one, three};
 
 #[path = "../workflow_tasks.rs"]
@@ -54,9 +53,9 @@ fn main() {
     for _ in 0..rounds {
         for (workload, samples) in WORKLOADS.iter().zip(&mut samples) {
             rt.block_on(runtime.scope(workloads.run(workload, ops / 10)));
-            let start = cpu_now();
+            let start = process_cpu_time();
             rt.block_on(runtime.scope(workloads.run(workload, ops)));
-            samples.push((cpu_now() - start).as_nanos() as f64 / ops as f64);
+            samples.push((process_cpu_time() - start).as_nanos() as f64 / ops as f64);
         }
     }
     let [hand1, workflow1, hand, workflow] = samples.map(median);
@@ -102,15 +101,4 @@ impl Workloads {
             black_box(status);
         }
     }
-}
-
-/// The process's CPU time, every thread, user + system.
-fn cpu_now() -> Duration {
-    let t = clock_gettime(ClockId::ProcessCPUTime);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
 }
