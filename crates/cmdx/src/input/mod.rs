@@ -41,7 +41,7 @@ pub(crate) fn validate<T: garde::Validate<Context = ()>>(input: &T) -> Result<()
 
 /// Serializes inputs for the ledger; sensitive fields are already
 /// `"[REDACTED]"` through [`Secret`].
-pub(crate) fn to_raw<T: Serialize>(input: &T) -> Option<Box<RawValue>> {
+pub(crate) fn to_raw<T: Serialize + ?Sized>(input: &T) -> Option<Box<RawValue>> {
     serde_json::value::to_raw_value(input).ok()
 }
 

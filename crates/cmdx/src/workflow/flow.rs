@@ -5,7 +5,8 @@
 use super::Workflow;
 use super::progress::Progress;
 use super::run::{self, Engine};
-use super::step::{Shown, Step, StepRun, nested_run, shown, skipped_line};
+use super::showing::Showing;
+use super::step::{Step, StepRun, nested_run, skipped_line};
 use crate::chain::shared::SharedRecord;
 use crate::contain::{self, Panicked, Plugin};
 use crate::exec::{Executable, Spec, Start};
@@ -358,10 +359,10 @@ impl<F: Flow> Step for FlowStep<F> {
         )
     }
 
-    fn shows(&self, context: &Value) -> Shown {
+    fn show(&self, context: &Value, showing: &mut Showing) {
         let excluded = contain::catch(Plugin::Settings, F::workflow)
             .map(|workflow| workflow.inner.settings.exclude.clone())
             .ok();
-        shown(input::view::<F>(context), excluded)
+        showing.task::<F>(context, excluded);
     }
 }

@@ -8,6 +8,7 @@
 //! * `group`: [`Group`], the unit of declaration (one or more steps sharing
 //!   options), and [`Merge`], how parallel results fold back.
 //! * `step`: the private, type-erased steps (a task, a nested workflow).
+//! * `showing`: how a workflow's line shows its context, step by step.
 //! * `run`: the engine — the workflow as an executable, groups in order.
 //! * `compensate`: undoing completed steps, one `rollback` line each.
 //! * `saga`: holding completed steps, compensating them even when the
@@ -23,6 +24,7 @@ mod progress;
 mod report;
 mod run;
 mod saga;
+mod showing;
 mod step;
 
 pub use flow::{Flow, FlowExt};
@@ -279,43 +281,12 @@ impl Workflow {
     /// the form that step's line shows it, a key any step marks
     /// [`Secret`](crate::Secret) redacted, a key any step (or the workflow)
     /// excludes left out; keys no step reads as given.
-    fn shows(&self, context: &Value) -> step::Shown {
-        let mut excluded = self.inner.settings.exclude.clone();
-        let mut read = serde_json::Map::new();
+    fn shows(&self, context: &Value) -> showing::Shown {
+        let mut showing = showing::Showing::new(context, self.inner.settings.exclude.clone());
         for step in self.steps() {
-            let shown = step.shows(context);
-            excluded.extend(shown.excluded);
-            for (key, value) in shown.view {
-                // The first step to read a key shows it, unless a later
-                // one hides a secret in it.
-                match read.entry(key) {
-                    serde_json::map::Entry::Vacant(first) => {
-                        first.insert(value);
-                    }
-                    serde_json::map::Entry::Occupied(mut shown) => {
-                        if holds_redacted(&value) {
-                            shown.insert(value);
-                        }
-                    }
-                }
-            }
+            step.show(context, &mut showing);
         }
-        let mut view = context.as_object().cloned().unwrap_or_default();
-        view.extend(read);
-        for key in &excluded {
-            view.remove(key.as_ref());
-        }
-        step::Shown { view, excluded }
-    }
-}
-
-/// Whether `value` hides a secret somewhere.
-fn holds_redacted(value: &Value) -> bool {
-    match value {
-        Value::String(text) => text == crate::REDACTED,
-        Value::Array(items) => items.iter().any(holds_redacted),
-        Value::Object(map) => map.values().any(holds_redacted),
-        _ => false,
+        showing.finish()
     }
 }
 

@@ -9,7 +9,7 @@
 //! to the point where that step read the context.
 
 use super::Merge;
-use super::merge::{self, Replaced};
+use super::merge::Log;
 use super::step::Completed;
 use crate::Context;
 use serde_json::{Map, Value};
@@ -25,7 +25,7 @@ pub(super) struct Mark(usize);
 #[derive(Default)]
 pub(super) struct Progress {
     context: Context,
-    replaced: Vec<Replaced>,
+    replaced: Log,
     completed: Vec<(Completed, Mark)>,
 }
 
@@ -55,7 +55,7 @@ impl Progress {
 
     /// Merges a step's output into the context, logging what it replaced.
     pub(super) fn merge(&mut self, merge: &Merge, step: &str, output: Map<String, Value>) {
-        merge::apply(merge, &mut self.context, step, output, &mut self.replaced);
+        self.replaced.apply(merge, &mut self.context, step, output);
     }
 
     /// Whether any step is left to undo.
@@ -85,11 +85,7 @@ impl Progress {
 
     /// Undoes the logged changes made since `mark`, newest first.
     fn rewind(&mut self, mark: Mark) {
-        while self.replaced.len() > mark.0 {
-            if let Some(change) = self.replaced.pop() {
-                merge::undo(&mut self.context, change);
-            }
-        }
+        self.replaced.rewind(&mut self.context, mark.0);
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::progress::Progress;
 use super::run::{Engine, WorkflowUnit};
+use super::showing::Showing;
 use super::{Workflow, compensate, merge};
 use crate::chain::shared::SharedRecord;
 use crate::contain::{self, Plugin};
@@ -32,19 +33,11 @@ pub(super) trait Step: Send + Sync {
     /// Writes the `skipped` line of a step whose group's condition was false.
     fn skip(&self, context: &Context, reason: &str) -> SharedRecord;
 
-    /// How this step's line would show `context`: its inputs as its task
-    /// reads them (coerced, [`Secret`](crate::Secret) fields redacted), and
-    /// the keys its task leaves out of its line.
-    fn shows(&self, context: &Value) -> Shown;
-}
-
-/// A step's view of a context, for the workflow's own line.
-#[derive(Debug, Default)]
-pub(super) struct Shown {
-    /// The context keys the step reads, as its line shows them.
-    pub(super) view: Map<String, Value>,
-    /// The keys the step's settings leave out of its line.
-    pub(super) excluded: Vec<std::borrow::Cow<'static, str>>,
+    /// Shows `context` in the workflow's view as this step's line would:
+    /// its inputs as its task reads them (coerced,
+    /// [`Secret`](crate::Secret) fields redacted), and the keys its task
+    /// leaves out of its line.
+    fn show(&self, context: &Value, showing: &mut Showing);
 }
 
 /// What one executed step left: its record, what it adds to the context,
@@ -150,11 +143,11 @@ where
         )
     }
 
-    fn shows(&self, context: &Value) -> Shown {
+    fn show(&self, context: &Value, showing: &mut Showing) {
         let excluded = contain::catch(Plugin::Settings, T::settings)
             .map(|settings| settings.exclude)
             .ok();
-        shown(input::view::<T>(context), excluded)
+        showing.task::<T>(context, excluded);
     }
 }
 
@@ -176,21 +169,6 @@ pub(super) fn skipped_line(
             Some(reason.to_owned()),
         ))
         .record
-}
-
-/// How a step shows the context: its `view`, and the keys its settings
-/// exclude — all the keys it reads when its settings panicked (`None`:
-/// reported when the step runs, they could have excluded anything).
-pub(super) fn shown(
-    view: Option<Value>,
-    excluded: Option<Vec<std::borrow::Cow<'static, str>>>,
-) -> Shown {
-    let view = match view {
-        Some(Value::Object(view)) => view,
-        _ => Map::new(),
-    };
-    let excluded = excluded.unwrap_or_else(|| view.keys().cloned().map(Into::into).collect());
-    Shown { view, excluded }
 }
 
 /// What a successful step's output adds to the context. An output that is
@@ -313,8 +291,8 @@ impl Step for WorkflowStep {
             .record
     }
 
-    fn shows(&self, context: &Value) -> Shown {
-        self.0.shows(context)
+    fn show(&self, context: &Value, showing: &mut Showing) {
+        showing.step(self.0.shows(context));
     }
 }
 
