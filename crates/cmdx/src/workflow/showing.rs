@@ -204,8 +204,9 @@ impl<'s> Serializer for Fields<'s> {
         serialize_unit_variant(&'static str, u32, &'static str);
     }
 
-    fn serialize_some<V: Serialize + ?Sized>(self, _: &V) -> Result<(), NotFields> {
-        Err(NotFields)
+    /// `Some` shows as what it holds, as in `serde_json::to_value`.
+    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<(), NotFields> {
+        value.serialize(self)
     }
 
     /// A newtype shows as what it wraps, as in `serde_json::to_value`.
@@ -400,6 +401,24 @@ mod tests {
     #[serde(transparent)]
     struct NumberKeys(#[garde(skip)] BTreeMap<u8, i64>);
 
+    #[derive(Serialize, Deserialize, garde::Validate)]
+    enum Choice {
+        Pick(#[garde(skip)] BTreeMap<String, i64>),
+    }
+
+    /// A task that serializes as `Some` of its fields.
+    #[derive(Deserialize, garde::Validate)]
+    struct Optional {
+        #[garde(skip)]
+        n: i64,
+    }
+
+    impl Serialize for Optional {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_some(&BTreeMap::from([("n", self.n)]))
+        }
+    }
+
     /// A task whose `Serialize` fails at its second field.
     #[derive(Deserialize, garde::Validate)]
     struct Failing {
@@ -428,6 +447,7 @@ mod tests {
             json!({"a": "1", "b": 2, "c": 3}),
             json!({"big": "170141183460469231731687303715884105727"}),
             json!({"1": 2, "3": "4"}),
+            json!({"Pick": {"x": "1"}}),
             json!({}),
         ];
         for context in &contexts {
@@ -446,6 +466,8 @@ mod tests {
             assert_eq!(written::<Pair>(context), whole::<Pair>(context));
             assert_eq!(written::<NumberKeys>(context), whole::<NumberKeys>(context));
             assert_eq!(written::<Failing>(context), whole::<Failing>(context));
+            assert_eq!(written::<Choice>(context), whole::<Choice>(context));
+            assert_eq!(written::<Optional>(context), whole::<Optional>(context));
         }
         // The cases above do reach each path.
         let shown = written::<Plain>(&contexts[0]);
@@ -461,6 +483,10 @@ mod tests {
             Value::Object(shown),
             json!({"id": 5, "extra": {"deep": [true]}, "more": null})
         );
+        let shown = written::<Choice>(&json!({"Pick": {"x": "1"}}));
+        assert_eq!(Value::Object(shown), json!({"Pick": {"x": 1}}));
+        let shown = written::<Optional>(&json!({"n": "4"}));
+        assert_eq!(Value::Object(shown), json!({"n": 4}));
         let shown = written::<Huge>(&contexts[5]);
         assert!(shown["big"].is_number(), "{shown:?}");
         let shown = written::<Failing>(&contexts[4]);
@@ -529,10 +555,31 @@ mod tests {
         });
         // Its secret does, and nested ones too.
         showing.task::<WithSecret>(&context, Some(Vec::new()));
+        showing.step(Shown {
+            view: json!({"list": [1], "object": {"a": 1}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            excluded: Vec::new(),
+        });
+        showing.step(Shown {
+            view: json!({"list": [1, crate::REDACTED], "object": {"a": {"b": crate::REDACTED}}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            excluded: Vec::new(),
+        });
         let shown = showing.finish();
         assert_eq!(
             Value::Object(shown.view),
-            json!({"card": crate::REDACTED, "n": 7, "free": "as given", "nested": {"k": crate::REDACTED}})
+            json!({
+                "card": crate::REDACTED,
+                "n": 7,
+                "free": "as given",
+                "nested": {"k": crate::REDACTED},
+                "list": [1, crate::REDACTED],
+                "object": {"a": {"b": crate::REDACTED}},
+            })
         );
         assert_eq!(shown.excluded, ["gone", "excluded"]);
     }
