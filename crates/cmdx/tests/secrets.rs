@@ -467,3 +467,50 @@ async fn a_key_an_earlier_step_reads_plainly_stays_hidden_when_a_later_step_keep
     let plain = capture.lines_for_task("ReadsTokenPlainly");
     assert_eq!(plain[0]["input"]["token"], MARKER);
 }
+
+/// A typed workflow whose input holds a secret, nested as a step.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Refund {
+    #[garde(range(min = 1))]
+    refund_cents: i64,
+    #[garde(skip)]
+    refund_token: Secret<String>,
+}
+
+impl Flow for Refund {
+    fn name() -> &'static str {
+        "Payments::Refund"
+    }
+    fn workflow() -> Workflow {
+        Workflow::new(Self::name())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_workflow_line_shows_the_context_as_its_nested_workflows_and_flows_read_it() {
+    let (capture, traces) = (Capture::new(), Traces::new());
+    let _guard = traces.install();
+    // No step of the outer workflow's own reads these keys: only the
+    // nested flow's input and the nested workflow's `Pay` do. (A nested
+    // workflow shows every key, the ones its steps do not read as given:
+    // the flow goes first so that its reading shows.)
+    let outer = Workflow::new("Outer")
+        .flow::<Refund>()
+        .workflow(Workflow::new("Inner").step::<Pay>());
+    let mut input = valid();
+    input["cents"] = json!("250");
+    input["refund_cents"] = json!("5");
+    // Not the marker: the nested workflow's own line shows the keys its
+    // steps do not read as given, this one included.
+    input["refund_token"] = json!("refund-secret");
+    let outcome = capture.run(outer.execute(cmdx_test::context(input))).await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    sweep(&capture, &traces);
+    let lines = capture.lines_for_task("Outer");
+    let shown = &lines[0]["input"];
+    assert_eq!(shown["token"], cmdx::REDACTED, "{shown}");
+    assert_eq!(shown["card"]["number"], cmdx::REDACTED);
+    assert_eq!(shown["cents"], 250, "coerced as the nested step reads it");
+    assert_eq!(shown["refund_token"], cmdx::REDACTED, "{shown}");
+    assert_eq!(shown["refund_cents"], 5, "coerced as the flow reads it");
+}

@@ -291,3 +291,38 @@ async fn the_workflows_line_shows_a_key_in_the_form_of_the_first_step_that_reads
         assert_eq!(line["input"]["note"], "as given", "a key no step reads");
     }
 }
+
+#[tokio::test]
+async fn a_steps_cx_context_is_the_workflows_context_as_the_step_read_it() {
+    /// Reads a key it has no field for, through its `Cx`.
+    #[derive(Debug, Serialize, Deserialize, Validate)]
+    struct Peek {}
+
+    impl Task for Peek {
+        type Output = serde_json::Value;
+        fn name() -> &'static str {
+            "Peek"
+        }
+        async fn work(&self, cx: &mut Cx) -> Result<serde_json::Value, Halt> {
+            let note = cx.context().get::<String>("note");
+            let keys = cx.context().as_map().len();
+            Ok(json!({"seen": note, "keys_seen": keys}))
+        }
+    }
+
+    let (capture, _journal) = Capture::with_journal();
+    let workflow = Workflow::new("Peeks").step::<A>().step::<Peek>();
+
+    let outcome = capture
+        .run(workflow.execute(context(json!({"note": "from the caller"}))))
+        .await;
+
+    assert!(outcome.is_success(), "{outcome:?}");
+    let context = outcome.value().unwrap();
+    assert_eq!(
+        context.get::<String>("seen").as_deref(),
+        Some("from the caller")
+    );
+    // The caller's key and what `A` merged before `Peek` ran.
+    assert_eq!(context.get::<i64>("keys_seen"), Some(2));
+}
