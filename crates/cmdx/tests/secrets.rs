@@ -491,18 +491,17 @@ async fn a_workflow_line_shows_the_context_as_its_nested_workflows_and_flows_rea
     let (capture, traces) = (Capture::new(), Traces::new());
     let _guard = traces.install();
     // No step of the outer workflow's own reads these keys: only the
-    // nested flow's input and the nested workflow's `Pay` do. (A nested
-    // workflow shows every key, the ones its steps do not read as given:
-    // the flow goes first so that its reading shows.)
-    let outer = Workflow::new("Outer")
-        .flow::<Refund>()
-        .workflow(Workflow::new("Inner").step::<Pay>());
+    // nested workflow's `Pay` and the nested flow's input do.
+    let inner = Workflow::new("Inner")
+        .step::<Pay>()
+        .step::<Touch>()
+        .settings(Settings::new().record_output(true));
+    let outer = Workflow::new("Outer").workflow(inner).flow::<Refund>();
     let mut input = valid();
     input["cents"] = json!("250");
     input["refund_cents"] = json!("5");
-    // Not the marker: the nested workflow's own line shows the keys its
-    // steps do not read as given, this one included.
-    input["refund_token"] = json!("refund-secret");
+    // `Inner` does not read it: its line must not show it (the sweep).
+    input["refund_token"] = json!(MARKER);
     let outcome = capture.run(outer.execute(cmdx_test::context(input))).await;
     assert!(outcome.is_success(), "{outcome:?}");
     sweep(&capture, &traces);
@@ -513,4 +512,69 @@ async fn a_workflow_line_shows_the_context_as_its_nested_workflows_and_flows_rea
     assert_eq!(shown["cents"], 250, "coerced as the nested step reads it");
     assert_eq!(shown["refund_token"], cmdx::REDACTED, "{shown}");
     assert_eq!(shown["refund_cents"], 5, "coerced as the flow reads it");
+    // A nested workflow's line shows the keys its steps read (and, as
+    // output, the keys it changed); the enclosing line shows the rest.
+    let inner = &capture.lines_for_task("Inner")[0];
+    let keys: Vec<&String> = inner["input"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["card", "cents", "pin", "pins", "token"]);
+    assert_eq!(inner["input"]["cents"], 250);
+    let keys: Vec<&String> = inner["output"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["card", "cents", "pin", "pins", "token", "touched"]);
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Vault {
+    #[garde(skip)]
+    vault_token: Secret<String>,
+}
+
+/// Reads nothing: no step of `Vault`'s holds its token.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Touch {}
+
+impl Task for Touch {
+    type Output = Value;
+    fn name() -> &'static str {
+        "Touch"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<Value, Halt> {
+        Ok(json!({"touched": true}))
+    }
+}
+
+impl Flow for Vault {
+    fn name() -> &'static str {
+        "Vault"
+    }
+    fn workflow() -> Workflow {
+        Workflow::new(Self::name())
+            .step::<Touch>()
+            .settings(Settings::new().record_output(true))
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_flows_output_line_hides_its_secret_fields_when_no_step_reads_them() {
+    let (capture, traces) = (Capture::new(), Traces::new());
+    let _guard = traces.install();
+    let vault = Vault {
+        vault_token: Secret::new(MARKER.to_owned()),
+    };
+    let outcome = capture.run(vault.execute()).await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    // Nested, with the output of the enclosing line recorded too.
+    let outer = Workflow::new("Vaults")
+        .flow::<Vault>()
+        .settings(Settings::new().record_output(true));
+    let outcome = capture
+        .run(outer.execute(cmdx_test::context(json!({"vault_token": MARKER}))))
+        .await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    sweep(&capture, &traces);
+    let lines = capture.lines_for_task("Vault");
+    assert_eq!(lines.len(), 2);
+    for line in &lines {
+        assert_eq!(line["output"]["vault_token"], cmdx::REDACTED, "{line}");
+        assert_eq!(line["output"]["touched"], true);
+    }
 }

@@ -5,7 +5,7 @@
 use super::Workflow;
 use super::progress::Progress;
 use super::run::{self, Engine};
-use super::showing::Showing;
+use super::showing::{self, Showing};
 use super::step::{Step, StepRun, nested_run, skipped_line};
 use crate::chain::shared::SharedRecord;
 use crate::contain::{self, Panicked, Plugin};
@@ -271,10 +271,15 @@ impl<F: Flow> Executable for FlowUnit<F> {
         self.flow.as_ref().and_then(|flow| input::to_raw(&flow.0))
     }
 
-    /// The final context as the steps' lines would show it, like an
-    /// untyped workflow's.
+    /// The final context as the flow's input type and then its steps'
+    /// lines would show it: the flow's own `Secret` fields stay redacted
+    /// when no step reads them.
     fn output_json(&self, output: &Context) -> Option<Box<RawValue>> {
-        input::to_raw(&self.declared().shows(output.as_value()).view)
+        let (declared, context) = (self.declared(), output.as_value());
+        let mut showing = declared.showing(showing::given(context));
+        showing.task::<F>(context, Some(Vec::new()));
+        declared.show_steps(context, &mut showing);
+        input::to_raw(&showing.finish().view)
     }
 
     fn settings(&self) -> Settings {

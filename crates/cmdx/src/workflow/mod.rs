@@ -277,16 +277,31 @@ impl Workflow {
             .flat_map(|group| group.steps.iter())
     }
 
-    /// How this workflow's line shows `context`: each key a step reads in
-    /// the form that step's line shows it, a key any step marks
-    /// [`Secret`](crate::Secret) redacted, a key any step (or the workflow)
-    /// excludes left out; keys no step reads as given.
-    fn shows(&self, context: &Value) -> showing::Shown {
-        let mut showing = showing::Showing::new(context, self.inner.settings.exclude.clone());
-        for step in self.steps() {
-            step.show(context, &mut showing);
-        }
+    /// How this workflow's line shows `context`, starting from `start`:
+    /// each key a step reads in the form that step's line shows it, a key
+    /// any step marks [`Secret`](crate::Secret) redacted, a key any step
+    /// (or the workflow) excludes left out. A root workflow starts from the
+    /// context as given ([`showing::given`]): keys no step reads show as
+    /// given. A nested one starts from nothing (its input) or from the
+    /// keys it changed (its output): the enclosing workflow's line shows
+    /// the rest, and a sibling step may hold one of them secret.
+    fn shows(&self, context: &Value, start: serde_json::Map<String, Value>) -> showing::Shown {
+        let mut showing = self.showing(start);
+        self.show_steps(context, &mut showing);
         showing.finish()
+    }
+
+    /// A view of this workflow's context starting from `start`, under its
+    /// own exclusions.
+    fn showing(&self, start: serde_json::Map<String, Value>) -> showing::Showing {
+        showing::Showing::new(start, self.inner.settings.exclude.clone())
+    }
+
+    /// Each step shows `context` as it reads it.
+    fn show_steps(&self, context: &Value, showing: &mut showing::Showing) {
+        for step in self.steps() {
+            step.show(context, showing);
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use super::progress::Progress;
 use super::report::{self, CompensationFailure, StepReport};
 use super::saga::{AfterLine, Leftover, Saga};
 use super::step::StepRun;
-use super::{Group, Merge, Workflow, compensate};
+use super::{Group, Merge, Workflow, compensate, merge, showing};
 use crate::contain::{Panicked, Plugin};
 use crate::exec::{self, Executable, Spec, Start};
 use crate::input::{self, FieldErrors};
@@ -41,6 +41,11 @@ pub(super) struct Engine {
 }
 
 impl Engine {
+    /// Whether this engine runs a workflow nested in another (as a step).
+    pub(super) fn is_nested(&self) -> bool {
+        self.progress_sink.is_some()
+    }
+
     pub(super) fn handing_progress_to(sink: Arc<Mutex<Progress>>) -> Self {
         Self {
             progress_sink: Some(sink),
@@ -171,14 +176,27 @@ impl Executable for WorkflowUnit {
     }
 
     /// The input context as the steps' lines show it: secrets redacted,
-    /// excluded keys left out.
+    /// excluded keys left out; a nested workflow's, only the keys its
+    /// steps read.
     fn input_json(&self) -> Option<Box<RawValue>> {
-        input::to_raw(&self.workflow.shows(self.input.as_value()).view)
+        let context = self.input.as_value();
+        let start = if self.engine.is_nested() {
+            Map::new()
+        } else {
+            showing::given(context)
+        };
+        input::to_raw(&self.workflow.shows(context, start).view)
     }
 
-    /// The final context as the steps' lines would show it, like the input.
+    /// The final context as the steps' lines would show it, like the input;
+    /// a nested workflow's, the keys its steps read and the keys it changed.
     fn output_json(&self, output: &Context) -> Option<Box<RawValue>> {
-        input::to_raw(&self.workflow.shows(output.as_value()).view)
+        let start = if self.engine.is_nested() {
+            merge::changes(&self.input, output.clone())
+        } else {
+            showing::given(output.as_value())
+        };
+        input::to_raw(&self.workflow.shows(output.as_value(), start).view)
     }
 
     /// The workflow's settings, with no retry and no time limit unless it

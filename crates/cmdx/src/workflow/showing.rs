@@ -47,12 +47,18 @@ pub(super) struct Showing {
     excluded: Vec<Cow<'static, str>>,
 }
 
+/// `context`'s keys as given (a non-object has none): where a root
+/// workflow's view starts.
+pub(super) fn given(context: &Value) -> Map<String, Value> {
+    context.as_object().cloned().unwrap_or_default()
+}
+
 impl Showing {
-    /// Starts from `context` as given (a non-object shows as `{}`), with
-    /// the workflow's own exclusions.
-    pub(super) fn new(context: &Value, excluded: Vec<Cow<'static, str>>) -> Self {
+    /// Starts from `start` (the context as [`given`] for a root workflow),
+    /// with the workflow's own exclusions.
+    pub(super) fn new(start: Map<String, Value>, excluded: Vec<Cow<'static, str>>) -> Self {
         Self {
-            view: context.as_object().cloned().unwrap_or_default(),
+            view: start,
             shown: BTreeSet::new(),
             excluded,
         }
@@ -336,7 +342,7 @@ mod tests {
     where
         T: DeserializeOwned + Serialize + garde::Validate<Context = ()> + Send + 'static,
     {
-        let mut showing = Showing::new(context, Vec::new());
+        let mut showing = Showing::new(given(context), Vec::new());
         showing.task::<T>(context, Some(Vec::new()));
         showing.finish().view
     }
@@ -347,7 +353,7 @@ mod tests {
     where
         T: DeserializeOwned + Serialize + garde::Validate<Context = ()> + Send + 'static,
     {
-        let mut view = context.as_object().cloned().unwrap_or_default();
+        let mut view = given(context);
         view.extend(shown(input::view::<T>(context), Some(Vec::new())).view);
         view
     }
@@ -537,7 +543,7 @@ mod tests {
     #[test]
     fn the_first_step_to_read_a_key_shows_it_unless_a_later_one_hides_a_secret() {
         let context = json!({"card": "4242", "n": "7", "free": "as given", "nested": {"k": "v"}});
-        let mut showing = Showing::new(&context, vec![Cow::Borrowed("gone")]);
+        let mut showing = Showing::new(given(&context), vec![Cow::Borrowed("gone")]);
         showing.step(Shown {
             view: json!({"n": 7, "card": "4242"})
                 .as_object()
@@ -587,7 +593,7 @@ mod tests {
     #[test]
     fn excluded_keys_are_left_out_and_a_step_with_unknown_exclusions_hides_what_it_reads() {
         let context = json!({"n": 1, "Renamed": "r", "kept": true, "dropped": 0});
-        let mut showing = Showing::new(&context, vec![Cow::Borrowed("dropped")]);
+        let mut showing = Showing::new(given(&context), vec![Cow::Borrowed("dropped")]);
         showing.task::<Plain>(&context, None);
         let shown = showing.finish();
         assert_eq!(Value::Object(shown.view), json!({"kept": true}));
@@ -598,7 +604,7 @@ mod tests {
 
     #[test]
     fn a_context_that_is_not_an_object_shows_as_an_empty_one() {
-        let showing = Showing::new(&json!([1, 2]), Vec::new());
-        assert!(showing.finish().view.is_empty());
+        assert!(given(&json!([1, 2])).is_empty());
+        assert_eq!(given(&json!({"a": 1})).len(), 1);
     }
 }

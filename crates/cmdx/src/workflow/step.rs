@@ -281,7 +281,7 @@ impl Step for WorkflowStep {
     fn skip(&self, context: &Context, reason: &str) -> SharedRecord {
         let unit = WorkflowUnit::new(self.0.clone(), Context::new());
         let pending = exec::begin_with(unit.spec(), &self.0.inner.settings, || {
-            input::to_raw(&self.0.shows(context.as_value()).view)
+            input::to_raw(&self.0.shows(context.as_value(), Map::new()).view)
         });
         pending
             .finish(Ending::with_status(
@@ -292,7 +292,7 @@ impl Step for WorkflowStep {
     }
 
     fn show(&self, context: &Value, showing: &mut Showing) {
-        showing.step(self.0.shows(context));
+        showing.step(self.0.shows(context, Map::new()));
     }
 }
 
