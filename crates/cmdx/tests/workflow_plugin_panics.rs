@@ -1,9 +1,9 @@
-//! Plug-ins of a workflow (conditions, custom merges, step outputs'
-//! `Serialize`) that panic: contained, reported; a broken decision fails
-//! the workflow, which compensates its completed steps.
+//! Plug-ins of a workflow (conditions, custom merges, step inputs' and
+//! outputs' `Serialize`) that panic: contained, reported; a broken
+//! decision fails the workflow, which compensates its completed steps.
 
 use cmdx::prelude::*;
-use cmdx::{Condition, Merge, Plugin};
+use cmdx::{Condition, Merge, Plugin, Settings};
 use cmdx_test::{Capture, Journal, PanicEvents, PanicsWhenSerialized, Probe, context};
 use serde_json::json;
 
@@ -50,6 +50,61 @@ async fn a_step_whose_output_panics_when_serialized_merges_nothing_and_the_workf
     let reported = panics.of(Plugin::Serialize);
     assert_eq!(reported.len(), 1);
     assert_eq!(reported[0].task, "Producer");
+}
+
+/// Reads a value whose `Serialize` panics beside a secret.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+struct Opaque {
+    #[garde(skip)]
+    blob: PanicsWhenSerialized,
+    #[garde(skip)]
+    token: Secret<String>,
+}
+
+impl Task for Opaque {
+    type Output = ();
+    fn name() -> &'static str {
+        "Opaque"
+    }
+    async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_step_whose_input_panics_when_serialized_leaves_each_workflow_line_without_input() {
+    let panics = PanicEvents::new();
+    let capture = Capture::with(|b| panics.subscribed(b));
+    let inner = Workflow::new("Inner").step::<Opaque>();
+    let workflow = Workflow::new("Outer")
+        .workflow(inner)
+        .step::<Ping>()
+        .settings(Settings::new().record_output(true));
+    let input = json!({"blob": null, "token": "hunter2", "kept": 1});
+
+    let outcome = capture.run(workflow.execute(context(input))).await;
+
+    // The workflow runs on: showing its input is not part of its work.
+    assert!(outcome.is_success(), "{outcome:?}");
+    capture.assert_one_line_per_execution();
+    for task in ["Outer", "Inner", "Opaque"] {
+        let line = &capture.lines_for_task(task)[0];
+        assert!(line["input"].is_null(), "{task}: {line}");
+    }
+    assert!(capture.lines_for_task("Outer")[0]["output"].is_null());
+    assert!(capture.lines_for_task("Ping")[0]["input"].is_object());
+    for line in capture.lines() {
+        assert!(!line.to_string().contains("hunter2"), "{line}");
+    }
+    // Reported about each execution whose line it served: the step's
+    // input, each workflow's input, the outer workflow's output.
+    let mut reported: Vec<String> = panics
+        .of(Plugin::Serialize)
+        .into_iter()
+        .map(|reported| reported.task)
+        .collect();
+    reported.sort();
+    assert_eq!(reported, ["Inner", "Opaque", "Outer", "Outer"]);
 }
 
 /// A condition that panics.

@@ -73,9 +73,10 @@ impl Log {
     /// Puts back what the merges logged since `len` changes replaced in
     /// `context`, newest first.
     pub(super) fn rewind(&mut self, context: &mut Context, len: usize) {
-        while self.changes.len() > len {
-            match self.changes.pop() {
-                Some(Replaced::Key { start, old }) => {
+        let len = len.min(self.changes.len());
+        for change in self.changes.drain(len..).rev() {
+            match change {
+                Replaced::Key { start, old } => {
                     let key = &self.keys[start..];
                     match old {
                         Some(old) => {
@@ -87,8 +88,7 @@ impl Log {
                     }
                     self.keys.truncate(start);
                 }
-                Some(Replaced::Whole(before)) => *context = before,
-                None => {}
+                Replaced::Whole(before) => *context = before,
             }
         }
     }
@@ -179,6 +179,10 @@ pub(super) mod tests {
             context.to_value(),
             json!({"a": 6, "bb": 5, "ccc": 4, "dddd": 7, "long_key": {"x": 1, "y": 2}})
         );
+        // A point past the log's end has nothing to put back.
+        let before = context.to_value();
+        log.rewind(&mut context, log.len() + 1);
+        assert_eq!((context.to_value(), log.len()), (before, 7));
         while let Some((len, expected)) = points.pop() {
             log.rewind(&mut context, len);
             assert_eq!(context.to_value(), expected.to_value(), "at {len}");
