@@ -181,9 +181,13 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
         (policy, settings.timeout.unwrap_or(global.timeout))
     }
 
-    /// Whether `work` runs once, with no retry policy and no time limit.
+    /// Whether `work` runs once: no time limit, and no retry policy or
+    /// one that retries nothing (a workflow's own, `RetryPolicy::none()`).
     fn is_plain(&self, execution: &Execution) -> bool {
-        matches!(self.limits(execution), (None, None))
+        match self.limits(execution) {
+            (policy, None) => policy.is_none_or(RetryPolicy::retries_nothing),
+            (_, Some(_)) => false,
+        }
     }
 
     /// How long the task's rollback may run: its setting, else the runtime's.

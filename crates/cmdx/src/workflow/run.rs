@@ -81,7 +81,7 @@ impl Engine {
                         panicked.message
                     );
                     let failure = plugin_failure(reason, "condition_panicked", &panicked);
-                    return Err(compensated(failure, progress).await);
+                    return Err(Box::pin(compensated(failure, progress)).await);
                 }
             }
             let breakpoints = group
@@ -92,10 +92,12 @@ impl Engine {
                 None => sequential(cx, group, breakpoints, progress).await,
                 Some(limit) => parallel(cx, group, limit, breakpoints, progress).await,
             };
+            // Halting and compensating are boxed: only a failure needs
+            // them, and inline they would triple this future.
             match halted {
                 Ok(None) => {}
-                Ok(Some(halted)) => return Err(halt(halted, progress).await),
-                Err(failure) => return Err(compensated(failure, progress).await),
+                Ok(Some(halted)) => return Err(Box::pin(halt(halted, progress)).await),
+                Err(failure) => return Err(Box::pin(compensated(failure, progress)).await),
             }
         }
         // Success: nothing to compensate here. A nested workflow hands its
@@ -209,8 +211,11 @@ impl Executable for WorkflowUnit {
         Ok(())
     }
 
+    /// The run is boxed: inline, it would take the workflow's engine
+    /// state (`exec::inline`) past a KiB, which glibc does not serve from
+    /// its per-thread cache.
     async fn work(&self, cx: &mut Cx) -> Result<Context, Halt> {
-        self.engine.run(&self.workflow, &self.input, cx).await
+        Box::pin(self.engine.run(&self.workflow, &self.input, cx)).await
     }
 
     /// Compensation happens in `work`, before the failure is returned, so
@@ -477,4 +482,38 @@ fn collect_errors(record: &crate::Record, collecting: bool, into: &mut Map<Strin
 
 fn to_value(value: impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workflows_engine_state_stays_under_a_kib() {
+        // As a task's (`exec::size`): glibc serves up to 1,032 bytes from
+        // its per-thread cache. The workflow's run is boxed apart, and so
+        // is its compensation inside it (only a failure needs it).
+        let unit = WorkflowUnit::new(Workflow::new("Flow"), Context::new());
+        let state = size_of_val(&exec::inline(unit, Start::default()));
+        assert!(state <= 1000, "a workflow's engine state is {state} bytes");
+        let (workflow, input, cx) = (Workflow::new("Flow"), Context::new(), a_cx());
+        let engine = Engine::default();
+        let run = engine.run(&workflow, &input, &cx);
+        assert!(
+            size_of_val(&run) <= 600,
+            "its run is {} bytes",
+            size_of_val(&run)
+        );
+    }
+
+    fn a_cx() -> Cx {
+        let runtime = crate::Runtime::builder().build();
+        let chain = crate::chain::scope::ChainState::started_by_root(uuid::Uuid::now_v7(), runtime);
+        Cx::new(
+            Arc::new(chain),
+            "Flow".into(),
+            (uuid::Uuid::now_v7(), 0),
+            Context::new(),
+        )
+    }
 }
