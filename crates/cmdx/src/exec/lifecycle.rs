@@ -12,7 +12,7 @@ use crate::input::FieldErrors;
 use crate::middleware::Deadline;
 use crate::retry::RetryPolicy;
 use crate::settings::Settings;
-use crate::{Cx, Status};
+use crate::{Cx, Kind, Status};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::any::Any;
@@ -171,23 +171,23 @@ impl<'u, E: Executable> Lifecycle<'u, E> {
     }
 
     /// The retry policy and the time limit of `work`: the task's, else the
-    /// runtime's. Looked up where used, not held across `work`'s `.await`.
+    /// runtime's task defaults — which a workflow does not take (its steps
+    /// do). Looked up where used, not held across `work`'s `.await`.
     fn limits<'e>(&self, execution: &'e Execution) -> (Option<&'e RetryPolicy>, Option<Duration>)
     where
         'u: 'e,
     {
-        let (settings, global): (&'u Settings, _) = (self.settings, execution.runtime().config());
-        let policy = settings.retry.as_ref().or(global.retry.as_ref());
-        (policy, settings.timeout.unwrap_or(global.timeout))
+        let settings: &'u Settings = self.settings;
+        let defaults =
+            (execution.spec.kind != Kind::Workflow).then(|| execution.runtime().config());
+        let policy = settings.retry.as_ref().or_else(|| defaults?.retry.as_ref());
+        let timeout = settings.timeout.unwrap_or_else(|| defaults?.timeout);
+        (policy, timeout)
     }
 
-    /// Whether `work` runs once: no time limit, and no retry policy or
-    /// one that retries nothing (a workflow's own, `RetryPolicy::none()`).
+    /// Whether `work` runs once, with no retry policy and no time limit.
     fn is_plain(&self, execution: &Execution) -> bool {
-        match self.limits(execution) {
-            (policy, None) => policy.is_none_or(RetryPolicy::retries_nothing),
-            (_, Some(_)) => false,
-        }
+        matches!(self.limits(execution), (None, None))
     }
 
     /// How long the task's rollback may run: its setting, else the runtime's.

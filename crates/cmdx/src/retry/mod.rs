@@ -133,12 +133,6 @@ impl RetryPolicy {
                 .iter()
                 .any(|matches| matches(failure, attempt))
     }
-
-    /// Whether this policy retries no failure at all (no predicate, or a
-    /// limit of zero): running under it is running once.
-    pub(crate) fn retries_nothing(&self) -> bool {
-        self.matchers.is_empty() || self.limit == 0
-    }
 }
 
 impl Default for RetryPolicy {
@@ -172,26 +166,4 @@ fn caused_by<E: std::error::Error + 'static>(halt: &Halt) -> bool {
         error = current.source();
     }
     false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_policy_retries_nothing_without_a_predicate_or_with_a_limit_of_zero() {
-        let failure = Halt::without_reason(Status::Failed);
-        let policies = [
-            (RetryPolicy::none(), true),
-            (RetryPolicy::none().limit(5), true),
-            (RetryPolicy::any_failure().limit(0), true),
-            (RetryPolicy::any_failure(), false),
-            (RetryPolicy::when(|_, attempt| attempt == 0).limit(1), false),
-        ];
-        for (policy, nothing) in policies {
-            assert_eq!(policy.retries_nothing(), nothing, "{policy:?}");
-            // What `work` would see: a first failure retried or not.
-            assert_eq!(policy.retries(&failure, 0), !nothing, "{policy:?}");
-        }
-    }
 }

@@ -283,7 +283,7 @@ impl<F: Flow> Executable for FlowUnit<F> {
     }
 
     fn settings(&self) -> Settings {
-        run::own_settings(&self.declared().inner.settings)
+        self.declared().inner.settings.clone()
     }
 
     fn share(&mut self) -> Option<Arc<dyn Subject>> {

@@ -10,7 +10,7 @@ use super::{Group, Merge, Workflow, compensate, merge, showing};
 use crate::contain::{Panicked, Plugin};
 use crate::exec::{self, Executable, Spec, Start};
 use crate::input::{self, FieldErrors};
-use crate::{BoxError, Context, Cx, Halt, Kind, Outcome, RetryPolicy, Settings, Status};
+use crate::{BoxError, Context, Cx, Halt, Kind, Outcome, Settings, Status};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::value::RawValue;
@@ -160,15 +160,6 @@ pub(super) fn spec(name: Cow<'static, str>, tags: &'static [&'static str]) -> Sp
     }
 }
 
-/// A workflow's settings, with no retry and no time limit unless it set
-/// them (never the runtime's task defaults).
-pub(super) fn own_settings(settings: &Settings) -> Settings {
-    let mut settings = settings.clone();
-    settings.retry.get_or_insert_with(RetryPolicy::none);
-    settings.timeout.get_or_insert(None);
-    settings
-}
-
 impl Executable for WorkflowUnit {
     type Output = Context;
 
@@ -201,10 +192,11 @@ impl Executable for WorkflowUnit {
         input::to_raw(&self.workflow.shows(output.as_value(), start).view)
     }
 
-    /// The workflow's settings, with no retry and no time limit unless it
-    /// set them (never the runtime's task defaults).
+    /// The workflow's own settings: the engine gives a workflow no retry
+    /// and no time limit unless it sets them (never the runtime's task
+    /// defaults, which its steps take).
     fn settings(&self) -> Settings {
-        own_settings(&self.workflow.inner.settings)
+        self.workflow.inner.settings.clone()
     }
 
     fn validate(&self) -> Result<(), FieldErrors> {
