@@ -122,11 +122,14 @@ pub(super) fn output_map(step: &str, output: Value) -> Map<String, Value> {
 }
 
 /// The keys of `after` that are new or changed since `before` (a nested
-/// workflow's contribution).
-pub(super) fn changes(before: &Context, after: Context) -> Map<String, Value> {
-    let mut after: Map<String, Value> = after.as_map().clone();
-    after.retain(|key, value| before.value(key) != Some(value));
+/// workflow's contribution); only those are copied.
+pub(super) fn changes(before: &Context, after: &Context) -> Map<String, Value> {
     after
+        .as_map()
+        .iter()
+        .filter(|&(key, value)| before.value(key) != Some(value))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -215,7 +218,7 @@ pub(super) mod tests {
         let before = Context::from(object(json!({"a": 1, "b": 2})));
         let after = Context::from(object(json!({"a": 1, "b": 3, "c": 4})));
         assert_eq!(
-            Value::Object(changes(&before, after)),
+            Value::Object(changes(&before, &after)),
             json!({"b": 3, "c": 4})
         );
     }

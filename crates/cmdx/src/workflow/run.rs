@@ -185,7 +185,7 @@ impl Executable for WorkflowUnit {
     /// a nested workflow's, the keys its steps read and the keys it changed.
     fn output_json(&self, output: &Context) -> Option<Box<RawValue>> {
         let start = if self.engine.is_nested() {
-            merge::changes(&self.input, output.clone())
+            merge::changes(&self.input, output)
         } else {
             showing::given(output.as_value())
         };

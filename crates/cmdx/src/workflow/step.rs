@@ -307,7 +307,7 @@ pub(super) fn nested_run(
 ) -> StepRun {
     let fault = outcome.fault();
     let (record, value) = outcome.into_record_and_value();
-    let output = value.map_or_else(Map::new, |after| merge::changes(before, after));
+    let output = value.map_or_else(Map::new, |after| merge::changes(before, &after));
     let completed = (record.status == Status::Success).then(|| {
         let progress = std::mem::take(
             &mut *inner
