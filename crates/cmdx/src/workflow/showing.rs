@@ -544,37 +544,25 @@ mod tests {
     fn the_first_step_to_read_a_key_shows_it_unless_a_later_one_hides_a_secret() {
         let context = json!({"card": "4242", "n": "7", "free": "as given", "nested": {"k": "v"}});
         let mut showing = Showing::new(given(&context), vec![Cow::Borrowed("gone")]);
-        showing.step(Shown {
-            view: json!({"n": 7, "card": "4242"})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            excluded: Vec::new(),
-        });
+        showing.step(shown(
+            Some(json!({"n": 7, "card": "4242"})),
+            Some(Vec::new()),
+        ));
         // A later step's plain value does not replace the first one's.
-        showing.step(Shown {
-            view: json!({"n": "seven"})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            excluded: vec![Cow::Borrowed("excluded")],
-        });
+        showing.step(shown(
+            Some(json!({"n": "seven"})),
+            Some(vec![Cow::Borrowed("excluded")]),
+        ));
         // Its secret does, and nested ones too.
         showing.task::<WithSecret>(&context, Some(Vec::new()));
-        showing.step(Shown {
-            view: json!({"list": [1], "object": {"a": 1}})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            excluded: Vec::new(),
-        });
-        showing.step(Shown {
-            view: json!({"list": [1, crate::REDACTED], "object": {"a": {"b": crate::REDACTED}}})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            excluded: Vec::new(),
-        });
+        showing.step(shown(
+            Some(json!({"list": [1], "object": {"a": 1}})),
+            Some(Vec::new()),
+        ));
+        showing.step(shown(
+            Some(json!({"list": [1, crate::REDACTED], "object": {"a": {"b": crate::REDACTED}}})),
+            Some(Vec::new()),
+        ));
         let shown = showing.finish();
         assert_eq!(
             Value::Object(shown.view),
