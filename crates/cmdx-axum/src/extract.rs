@@ -55,11 +55,61 @@ use std::marker::PhantomData;
 /// [`ChainLayer::statuses`](crate::ChainLayer::statuses) (the default map
 /// without the layer).
 pub struct JsonTask<T> {
-    body: Value,
-    statuses: StatusMap,
-    /// The request's method is safe (`GET`, `HEAD`, …): a read.
-    read: bool,
+    request: JsonBody,
     task: PhantomData<fn() -> T>,
+}
+
+/// What [`JsonTask`] and [`JsonFlow`](crate::JsonFlow) take from a
+/// request: its JSON body, the layer's status map, and whether it reads.
+pub(crate) struct JsonBody {
+    pub(crate) body: Value,
+    pub(crate) statuses: StatusMap,
+    /// The request's method is safe (`GET`, `HEAD`, …): a read.
+    pub(crate) read: bool,
+}
+
+impl JsonBody {
+    /// Reads the body as JSON; a body that is not JSON is refused with
+    /// axum's status for it, as a [`Problem`] with a `code` (and the
+    /// request's chain id, under [`ChainLayer`](crate::ChainLayer)).
+    pub(crate) async fn from_request<S: Send + Sync>(
+        request: Request,
+        state: &S,
+    ) -> Result<Self, Problem> {
+        let statuses = request
+            .extensions()
+            .get::<StatusMap>()
+            .cloned()
+            .unwrap_or_default();
+        let cid = request
+            .extensions()
+            .get::<RequestChain>()
+            .map(RequestChain::id);
+        let read = request.method().is_safe();
+        match Json::<Value>::from_request(request, state).await {
+            Ok(Json(body)) => Ok(Self {
+                body,
+                statuses,
+                read,
+            }),
+            Err(rejection) => {
+                let problem = Problem::new(rejection.status())
+                    .code(rejection_code(rejection.status()))
+                    .detail(rejection.body_text());
+                Err(match cid {
+                    Some(cid) => problem.cid(cid),
+                    None => problem,
+                })
+            }
+        }
+    }
+
+    /// Sets `field` in the body, when the body is an object.
+    pub(crate) fn set_field(&mut self, field: &str, value: Value) {
+        if let Value::Object(map) = &mut self.body {
+            map.insert(field.to_owned(), value);
+        }
+    }
 }
 
 impl<T> JsonTask<T>
@@ -77,7 +127,7 @@ where
     /// [`execute_cancellable`](JsonTask::execute_cancellable) does. See the
     /// crate docs on cancellation.
     pub async fn execute(self) -> Reply<T::Output> {
-        if self.read {
+        if self.request.read {
             self.execute_cancellable().await
         } else {
             self.execute_to_completion()
@@ -91,7 +141,8 @@ where
     /// `cancelled`, whatever it had committed so far. Only for work that is
     /// safe to stop at any `.await`.
     pub async fn execute_cancellable(self) -> Reply<T::Output> {
-        Reply::new(T::execute_json(self.body).await).statuses(&self.statuses)
+        let JsonBody { body, statuses, .. } = self.request;
+        Reply::new(T::execute_json(body).await).statuses(&statuses)
     }
 
     /// Executes `T` from the body in a detached tokio task
@@ -100,28 +151,27 @@ where
     /// `Err` only when the detached task did not finish (see
     /// [`to_completion`]).
     pub async fn execute_to_completion(self) -> Result<Reply<T::Output>, Problem> {
-        let outcome = to_completion(T::execute_json(self.body)).await?;
-        Ok(Reply::new(outcome).statuses(&self.statuses))
+        let JsonBody { body, statuses, .. } = self.request;
+        let outcome = to_completion(T::execute_json(body)).await?;
+        Ok(Reply::new(outcome).statuses(&statuses))
     }
 
     /// The body, as the client sent it (secrets included: log
     /// [`cmdx::redacted_input`] of it, or this extractor's `Debug`, instead).
     pub fn body(&self) -> &Value {
-        &self.body
+        &self.request.body
     }
 
     /// Takes the body, to change it before executing (for example to add a
     /// path parameter with [`JsonTask::with_field`]).
     pub fn into_body(self) -> Value {
-        self.body
+        self.request.body
     }
 
     /// Sets `field` in the body (when the body is an object): for inputs
     /// that come from the path or a header rather than the body.
     pub fn with_field(mut self, field: &str, value: impl Into<Value>) -> Self {
-        if let Value::Object(map) = &mut self.body {
-            map.insert(field.to_owned(), value.into());
-        }
+        self.request.set_field(field, value.into());
         self
     }
 }
@@ -134,38 +184,16 @@ where
     type Rejection = Problem;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
-        let statuses = request
-            .extensions()
-            .get::<StatusMap>()
-            .cloned()
-            .unwrap_or_default();
-        let cid = request
-            .extensions()
-            .get::<RequestChain>()
-            .map(RequestChain::id);
-        let read = request.method().is_safe();
-        match Json::<Value>::from_request(request, state).await {
-            Ok(Json(body)) => Ok(Self {
-                body,
-                statuses,
-                read,
-                task: PhantomData,
-            }),
-            Err(rejection) => {
-                let problem = Problem::new(rejection.status())
-                    .code(rejection_code(rejection.status()))
-                    .detail(rejection.body_text());
-                Err(match cid {
-                    Some(cid) => problem.cid(cid),
-                    None => problem,
-                })
-            }
-        }
+        let request = JsonBody::from_request(request, state).await?;
+        Ok(Self {
+            request,
+            task: PhantomData,
+        })
     }
 }
 
 /// The problem code of a body refused before any execution.
-pub(crate) fn rejection_code(status: StatusCode) -> &'static str {
+fn rejection_code(status: StatusCode) -> &'static str {
     match status {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
@@ -181,7 +209,7 @@ impl<T: Task + DeserializeOwned> fmt::Debug for JsonTask<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JsonTask")
             .field("task", &T::name())
-            .field("body", &cmdx::redacted_input::<T>(&self.body))
+            .field("body", &cmdx::redacted_input::<T>(&self.request.body))
             .finish()
     }
 }

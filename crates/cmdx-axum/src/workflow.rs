@@ -1,9 +1,7 @@
 //! [`JsonFlow`]: a typed workflow run from a JSON request body.
 
-use crate::extract::rejection_code;
-use crate::layer::RequestChain;
-use crate::{Problem, Reply, StatusMap, to_completion};
-use axum::Json;
+use crate::extract::JsonBody;
+use crate::{Problem, Reply, to_completion};
 use axum::extract::{FromRequest, Request};
 use cmdx::{Context, Flow, FlowExt, REDACTED};
 use serde_json::Value;
@@ -64,10 +62,7 @@ use std::marker::PhantomData;
 /// a response document with [`Reply::map`]. A body that is not JSON is
 /// refused before any execution, like `JsonTask`'s.
 pub struct JsonFlow<F> {
-    body: Value,
-    statuses: StatusMap,
-    /// The request's method is safe (`GET`, `HEAD`, …): a read.
-    read: bool,
+    request: JsonBody,
     flow: PhantomData<fn() -> F>,
 }
 
@@ -76,7 +71,7 @@ impl<F: Flow> JsonFlow<F> {
     /// method that is not safe) runs to completion, a read in the handler's
     /// future — as [`JsonTask::execute`](crate::JsonTask::execute) does.
     pub async fn execute(self) -> Reply<Context> {
-        if self.read {
+        if self.request.read {
             self.execute_cancellable().await
         } else {
             self.execute_to_completion()
@@ -89,10 +84,11 @@ impl<F: Flow> JsonFlow<F> {
     /// disconnects, the workflow ends as cancelled and its completed steps
     /// are compensated in the background.
     pub async fn execute_cancellable(self) -> Reply<Context> {
-        let secrets = SecretKeys::of::<F>(&self.body);
-        let outcome = F::execute_json(self.body).await;
+        let JsonBody { body, statuses, .. } = self.request;
+        let secrets = SecretKeys::of::<F>(&body);
+        let outcome = F::execute_json(body).await;
         Reply::new(outcome)
-            .statuses(&self.statuses)
+            .statuses(&statuses)
             .map(|context| secrets.hide(context))
     }
 
@@ -101,24 +97,23 @@ impl<F: Flow> JsonFlow<F> {
     /// even if the client disconnects. `Err` only when the detached task
     /// did not finish (see [`to_completion`]).
     pub async fn execute_to_completion(self) -> Result<Reply<Context>, Problem> {
-        let secrets = SecretKeys::of::<F>(&self.body);
-        let outcome = to_completion(F::execute_json(self.body)).await?;
+        let JsonBody { body, statuses, .. } = self.request;
+        let secrets = SecretKeys::of::<F>(&body);
+        let outcome = to_completion(F::execute_json(body)).await?;
         Ok(Reply::new(outcome)
-            .statuses(&self.statuses)
+            .statuses(&statuses)
             .map(|context| secrets.hide(context)))
     }
 
     /// The body, as the client sent it (secrets included).
     pub fn body(&self) -> &Value {
-        &self.body
+        &self.request.body
     }
 
     /// Sets `field` in the body (when the body is an object): for inputs
     /// that come from the path or a header rather than the body.
     pub fn with_field(mut self, field: &str, value: impl Into<Value>) -> Self {
-        if let Value::Object(map) = &mut self.body {
-            map.insert(field.to_owned(), value.into());
-        }
+        self.request.set_field(field, value.into());
         self
     }
 }
@@ -167,33 +162,11 @@ where
     type Rejection = Problem;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
-        let statuses = request
-            .extensions()
-            .get::<StatusMap>()
-            .cloned()
-            .unwrap_or_default();
-        let cid = request
-            .extensions()
-            .get::<RequestChain>()
-            .map(RequestChain::id);
-        let read = request.method().is_safe();
-        match Json::<Value>::from_request(request, state).await {
-            Ok(Json(body)) => Ok(Self {
-                body,
-                statuses,
-                read,
-                flow: PhantomData,
-            }),
-            Err(rejection) => {
-                let problem = Problem::new(rejection.status())
-                    .code(rejection_code(rejection.status()))
-                    .detail(rejection.body_text());
-                Err(match cid {
-                    Some(cid) => problem.cid(cid),
-                    None => problem,
-                })
-            }
-        }
+        let request = JsonBody::from_request(request, state).await?;
+        Ok(Self {
+            request,
+            flow: PhantomData,
+        })
     }
 }
 
@@ -203,7 +176,7 @@ impl<F: Flow> fmt::Debug for JsonFlow<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JsonFlow")
             .field("workflow", &F::name())
-            .field("body", &cmdx::redacted_input::<F>(&self.body))
+            .field("body", &cmdx::redacted_input::<F>(&self.request.body))
             .finish()
     }
 }
