@@ -8,6 +8,7 @@ use crate::events::EventKind;
 use crate::fault::Failure;
 use crate::halt::SharedError;
 use crate::ledger::{Record, SCHEMA_VERSION};
+use crate::outcome::Finished;
 use crate::settings::LedgerLevel;
 use crate::{Kind, Runtime, State, Status};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -134,14 +135,6 @@ fn utc(since_epoch: Duration) -> DateTime<Utc> {
         (Some(date), Some(time)) => date.and_time(time).and_utc(),
         _ => DateTime::default(),
     }
-}
-
-/// The finished record (a root's holds its chain), and for failures their
-/// origin and typed error.
-pub(crate) struct Finished {
-    /// See [`SharedRecord::chain_of_root`].
-    pub(crate) record: SharedRecord,
-    pub(crate) failure: Option<Box<Failure>>,
 }
 
 impl Execution {

@@ -23,7 +23,7 @@ mod span;
 mod work;
 
 pub(crate) use crate::ending::Ending;
-pub(crate) use execution::{Clock, Execution, Finished, Pending, Spec};
+pub(crate) use execution::{Clock, Execution, Pending, Spec};
 
 use crate::chain::scope::{self, ChainState, Frame, Scope};
 use crate::contain::{self, Panicked, Plugin};

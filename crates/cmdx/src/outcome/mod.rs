@@ -3,7 +3,6 @@
 pub(crate) mod status;
 
 use crate::chain::shared::SharedRecord;
-use crate::exec::Finished;
 use crate::fault::Failure;
 use crate::ledger::Record;
 use crate::{Chain, Fault, State, Status};
@@ -58,6 +57,15 @@ pub struct Outcome<T> {
     value: Option<T>,
     /// Origin and typed error, for failures only.
     failure: Option<Box<Failure>>,
+}
+
+/// What the engine hands over when an execution ends: its record (a
+/// root's holds its chain), and for failures their origin and typed
+/// error. An [`Outcome`] is this and the execution's value.
+pub(crate) struct Finished {
+    /// See [`SharedRecord::chain_of_root`].
+    pub(crate) record: SharedRecord,
+    pub(crate) failure: Option<Box<Failure>>,
 }
 
 impl<T> Outcome<T> {
