@@ -235,8 +235,8 @@ impl Ledger {
             Sink::Off => {}
             Sink::Background(writer) => with_line(record, |line| writer.push(line)),
             // A sink's own events are not attributed to the execution whose
-            // line it writes (see `logs::muted`).
-            Sink::Custom(sink) => crate::logs::muted(|| {
+            // line it writes (see `writing`).
+            Sink::Custom(sink) => writing(|| {
                 with_line(record, |line| sink.write(line, record));
             }),
             Sink::Tee(tee) => with_line(record, |line| tee.write(line, record)),
@@ -248,7 +248,7 @@ impl Ledger {
         match &self.sink {
             Sink::Off => {}
             Sink::Background(writer) => writer.push(line),
-            Sink::Custom(sink) => crate::logs::muted(|| sink.write(line, record)),
+            Sink::Custom(sink) => writing(|| sink.write(line, record)),
             Sink::Tee(tee) => tee.write(line, record),
         }
     }
@@ -269,6 +269,30 @@ fn with_line(record: &Record, f: impl FnOnce(&[u8])) {
 
 thread_local! {
     static LINE: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(1024));
+    /// Set while this thread writes to a ledger on an execution's behalf:
+    /// a log line ([`crate::logs`]), or a custom sink's `write`. Events
+    /// emitted then (by a sink, or a field's `Debug`) do not become log
+    /// lines, so writing never recurses.
+    static WRITING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with this thread marked as writing (see [`WRITING`]); the mark
+/// is restored even when `f` panics.
+pub(crate) fn writing<R>(f: impl FnOnce() -> R) -> R {
+    /// Restores what it found, when dropped.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            WRITING.with(|writing| writing.set(self.0));
+        }
+    }
+    let _restore = Restore(WRITING.with(|writing| writing.replace(true)));
+    f()
+}
+
+/// Whether this thread is writing to a ledger (see [`WRITING`]).
+pub(crate) fn is_writing() -> bool {
+    WRITING.with(std::cell::Cell::get)
 }
 
 impl Default for Ledger {

@@ -64,8 +64,8 @@ pub(crate) mod scope;
 
 pub use line::{LOG_VERSION, MAX_FIELD_BYTES, TRUNCATED};
 
-use crate::Plugin;
-use std::cell::{Cell, RefCell};
+use crate::{Plugin, ledger};
+use std::cell::RefCell;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::Context;
 
@@ -138,43 +138,23 @@ pub fn in_execution() -> bool {
 }
 
 thread_local! {
-    /// Set while this thread writes a log line or runs a custom ledger
-    /// sink: events emitted then (by a sink, or a field's `Debug`) are not
-    /// turned into log lines, so writing never recurses.
-    static BUSY: Cell<bool> = const { Cell::new(false) };
     /// This thread's line buffer.
     static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
-}
-
-/// Runs `f` with this thread's log writing muted (see [`BUSY`]).
-pub(crate) fn muted<R>(f: impl FnOnce() -> R) -> R {
-    let _busy = Busy::enter();
-    f()
-}
-
-/// Marks this thread busy until dropped; restores what it found.
-struct Busy(bool);
-
-impl Busy {
-    fn enter() -> Self {
-        Self(BUSY.with(|busy| busy.replace(true)))
-    }
-}
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        BUSY.with(|busy| busy.set(self.0));
-    }
 }
 
 /// Buffers above this are given back after use.
 const KEEP_BUFFER: usize = 64 * 1024;
 
 fn emit(event: &Event<'_>) {
-    if BUSY.with(Cell::get) {
+    // An event emitted while this thread writes (a sink's, a field's
+    // `Debug`'s) would write again: it is left to the other layers.
+    if ledger::is_writing() {
         return;
     }
-    let _busy = Busy::enter();
+    ledger::writing(|| emit_in_execution(event));
+}
+
+fn emit_in_execution(event: &Event<'_>) {
     scope::with_current(|current| {
         LINE.with(|buf| {
             let mut buf = buf.borrow_mut();
