@@ -22,10 +22,11 @@ mod retry;
 mod runtime;
 mod settings;
 mod shutdown;
+mod spawn;
 mod task;
 mod workflow;
 
-pub use chain::{Chain, ChainScope, current_id as current_chain_id, spawn};
+pub use chain::{Chain, ChainScope, current_id as current_chain_id};
 pub use contain::{ContainedPanics, Plugin};
 pub use context::Context;
 pub use cx::Cx;
@@ -43,6 +44,7 @@ pub use retry::{Backoff, RetryPolicy};
 pub use runtime::{Runtime, RuntimeBuilder, TraceBridge, TraceIds};
 pub use settings::{Deprecation, LedgerLevel, Settings};
 pub use shutdown::{Interrupted, ShutdownReport};
+pub use spawn::spawn;
 pub use task::{Task, TaskExt};
 pub use workflow::{
     CompensationFailure, Condition, Flow, FlowExt, Group, Merge, StepReport, Workflow,

@@ -1,20 +1,18 @@
 //! Chains: every execution awaited inside another joins its chain.
 //!
 //! A chain is carried by a `tokio::task_local!`, so nested
-//! `execute().await` calls, `join_all` of several, and [`spawn`]ed tasks all
+//! `execute().await` calls, `join_all` of several, and [`spawn`](crate::spawn)ed tasks all
 //! join it without passing ids by hand. Plain `tokio::spawn` does not inherit
 //! task-locals: an execution there starts a fresh chain.
 
 mod retained;
 pub(crate) mod scope;
 pub(crate) mod shared;
-mod spawn;
 
 pub(crate) use retained::Retention;
 /// A record for unit tests outside the chain module.
 #[cfg(test)]
 pub(crate) use retained::tests::a_record;
-pub use spawn::spawn;
 
 use crate::ledger::Record;
 use crate::{Runtime, Status};
@@ -41,7 +39,7 @@ use uuid::Uuid;
 ///
 /// The records are collected on first access (nothing is copied for
 /// callers who never look), so a chain read after a detached
-/// [`spawn`]ed child finished includes that child too.
+/// [`spawn`](crate::spawn)ed child finished includes that child too.
 #[derive(Clone)]
 pub struct Chain {
     /// The root's record, which holds the chain's state.

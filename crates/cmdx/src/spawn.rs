@@ -1,7 +1,7 @@
 //! [`spawn`]: `tokio::spawn` that keeps the chain and the span.
 
-use super::scope;
 use crate::Runtime;
+use crate::chain::scope;
 use crate::shutdown::Abort;
 use std::future::Future;
 use tokio::task::JoinHandle;
