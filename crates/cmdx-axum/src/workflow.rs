@@ -54,7 +54,7 @@ use std::marker::PhantomData;
 ///
 /// The body goes through [`FlowExt::execute_json`]: scalars are coerced
 /// and every invalid field is reported at once (`422`, no step runs, one
-/// ledger line). A failure answers with the status the [`StatusMap`] of
+/// ledger line). A failure answers with the status the [`StatusMap`](crate::StatusMap) of
 /// [`ChainLayer::statuses`](crate::ChainLayer::statuses) gives its code
 /// (the failing step's code, e.g. `carrier_down` mapped to `503`). A
 /// success answers `200` with the final context, every
