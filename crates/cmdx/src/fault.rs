@@ -1,12 +1,18 @@
 //! [`Fault`]: the error of the strict call.
 
 use crate::chain::shared::SharedRecord;
-use crate::halt::SharedError;
 use crate::ledger::Record;
 use crate::{Chain, Status};
 use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
 use uuid::Uuid;
+
+/// The typed error behind a failure, shared by its [`Outcome`] and every
+/// [`Fault`] made from it (a `Fault` is `Clone`).
+///
+/// [`Outcome`]: crate::Outcome
+pub(crate) type SharedError = Arc<dyn Error + Send + Sync + 'static>;
 
 /// An execution that did not give its value, as the `Err` of
 /// [`execute_strict`](crate::TaskExt::execute_strict): it failed (most

@@ -7,16 +7,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 
 /// A boxed error, for errors that belong to the user (rollbacks, sinks).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// The typed error behind a failure, shared by its [`Outcome`] and every
-/// [`Fault`] made from it (a `Fault` is `Clone`).
-///
-/// [`Outcome`]: crate::Outcome
-pub(crate) type SharedError = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why `work` stopped before returning its output.
 ///
