@@ -23,6 +23,7 @@ mod runtime;
 mod settings;
 mod shutdown;
 mod spawn;
+mod status;
 mod task;
 mod workflow;
 
@@ -38,13 +39,13 @@ pub use input::{REDACTED, Secret, redacted_input};
 pub use ledger::{Ledger, LedgerSink, MemoryLedger, Record};
 pub use middleware::{Call, Done, Middleware, Next};
 pub use outcome::Outcome;
-pub use outcome::status::{Kind, State, Status};
 pub use resources::MissingResource;
 pub use retry::{Backoff, RetryPolicy};
 pub use runtime::{Runtime, RuntimeBuilder, TraceBridge, TraceIds};
 pub use settings::{Deprecation, LedgerLevel, Settings};
 pub use shutdown::{Interrupted, ShutdownReport};
 pub use spawn::spawn;
+pub use status::{Kind, State, Status};
 pub use task::{Task, TaskExt};
 pub use workflow::{
     CompensationFailure, Condition, Flow, FlowExt, Group, Merge, StepReport, Workflow,

@@ -1,7 +1,5 @@
 //! [`Outcome`]: what one execution achieved.
 
-pub(crate) mod status;
-
 use crate::chain::shared::SharedRecord;
 use crate::fault::Failure;
 use crate::ledger::Record;
