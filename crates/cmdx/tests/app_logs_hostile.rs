@@ -308,6 +308,67 @@ async fn events_emitted_by_a_sink_never_recurse_into_the_ledger() {
     assert_eq!(messages, [json!("outer")]);
 }
 
+/// A sink whose first `write` panics; it keeps every line after that.
+#[derive(Clone, Default)]
+struct PanicsOnce {
+    memory: MemoryLedger,
+    writes: Arc<AtomicUsize>,
+}
+
+impl LedgerSink for PanicsOnce {
+    fn write(&self, line: &[u8], record: &Record) {
+        if self.writes.fetch_add(1, Ordering::SeqCst) == 0 {
+            panic!("sink bug");
+        }
+        self.memory.write(line, record);
+    }
+
+    fn write_log(&self, line: &[u8]) {
+        self.memory.write_log(line);
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_sink_that_panicked_leaves_the_thread_free_to_write_log_lines() {
+    // While a sink writes, this thread's events are not turned into log
+    // lines; a sink's panic must not leave the thread marked so.
+    let _logs = logs_on();
+    let sink = PanicsOnce::default();
+    let runtime = Runtime::builder()
+        .ledger(Ledger::custom(sink.clone()))
+        .build();
+
+    #[derive(Debug, Serialize, Deserialize, Validate)]
+    struct Speak {
+        #[garde(skip)]
+        n: u32,
+    }
+    impl Task for Speak {
+        type Output = ();
+        fn name() -> &'static str {
+            "Speak"
+        }
+        async fn work(&self, _: &mut Cx) -> Result<(), Halt> {
+            tracing::info!(n = self.n, "spoke");
+            Ok(())
+        }
+    }
+
+    for n in 0..2 {
+        let outcome = runtime.scope(Speak { n }.execute()).await;
+        assert!(outcome.is_success(), "{outcome:?}");
+    }
+    assert_eq!(runtime.contained_panics().get(Plugin::LedgerSink), 1);
+    let logs = sink.memory.log_values();
+    let spoke: Vec<&Value> = logs.iter().map(|l| &l["fields"]["n"]).collect();
+    assert_eq!(
+        spoke,
+        [&json!(0), &json!(1)],
+        "both events became log lines"
+    );
+    assert_eq!(sink.memory.values().len(), 1, "the second ledger line");
+}
+
 #[tokio::test]
 async fn the_fields_equal_those_of_tracing_subscribers_json_formatter() {
     #[derive(Clone, Default)]
